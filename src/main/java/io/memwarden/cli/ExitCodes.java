@@ -1,0 +1,12 @@
+package io.memwarden.cli;
+
+/** kubectl-like exit codes. */
+final class ExitCodes {
+    private ExitCodes() {}
+
+    static final int OK = 0;
+    /** Runtime failure, or some pod/container could not be planned. */
+    static final int FAILURE = 1;
+    /** Usage error, or an invalid node/config file. */
+    static final int USAGE = 2;
+}

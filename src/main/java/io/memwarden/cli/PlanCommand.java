@@ -1,0 +1,103 @@
+package io.memwarden.cli;
+
+import io.memwarden.input.InputException;
+import io.memwarden.input.KubeletConfigReader;
+import io.memwarden.input.NodeFactsReader;
+import io.memwarden.input.PodManifestReader;
+import io.memwarden.input.UsageReader;
+import io.memwarden.input.WardenConfigReader;
+import io.memwarden.model.NodeFacts;
+import io.memwarden.policy.KubeletSettings;
+import io.memwarden.policy.Plan;
+import io.memwarden.policy.Planner;
+import io.memwarden.policy.WardenConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = {"Compute every container's memory cgroup values for the given pods on the given node, with"
+                + " the reasons for each value.",
+                "",
+                "Exit codes: 0 every pod planned; 1 some pod/container failed (listed in errors, the others still"
+                + " planned); 2 usage error or invalid node/config file."})
+final class PlanCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--node", required = true, paramLabel = "NODE.yaml",
+            description = "Node facts: memoryCapacity, swapCapacity, cgroupVersion, swapControllerAvailable, pageSize,"
+                    + " allocatableMemory, kernelVersion.")
+    Path node;
+
+    @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml",
+            description = "A KubeletConfiguration document (default: the kubelet's 1.37 defaults).")
+    Path kubeletConfig;
+
+    @Option(names = "--config", paramLabel = "CFG.yaml", description = "memwarden's config (memoryQos, swap, annotations).")
+    Path config;
+
+    @Option(names = {"-f", "--filename"}, required = true, paramLabel = "PODS.yaml",
+            description = "Pod manifests: v1 Pod, v1 List of Pods, multi-document YAML.")
+    Path pods;
+
+    @Option(names = "--usage", paramLabel = "USAGE.yaml",
+            description = "Working sets (pods: [{namespace, name, workingSet}]); adds the kubelet's eviction order.")
+    Path usage;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+            description = "Output format: json, yaml or table (default: ${DEFAULT-VALUE}).")
+    PlanOutput.Format output;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Plan plan;
+        try {
+            NodeFacts nodeFacts = NodeFactsReader.read(node);
+            KubeletSettings k = kubeletConfig == null ? KubeletSettings.DEFAULTS : KubeletConfigReader.read(kubeletConfig);
+            WardenConfig cfg = config == null ? WardenConfig.DEFAULTS : WardenConfigReader.read(config);
+            PodManifestReader.Result manifests = PodManifestReader.read(pods);
+            Map<String, Long> ws = null;
+            if (usage != null) {
+                ws = UsageReader.read(usage);
+                Set<String> known = new HashSet<>();
+                manifests.pods().forEach(p -> known.add(p.key()));
+                manifests.errors().forEach(e -> known.add(e.pod()));
+                for (String key : ws.keySet()) {
+                    if (!known.contains(key)) {
+                        throw new InputException(usage + ": pods: entry for " + key + ", which is not in " + pods);
+                    }
+                }
+            }
+            Planner planner;
+            try {
+                planner = new Planner(nodeFacts, k, cfg);
+            } catch (IllegalArgumentException e) {
+                throw new InputException((kubeletConfig != null ? kubeletConfig : node) + ": " + e.getMessage(), e);
+            }
+            plan = planner.plan(manifests.pods(), ws, manifests.errors());
+        } catch (InputException e) {
+            err.println("memwarden plan: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        PlanOutput.write(plan, output, out);
+        out.flush();
+        for (String e : plan.node().errors()) {
+            err.println("memwarden plan: node: " + e);
+        }
+        for (Plan.PlanError e : plan.errors()) {
+            err.println("memwarden plan: " + e.pod() + (e.container() == null ? "" : " container " + e.container())
+                    + ": " + e.message());
+        }
+        return plan.hasErrors() ? ExitCodes.FAILURE : ExitCodes.OK;
+    }
+}

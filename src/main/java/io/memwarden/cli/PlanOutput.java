@@ -1,0 +1,93 @@
+package io.memwarden.cli;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.memwarden.policy.Plan;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/** Renders a plan as JSON, YAML or a table; all three show the same data. */
+final class PlanOutput {
+    private PlanOutput() {}
+
+    enum Format { json, yaml, table }
+
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .changeDefaultPropertyInclusion(i -> i.withValueInclusion(JsonInclude.Include.NON_NULL))
+            .build();
+    static final ObjectMapper YAML = YAMLMapper.builder()
+            .changeDefaultPropertyInclusion(i -> i.withValueInclusion(JsonInclude.Include.NON_NULL))
+            .build();
+
+    static void write(Plan plan, Format format, PrintWriter out) {
+        switch (format) {
+            case json -> out.println(JSON.writeValueAsString(plan));
+            case yaml -> out.print(YAML.writeValueAsString(plan));
+            case table -> table(plan, out);
+        }
+    }
+
+    private static void table(Plan plan, PrintWriter out) {
+        Plan.NodePlan n = plan.node();
+        out.printf("NODE  memory %d  swap %d  cgroup v%d  allocatable %d  swapBehavior %s%n", n.memoryCapacityBytes(),
+                n.swapCapacityBytes(), n.cgroupVersion(), n.allocatableMemoryBytes(), n.swapBehavior());
+        for (String e : n.errors()) {
+            out.println("  error: " + e);
+        }
+        for (String w : n.warnings()) {
+            out.println("  warning: " + w);
+        }
+        n.qosCgroups().forEach((cg, files) -> out.println("  " + cg + ": " + files(files)));
+        out.println();
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"POD", "QOS", "CRITICAL", "CONTAINER", "INIT", "SWAP", "OOM_ADJ", "CGROUP"});
+        for (Plan.PodPlan p : plan.pods()) {
+            rows.add(new String[] {p.namespace() + "/" + p.name(), p.qosClass(), p.critical() ? "yes" : "no", "(pod)",
+                    "", "", "", files(p.podCgroup())});
+            for (Plan.ContainerPlan c : p.containers()) {
+                rows.add(new String[] {"", "", "", c.name(), c.init() ? "yes" : "no", c.swapBehavior(),
+                        Integer.toString(c.oomScoreAdj()), files(c.cgroup())});
+            }
+        }
+        int[] w = new int[rows.getFirst().length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length - 1; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                sb.append(i < r.length - 1 ? String.format("%-" + w[i] + "s  ", r[i]) : r[i]);
+            }
+            out.println(sb.toString().stripTrailing());
+        }
+        if (plan.evictionOrder() != null) {
+            out.println();
+            out.println("EVICTION ORDER (memory signal, first evicted first): " + String.join(", ", plan.evictionOrder()));
+        }
+        if (!plan.errors().isEmpty()) {
+            out.println();
+            out.println("ERRORS");
+            for (Plan.PlanError e : plan.errors()) {
+                out.println("  " + e.pod() + (e.container() == null ? "" : ":" + e.container()) + ": " + e.message());
+            }
+        }
+        out.println();
+        out.println("(reasons for every value: -o json or -o yaml)");
+    }
+
+    private static String files(Map<String, String> files) {
+        if (files.isEmpty()) {
+            return "-";
+        }
+        return files.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+    }
+}

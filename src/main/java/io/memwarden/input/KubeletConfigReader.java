@@ -1,0 +1,204 @@
+package io.memwarden.input;
+
+import io.memwarden.model.SwapBehavior;
+import io.memwarden.policy.EvictionThreshold;
+import io.memwarden.policy.KubeletSettings;
+import io.memwarden.policy.ReservationPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads a real KubeletConfiguration document ({@code kind: KubeletConfiguration}) and keeps the fields memwarden
+ * honours; every other field is accepted and ignored. Defaults are the kubelet's (Kubernetes 1.37).
+ */
+public final class KubeletConfigReader {
+    private KubeletConfigReader() {}
+
+    public static KubeletSettings read(Path path) throws InputException {
+        return parse(path.toString(), YamlDocs.readOne(path));
+    }
+
+    public static KubeletSettings parse(String f, JsonNode n) throws InputException {
+        JsonNode kind = n.get("kind");
+        if (kind == null || !"KubeletConfiguration".equals(kind.asString())) {
+            throw InputException.field(f, "kind", "expected KubeletConfiguration, got " + (kind == null ? "nothing" : kind));
+        }
+        KubeletSettings d = KubeletSettings.DEFAULTS;
+        Boolean failSwapOn = YamlDocs.bool(f, "failSwapOn", n.get("failSwapOn"));
+
+        JsonNode ms = n.get("memorySwap");
+        YamlDocs.requireObject(f, "memorySwap", ms);
+        SwapBehavior swap = SwapBehavior.NO_SWAP;
+        if (ms != null && ms.isObject()) {
+            String b = YamlDocs.string(f, "memorySwap.swapBehavior", ms.get("swapBehavior"));
+            try {
+                swap = SwapBehavior.parse(b);
+            } catch (IllegalArgumentException e) {
+                throw InputException.field(f, "memorySwap.swapBehavior", e.getMessage());
+            }
+            if (!swap.isKubelet()) {
+                throw InputException.field(f, "memorySwap.swapBehavior", "\"" + b + "\": the kubelet accepts only"
+                        + " \"\", NoSwap or LimitedSwap (" + b + " was removed in 1.30); memwarden's extended"
+                        + " behaviours go in memwarden's config swap.behavior");
+            }
+        }
+
+        Double factor = null;
+        JsonNode mtf = n.get("memoryThrottlingFactor");
+        if (mtf != null && !mtf.isNull()) {
+            if (!mtf.isNumber()) {
+                throw InputException.field(f, "memoryThrottlingFactor", "expected a number in (0, 1], got " + mtf);
+            }
+            factor = mtf.doubleValue();
+            if (!(factor > 0 && factor <= 1)) {
+                throw InputException.field(f, "memoryThrottlingFactor", "must be in (0, 1], got " + mtf);
+            }
+        }
+
+        ReservationPolicy rp;
+        try {
+            rp = ReservationPolicy.parse(YamlDocs.string(f, "memoryReservationPolicy", n.get("memoryReservationPolicy")));
+        } catch (IllegalArgumentException e) {
+            throw InputException.field(f, "memoryReservationPolicy", e.getMessage());
+        }
+
+        boolean memoryQos = d.memoryQosGate();
+        boolean podLevel = d.podLevelResourcesGate();
+        JsonNode gates = n.get("featureGates");
+        YamlDocs.requireObject(f, "featureGates", gates);
+        if (gates != null && gates.isObject()) {
+            Boolean g = YamlDocs.bool(f, "featureGates.MemoryQoS", gates.get("MemoryQoS"));
+            if (g != null) {
+                memoryQos = g;
+            }
+            g = YamlDocs.bool(f, "featureGates.PodLevelResources", gates.get("PodLevelResources"));
+            if (g != null) {
+                podLevel = g;
+            }
+            g = YamlDocs.bool(f, "featureGates.NodeSwap", gates.get("NodeSwap"));
+            if (g != null && !g) {
+                throw InputException.field(f, "featureGates.NodeSwap", "cannot be false: NodeSwap is GA and locked on");
+            }
+        }
+
+        long sys = reservedMemory(f, "systemReserved", n.get("systemReserved"));
+        long kube = reservedMemory(f, "kubeReserved", n.get("kubeReserved"));
+
+        Boolean merge = YamlDocs.bool(f, "mergeDefaultEvictionSettings", n.get("mergeDefaultEvictionSettings"));
+        Map<String, Duration> grace = graceperiods(f, n.get("evictionSoftGracePeriod"));
+        List<EvictionThreshold> hard;
+        JsonNode eh = n.get("evictionHard");
+        if (eh == null || eh.isNull()) {
+            hard = KubeletSettings.DEFAULT_EVICTION_HARD;
+        } else {
+            hard = thresholds(f, "evictionHard", eh, null);
+            if (Boolean.TRUE.equals(merge)) {
+                Set<String> have = new LinkedHashSet<>();
+                hard.forEach(t -> have.add(t.signal()));
+                // signals given as "0%"/"100%" were dropped on purpose; do not re-add their defaults
+                for (String k : eh.propertyNames()) {
+                    have.add(k);
+                }
+                List<EvictionThreshold> merged = new ArrayList<>(hard);
+                for (EvictionThreshold t : KubeletSettings.DEFAULT_EVICTION_HARD) {
+                    if (!have.contains(t.signal())) {
+                        merged.add(t);
+                    }
+                }
+                hard = merged;
+            }
+        }
+        List<EvictionThreshold> soft = List.of();
+        JsonNode es = n.get("evictionSoft");
+        if (es != null && !es.isNull()) {
+            soft = thresholds(f, "evictionSoft", es, grace);
+        }
+        Boolean spok = YamlDocs.bool(f, "singleProcessOOMKill", n.get("singleProcessOOMKill"));
+        List<String> ena = YamlDocs.strings(f, "enforceNodeAllocatable", n.get("enforceNodeAllocatable"));
+        Set<String> valid = Set.of("pods", "system-reserved", "kube-reserved", "system-reserved-compressible",
+                "kube-reserved-compressible", "none");
+        for (String s : ena) {
+            if (!valid.contains(s)) {
+                throw InputException.field(f, "enforceNodeAllocatable", "unknown value \"" + s + "\" (expected one of "
+                        + String.join(", ", new java.util.TreeSet<>(valid)) + ")");
+            }
+        }
+        if (n.get("enforceNodeAllocatable") == null) {
+            ena = List.of("pods");
+        }
+        try {
+            return new KubeletSettings(failSwapOn == null ? d.failSwapOn() : failSwapOn, swap, factor, rp, memoryQos,
+                    podLevel, sys, kube, hard, soft, spok != null && spok, new LinkedHashSet<>(ena));
+        } catch (IllegalArgumentException e) {
+            throw new InputException(f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long reservedMemory(String f, String field, JsonNode n) throws InputException {
+        YamlDocs.requireObject(f, field, n);
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        Long v = YamlDocs.quantity(f, field + ".memory", n.get("memory"));
+        return v == null ? 0 : v;
+    }
+
+    private static Map<String, Duration> graceperiods(String f, JsonNode n) throws InputException {
+        YamlDocs.requireObject(f, "evictionSoftGracePeriod", n);
+        Map<String, Duration> out = new LinkedHashMap<>();
+        if (n == null || n.isNull()) {
+            return out;
+        }
+        for (var e : n.properties()) {
+            String field = "evictionSoftGracePeriod." + e.getKey();
+            String v = YamlDocs.string(f, field, e.getValue());
+            try {
+                Duration d = YamlDocs.goDuration(v);
+                if (d.isNegative()) {
+                    throw new IllegalArgumentException("must not be negative: " + v);
+                }
+                out.put(e.getKey(), d);
+            } catch (IllegalArgumentException ex) {
+                throw InputException.field(f, field, ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static List<EvictionThreshold> thresholds(String f, String field, JsonNode n, Map<String, Duration> grace)
+            throws InputException {
+        YamlDocs.requireObject(f, field, n);
+        List<EvictionThreshold> out = new ArrayList<>();
+        for (var e : n.properties()) {
+            String sub = field + "." + e.getKey();
+            JsonNode v = e.getValue();
+            if (!(v.isString() || v.isNumber())) {
+                throw InputException.field(f, sub, "expected a quantity or percentage, got " + v);
+            }
+            Duration g = null;
+            if (grace != null) {
+                g = grace.get(e.getKey());
+                if (g == null) {
+                    throw InputException.field(f, sub, "a soft eviction threshold requires a grace period in"
+                            + " evictionSoftGracePeriod." + e.getKey());
+                }
+            }
+            try {
+                EvictionThreshold t = EvictionThreshold.parse(e.getKey(), v.asString(), g);
+                if (t != null) {
+                    out.add(t);
+                }
+            } catch (IllegalArgumentException ex) {
+                throw InputException.field(f, sub, ex.getMessage());
+            }
+        }
+        return out;
+    }
+}

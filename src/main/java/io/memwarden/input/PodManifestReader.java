@@ -1,0 +1,213 @@
+package io.memwarden.input;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.memwarden.model.ContainerKind;
+import io.memwarden.model.ContainerSpec;
+import io.memwarden.model.KubeQuantity;
+import io.memwarden.model.PodSpec;
+import io.memwarden.model.QosClass;
+import io.memwarden.model.Resources;
+import io.memwarden.policy.Plan.PlanError;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads Kubernetes manifests (v1 Pod, v1 List / PodList of Pods, multi-document YAML) into {@link PodSpec}s, bound
+ * through fabric8's Kubernetes model. A file that is not YAML or holds another kind is an input error; a pod with a
+ * bad field (unparseable quantity, request above limit, duplicate container) becomes a per-pod error and the other
+ * pods are still read.
+ */
+public final class PodManifestReader {
+    private PodManifestReader() {}
+
+    public record Result(List<PodSpec> pods, List<PlanError> errors) {}
+
+    public static Result read(Path path) throws InputException {
+        return parse(path.toString(), YamlDocs.readAll(path));
+    }
+
+    public static Result parse(String f, List<JsonNode> docs) throws InputException {
+        List<PodSpec> pods = new ArrayList<>();
+        List<PlanError> errors = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        int docNo = 0;
+        for (JsonNode doc : docs) {
+            docNo++;
+            String where = f + " document " + docNo;
+            if (!doc.isObject()) {
+                throw new InputException(where + ": expected a Kubernetes object, got " + shortText(doc));
+            }
+            String kind = doc.path("kind").asString("");
+            List<JsonNode> items = new ArrayList<>();
+            switch (kind) {
+                case "Pod" -> items.add(doc);
+                case "List", "PodList" -> {
+                    int i = 0;
+                    for (JsonNode item : doc.path("items").values()) {
+                        String ik = item.path("kind").asString("");
+                        if (!ik.equals("Pod") && !(kind.equals("PodList") && ik.isEmpty())) {
+                            throw new InputException(where + ": items[" + i + "]: kind \"" + ik
+                                    + "\" is not supported (only Pod)");
+                        }
+                        items.add(item);
+                        i++;
+                    }
+                }
+                case "" -> throw new InputException(where + ": field kind is missing (expected Pod, List or PodList)");
+                default -> throw new InputException(where + ": kind \"" + kind
+                        + "\" is not supported (expected Pod, List or PodList)");
+            }
+            for (JsonNode item : items) {
+                String name = item.path("metadata").path("name").asString("");
+                String ns = item.path("metadata").path("namespace").asString("");
+                String key = (ns.isEmpty() ? "default" : ns) + "/" + name;
+                if (name.isEmpty()) {
+                    throw new InputException(where + ": a Pod has no metadata.name");
+                }
+                if (!seen.add(key)) {
+                    errors.add(new PlanError(key, null, "duplicate pod " + key + " in " + where));
+                    continue;
+                }
+                try {
+                    pods.add(toPodSpec(key, YamlDocs.MAPPER.treeToValue(item, Pod.class)));
+                } catch (PodError e) {
+                    errors.add(new PlanError(key, e.container, e.getMessage()));
+                } catch (JacksonException e) {
+                    errors.add(new PlanError(key, null, "invalid Pod: " + e.getOriginalMessage()
+                            + " at " + e.getPathReference()));
+                }
+            }
+        }
+        return new Result(pods, errors);
+    }
+
+    private static String shortText(JsonNode n) {
+        String s = n.toString();
+        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
+    }
+
+    private static final class PodError extends Exception {
+        final String container;
+
+        PodError(String container, String message) {
+            super(message);
+            this.container = container;
+        }
+    }
+
+    static PodSpec toPodSpec(String key, Pod pod) throws PodError {
+        var meta = pod.getMetadata();
+        var spec = pod.getSpec();
+        if (spec == null) {
+            throw new PodError(null, "Pod has no spec");
+        }
+        List<ContainerSpec> containers = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        int i = 0;
+        for (Container c : nullToEmpty(spec.getInitContainers())) {
+            boolean sidecar = "Always".equals(c.getRestartPolicy());
+            containers.add(container("spec.initContainers[" + i++ + "]", c, sidecar ? ContainerKind.SIDECAR
+                    : ContainerKind.INIT, names));
+        }
+        i = 0;
+        for (Container c : nullToEmpty(spec.getContainers())) {
+            containers.add(container("spec.containers[" + i++ + "]", c, ContainerKind.REGULAR, names));
+        }
+        if (containers.stream().noneMatch(c -> c.kind() == ContainerKind.REGULAR)) {
+            throw new PodError(null, "spec.containers: a Pod needs at least one container");
+        }
+        Resources podRes = resources(null, "spec.resources", spec.getResources());
+        Long overhead = null;
+        if (spec.getOverhead() != null && spec.getOverhead().get("memory") != null) {
+            overhead = bytes(null, "spec.overhead.memory", spec.getOverhead().get("memory"));
+        }
+        QosClass status = null;
+        if (pod.getStatus() != null && pod.getStatus().getQosClass() != null && !pod.getStatus().getQosClass().isEmpty()) {
+            try {
+                status = QosClass.fromApiName(pod.getStatus().getQosClass());
+            } catch (IllegalArgumentException e) {
+                throw new PodError(null, "status.qosClass: " + e.getMessage());
+            }
+        }
+        Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+        return new PodSpec(meta.getNamespace(), meta.getName(), meta.getUid(), annotations, spec.getPriority(),
+                spec.getPriorityClassName(), status, overhead, podRes, containers);
+    }
+
+    private static ContainerSpec container(String field, Container c, ContainerKind kind, Set<String> names)
+            throws PodError {
+        String name = c.getName();
+        if (name == null || name.isEmpty()) {
+            throw new PodError(null, field + ".name: a container needs a name");
+        }
+        if (!names.add(name)) {
+            throw new PodError(name, field + ".name: duplicate container name \"" + name + "\"");
+        }
+        Resources r = resources(name, field + ".resources", c.getResources());
+        List<String> command = new ArrayList<>(nullToEmpty(c.getCommand()));
+        command.addAll(nullToEmpty(c.getArgs()));
+        return new ContainerSpec(name, kind, r, command);
+    }
+
+    private static Resources resources(String container, String field, ResourceRequirements rr) throws PodError {
+        if (rr == null) {
+            return Resources.NONE;
+        }
+        Map<String, Quantity> req = rr.getRequests() == null ? Map.of() : rr.getRequests();
+        Map<String, Quantity> lim = rr.getLimits() == null ? Map.of() : rr.getLimits();
+        KubeQuantity cpuReq = quantity(container, field + ".requests.cpu", req.get("cpu"));
+        KubeQuantity cpuLim = quantity(container, field + ".limits.cpu", lim.get("cpu"));
+        Long memReq = bytes(container, field + ".requests.memory", req.get("memory"));
+        Long memLim = bytes(container, field + ".limits.memory", lim.get("memory"));
+        if (memReq != null && memLim != null && memReq > memLim) {
+            throw new PodError(container, field + ".requests.memory: " + req.get("memory")
+                    + " must be less than or equal to memory limit " + lim.get("memory"));
+        }
+        if (cpuReq != null && cpuLim != null && cpuReq.compareTo(cpuLim) > 0) {
+            throw new PodError(container, field + ".requests.cpu: " + req.get("cpu")
+                    + " must be less than or equal to cpu limit " + lim.get("cpu"));
+        }
+        return new Resources(cpuReq, cpuLim, memReq, memLim);
+    }
+
+    private static KubeQuantity quantity(String container, String field, Quantity q) throws PodError {
+        if (q == null) {
+            return null;
+        }
+        String text = (q.getAmount() == null ? "" : q.getAmount()) + (q.getFormat() == null ? "" : q.getFormat());
+        try {
+            KubeQuantity k = KubeQuantity.parse(text);
+            if (k.signum() < 0) {
+                throw new PodError(container, field + ": \"" + text + "\" must be greater than or equal to 0");
+            }
+            return k;
+        } catch (IllegalArgumentException e) {
+            throw new PodError(container, field + ": " + e.getMessage());
+        }
+    }
+
+    private static Long bytes(String container, String field, Quantity q) throws PodError {
+        KubeQuantity k = quantity(container, field, q);
+        if (k == null) {
+            return null;
+        }
+        try {
+            return k.bytes();
+        } catch (IllegalArgumentException e) {
+            throw new PodError(container, field + ": " + e.getMessage());
+        }
+    }
+
+    private static <T> List<T> nullToEmpty(List<T> l) {
+        return l == null ? List.of() : l;
+    }
+}

@@ -1,0 +1,43 @@
+package io.memwarden.model;
+
+import java.util.Objects;
+
+/**
+ * What policy needs to know about the node.
+ *
+ * @param memoryCapacity          MemTotal in bytes (the kubelet's {@code MachineInfo.MemoryCapacity})
+ * @param swapCapacity            SwapTotal in bytes
+ * @param swapControllerAvailable whether the memory controller accounts swap (v1 memsw files / v2 memory.swap.max)
+ * @param pageSize                the OS page size in bytes
+ * @param allocatableMemory       node-status allocatable memory in bytes, or null to compute it from reservations
+ * @param kernelVersion           {@code uname -r}, or null
+ */
+public record NodeFacts(
+        long memoryCapacity,
+        long swapCapacity,
+        CgroupVersion cgroupVersion,
+        boolean swapControllerAvailable,
+        long pageSize,
+        Long allocatableMemory,
+        String kernelVersion) {
+
+    public NodeFacts {
+        Objects.requireNonNull(cgroupVersion, "cgroupVersion");
+        if (memoryCapacity <= 0) {
+            throw new IllegalArgumentException("memoryCapacity must be positive, got " + memoryCapacity);
+        }
+        if (swapCapacity < 0) {
+            throw new IllegalArgumentException("swapCapacity must not be negative, got " + swapCapacity);
+        }
+        if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("pageSize must be a positive power of two, got " + pageSize);
+        }
+        if (allocatableMemory != null && allocatableMemory < 0) {
+            throw new IllegalArgumentException("allocatableMemory must not be negative, got " + allocatableMemory);
+        }
+    }
+
+    public boolean swapOn() {
+        return swapCapacity > 0;
+    }
+}

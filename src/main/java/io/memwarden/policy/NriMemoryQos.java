@@ -1,0 +1,120 @@
+package io.memwarden.policy;
+
+import io.memwarden.model.PodSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The nri-plugins memory-qos plugin's annotation semantics, reproduced exactly (nri-protocol.md §6): pod annotations
+ * {@code <key>.memory-qos.nri.io} (pod-wide) and {@code <key>.memory-qos.nri.io/<container>} (overrides the pod-wide
+ * value for that key); {@code class} selects a configured class, any key listed in {@code unifiedannotations} is
+ * copied verbatim into the container's unified cgroup v2 files and beats a class-derived value; anything else fails
+ * the container with the plugin's error text.
+ */
+public final class NriMemoryQos {
+    private NriMemoryQos() {}
+
+    public static final String SUFFIX = ".memory-qos.nri.io";
+
+    /** The unified files the plugin would add, with reasons. */
+    public record Result(Map<String, String> unified, List<String> reasons) {}
+
+    /** True when the pod has any memory-qos annotation. */
+    public static boolean annotated(PodSpec pod) {
+        return pod.annotations().keySet().stream().anyMatch(k -> k.endsWith(SUFFIX) || k.contains(SUFFIX + "/"));
+    }
+
+    /** The effective annotations (key prefix → value, with source key) for one container. */
+    static Map<String, String[]> effective(PodSpec pod, String container) {
+        Map<String, String[]> eff = new TreeMap<>();
+        String ctrSuffix = SUFFIX + "/" + container;
+        for (var e : new TreeMap<>(pod.annotations()).entrySet()) {
+            String key = e.getKey();
+            if (key.endsWith(ctrSuffix)) {
+                eff.put(key.substring(0, key.length() - ctrSuffix.length()), new String[] {e.getValue(), key});
+            }
+        }
+        for (var e : new TreeMap<>(pod.annotations()).entrySet()) {
+            String key = e.getKey();
+            if (key.endsWith(SUFFIX)) {
+                eff.putIfAbsent(key.substring(0, key.length() - SUFFIX.length()), new String[] {e.getValue(), key});
+            }
+        }
+        return eff;
+    }
+
+    /**
+     * Applies the plugin's rules to one container.
+     *
+     * @param runtimeLimit the memory limit the runtime sees (the kubelet's memory_limit_in_bytes; 0 = absent)
+     * @throws PolicyException with the plugin's error text
+     */
+    public static Result apply(WardenConfig.MemoryQosConfig cfg, PodSpec pod, String container, long runtimeLimit)
+            throws PolicyException {
+        Map<String, String[]> eff = effective(pod, container);
+        Map<String, String> unified = new LinkedHashMap<>();
+        List<String> why = new ArrayList<>();
+        if (eff.isEmpty()) {
+            return new Result(unified, why);
+        }
+        String ppName = pod.namespace() + "/" + pod.name() + ":" + container;
+        // Listed unified keys first: they always beat class-derived values (the plugin's associate(..., false)).
+        for (var e : eff.entrySet()) {
+            String prefix = e.getKey();
+            if (prefix.equals("class")) {
+                continue;
+            }
+            if (cfg.unifiedAnnotations().contains(prefix)) {
+                unified.put(prefix, e.getValue()[0]);
+                why.add(prefix + "=" + e.getValue()[0] + ": nri memory-qos annotation " + e.getValue()[1]
+                        + " (listed in unifiedannotations; copied verbatim) [nri-protocol §6]");
+            } else {
+                throw new PolicyException(container,
+                        "CreateContainer " + ppName + ": invalid annotation: \"" + prefix + "\"");
+            }
+        }
+        String[] cls = eff.get("class");
+        if (cls != null) {
+            String name = cls[0];
+            WardenConfig.MemoryQosClass found = null;
+            for (WardenConfig.MemoryQosClass c : cfg.classes()) {
+                if (c.name().equals(name)) {
+                    found = c;
+                    break;
+                }
+            }
+            if (found == null) {
+                throw new PolicyException(container, "cannot apply memory QoS class \"" + name
+                        + "\": class not found in plugin configuration");
+            }
+            if (found.swapLimitRatio() > 0) {
+                if (runtimeLimit == 0) {
+                    throw new PolicyException(container, "cannot apply memory QoS class \"" + name
+                            + "\": missing container memory limit");
+                }
+                long high = highFor(runtimeLimit, found.swapLimitRatio());
+                if (unified.putIfAbsent("memory.high", Long.toString(high)) == null) {
+                    why.add("memory.high=" + high + ": nri memory-qos class " + name + " (" + cls[1]
+                            + "), swaplimitratio " + found.swapLimitRatio() + ": float32(limit " + runtimeLimit
+                            + " × (1 − " + found.swapLimitRatio() + ")) [nri-protocol §6]");
+                }
+                if (unified.putIfAbsent("memory.swap.max", "max") == null) {
+                    why.add("memory.swap.max=max: nri memory-qos class " + name + " (" + cls[1] + ") [nri-protocol §6]");
+                }
+            } else {
+                why.add("nri memory-qos class " + name + " (" + cls[1] + ") has swaplimitratio "
+                        + found.swapLimitRatio() + " <= 0: adds nothing [nri-protocol §6]");
+            }
+        }
+        return new Result(unified, why);
+    }
+
+    /** {@code int64(float32(limit) * (1.0 - ratio))} in IEEE float32, as the plugin computes it. */
+    public static long highFor(long limit, float ratio) {
+        float f = (float) limit * (1.0f - ratio);
+        return (long) f;
+    }
+}

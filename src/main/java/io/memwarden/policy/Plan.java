@@ -1,0 +1,42 @@
+package io.memwarden.policy;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The answer to "for these pods on this node, what memory cgroup values should each container get, and why?".
+ * Field names are the {@code memwarden plan -o json} contract (docs/plan-output.md).
+ *
+ * @param evictionOrder the kubelet's memory-signal eviction ranking; null unless usage was given
+ */
+public record Plan(NodePlan node, List<PodPlan> pods, List<String> evictionOrder, List<PlanError> errors) {
+    public Plan {
+        pods = List.copyOf(pods);
+        errors = List.copyOf(errors);
+        evictionOrder = evictionOrder == null ? null : List.copyOf(evictionOrder);
+    }
+
+    /**
+     * @param qosCgroups QoS-level cgroup files keyed by the cgroupfs-driver path relative to the cgroup root
+     * @param errors     node-level problems with the kubelet's meaning (e.g. swap on with failSwapOn); the plan is
+     *                   still shown
+     */
+    public record NodePlan(long memoryCapacityBytes, long swapCapacityBytes, int cgroupVersion,
+                           long allocatableMemoryBytes, String swapBehavior, List<String> errors,
+                           List<String> warnings, Map<String, Map<String, String>> qosCgroups, List<String> reasons) {}
+
+    public record PodPlan(String namespace, String name, String qosClass, boolean critical, Integer priority,
+                          long memoryRequestBytes, Map<String, String> podCgroup, List<ContainerPlan> containers,
+                          List<String> reasons) {}
+
+    /** @param cgroup real cgroup file names for the node's version → the value exactly as written */
+    public record ContainerPlan(String name, boolean init, String swapBehavior, int oomScoreAdj,
+                                Map<String, String> cgroup, List<String> reasons) {}
+
+    /** @param container null for a pod-wide error */
+    public record PlanError(String pod, String container, String message) {}
+
+    public boolean hasErrors() {
+        return !errors.isEmpty();
+    }
+}

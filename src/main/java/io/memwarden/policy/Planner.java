@@ -1,0 +1,370 @@
+package io.memwarden.policy;
+
+import static io.memwarden.policy.CgroupFiles.*;
+
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.ContainerKind;
+import io.memwarden.model.ContainerSpec;
+import io.memwarden.model.NodeFacts;
+import io.memwarden.model.PodSpec;
+import io.memwarden.model.QosClass;
+import io.memwarden.model.SwapBehavior;
+import io.memwarden.policy.Plan.ContainerPlan;
+import io.memwarden.policy.Plan.NodePlan;
+import io.memwarden.policy.Plan.PlanError;
+import io.memwarden.policy.Plan.PodPlan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Computes a {@link Plan}: every container's memory cgroup values with their reasons. Pure: no I/O, no clock.
+ * One planner serves one (node, kubelet config, memwarden config) triple; it is immutable and thread-safe.
+ */
+public final class Planner {
+    private final NodeFacts node;
+    private final KubeletSettings kubelet;
+    private final WardenConfig config;
+    private final Allocatable.Result allocatable;
+    private final SwapBehavior configuredSwap;
+    private final String configuredSwapFrom;
+
+    /** @throws IllegalArgumentException when the kubelet config is invalid for this node (reservations) */
+    public Planner(NodeFacts node, KubeletSettings kubelet, WardenConfig config) {
+        this.node = node;
+        this.kubelet = kubelet;
+        this.config = config;
+        this.allocatable = Allocatable.compute(node, kubelet);
+        if (config.swap().behavior() != null) {
+            configuredSwap = config.swap().behavior();
+            configuredSwapFrom = "memwarden config swap.behavior=" + configuredSwap
+                    + ", overriding kubelet memorySwap.swapBehavior=" + kubelet.swapBehavior();
+        } else {
+            configuredSwap = kubelet.swapBehavior();
+            configuredSwapFrom = "kubelet memorySwap.swapBehavior=" + configuredSwap;
+        }
+    }
+
+    public NodeFacts node() {
+        return node;
+    }
+
+    public long allocatableMemory() {
+        return allocatable.bytes();
+    }
+
+    /** One pod's outcome: its plan (null when the whole pod failed) and its errors. */
+    public record PodOutcome(PodSpec pod, QosClass qos, PodPlan plan, List<PlanError> errors) {}
+
+    /** Plans every pod; {@code usage} (namespace/name → working set bytes) adds the eviction ranking when non-null. */
+    public Plan plan(List<PodSpec> pods, Map<String, Long> usage, List<PlanError> inputErrors) {
+        List<PodPlan> planned = new ArrayList<>();
+        List<PlanError> errors = new ArrayList<>(inputErrors);
+        List<PodOutcome> outcomes = new ArrayList<>();
+        for (PodSpec p : pods) {
+            PodOutcome o = planPod(p);
+            outcomes.add(o);
+            if (o.plan() != null) {
+                planned.add(o.plan());
+            }
+            errors.addAll(o.errors());
+        }
+        List<String> order = null;
+        if (usage != null) {
+            List<EvictionRanking.Candidate> cands = new ArrayList<>();
+            for (PodOutcome o : outcomes) {
+                cands.add(new EvictionRanking.Candidate(o.pod(), PodMemory.request(o.pod(), kubelet.podLevelResourcesGate()),
+                        usage.get(o.pod().key())));
+            }
+            order = EvictionRanking.rank(cands);
+        }
+        return new Plan(nodePlan(outcomes), planned, order, errors);
+    }
+
+    private NodePlan nodePlan(List<PodOutcome> outcomes) {
+        List<String> errors = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        reasons.add(allocatable.reason());
+        reasons.add("swap behavior " + configuredSwap + ": " + configuredSwapFrom);
+        if (node.swapOn() && kubelet.failSwapOn()) {
+            errors.add("kubelet would refuse to start: running with swap on is not supported, please disable swap or set"
+                    + " --fail-swap-on flag to false (failSwapOn=true, swap capacity " + node.swapCapacity()
+                    + ") [kubelet-semantics §1]");
+        }
+        if (node.swapOn() && node.cgroupVersion() == CgroupVersion.V1
+                && kubelet.swapBehavior() == SwapBehavior.LIMITED_SWAP) {
+            errors.add("kubelet would refuse to start: LimitedSwap is not supported on cgroup v1 [kubelet-semantics §1]");
+        }
+        if (node.cgroupVersion() == CgroupVersion.V1) {
+            warnings.add("cgroup v1: kubelet 1.35+ refuses cgroup v1 hosts unless failCgroupV1=false; memory QoS,"
+                    + " LimitedSwap and memory.oom.group are cgroup v2 only [kubelet-semantics §1]");
+        }
+        if (node.swapOn() && !node.swapControllerAvailable()) {
+            warnings.add("swap is on but the memory controller has no swap accounting: per-container swap limits"
+                    + " cannot be enforced [kubelet-semantics §1]");
+        }
+        int[] kv = kernelVersion(node.kernelVersion());
+        if (kv != null && node.cgroupVersion() == CgroupVersion.V2 && kubelet.memoryQosGate()
+                && kubelet.memoryThrottlingFactor() != null && older(kv, 5, 9)) {
+            warnings.add("kernel " + node.kernelVersion() + " is older than 5.9: memory.high can livelock"
+                    + " [kubelet-semantics §2]");
+        }
+        if (kv != null && node.swapOn() && older(kv, 6, 4)) {
+            warnings.add("kernel " + node.kernelVersion() + " is older than 6.4: tmpfs has no noswap option, so"
+                    + " memory-backed volumes may be swapped to disk (kubelet event PossibleMemoryBackedVolumesOnDisk)"
+                    + " [kubelet-semantics §1]");
+        }
+        long sumG = 0;
+        long sumB = 0;
+        for (PodOutcome o : outcomes) {
+            long req = PodMemory.request(o.pod(), kubelet.podLevelResourcesGate());
+            if (o.qos() == QosClass.GUARANTEED) {
+                sumG += req;
+            } else if (o.qos() == QosClass.BURSTABLE) {
+                sumB += req;
+            }
+        }
+        Map<String, Map<String, String>> qos = new LinkedHashMap<>();
+        if (kubelet.enforceNodeAllocatable().contains("pods")) {
+            long lim = Allocatable.kubepodsLimit(node, kubelet);
+            qos.computeIfAbsent("kubepods", x -> new LinkedHashMap<>())
+                    .put(node.cgroupVersion() == CgroupVersion.V2 ? MEMORY_MAX : V1_LIMIT, Long.toString(lim));
+            reasons.add("kubepods memory limit " + lim + " = capacity − systemReserved − kubeReserved"
+                    + " (enforceNodeAllocatable: pods) [kubelet-semantics §5]");
+        }
+        MemoryQos.qosLevel(node, kubelet, sumG, sumB)
+                .forEach((cg, files) -> qos.computeIfAbsent(cg, x -> new LinkedHashMap<>()).putAll(files));
+        if (MemoryQos.applies(node, kubelet)) {
+            reasons.add("QoS cgroups: memoryReservationPolicy " + kubelet.memoryReservationPolicy() + ", Guaranteed pod"
+                    + " requests " + sumG + ", Burstable pod requests " + sumB + " [kubelet-semantics §2]");
+        }
+        return new NodePlan(node.memoryCapacity(), node.swapCapacity(), node.cgroupVersion().number(),
+                allocatable.bytes(), configuredSwap.configName(), errors, warnings, qos, reasons);
+    }
+
+    /** Plans one pod: the containers that can be planned, and errors for those (or the pod) that cannot. */
+    public PodOutcome planPod(PodSpec raw) {
+        ApiDefaults.Defaulted defaulted = ApiDefaults.apply(raw);
+        PodSpec pod = defaulted.pod();
+        boolean plg = kubelet.podLevelResourcesGate();
+        QosClass qos = QosClassifier.classify(pod, plg);
+        List<String> reasons = new ArrayList<>(defaulted.notes());
+        if (pod.statusQosClass() != null) {
+            QosClass computed = QosClassifier.compute(pod, plg);
+            reasons.add("qosClass " + qos + " from status.qosClass" + (computed != qos
+                    ? " (the spec alone would give " + computed + ")" : "") + " [kubelet-semantics §3]");
+        } else {
+            reasons.add("qosClass " + qos + ": " + qosWhy(pod, qos, plg) + " [kubelet-semantics §3]");
+        }
+        boolean critical = Criticality.isCritical(pod);
+        if (critical) {
+            reasons.add("critical pod: " + Criticality.why(pod) + "; never swaps, never evicted");
+        }
+        List<PlanError> errors = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (ContainerSpec c : pod.containers()) {
+            names.add(c.name());
+        }
+        Set<String> failed = new HashSet<>();
+        for (PolicyException e : validateAnnotations(pod, names)) {
+            errors.add(new PlanError(pod.key(), e.container(), e.getMessage()));
+            if (e.container() == null) {
+                failed.add(null);
+            } else {
+                failed.add(e.container());
+            }
+        }
+        Long podSwapCap = null;
+        String podSwapCapFrom = null;
+        try {
+            if (config.swap().maxPerPod() != null) {
+                podSwapCap = config.swap().maxPerPod().resolve(node.swapCapacity());
+                podSwapCapFrom = "memwarden config swap.maxPerPod=" + config.swap().maxPerPod().text();
+            }
+            if (!failed.contains(null)) {
+                Long ann = WardenAnnotations.podSwapMax(pod);
+                if (ann != null && (podSwapCap == null || ann < podSwapCap)) {
+                    podSwapCap = ann;
+                    podSwapCapFrom = "annotation " + WardenAnnotations.POD_SWAP_MAX + WardenAnnotations.SUFFIX;
+                }
+            }
+        } catch (PolicyException e) {
+            errors.add(new PlanError(pod.key(), null, e.getMessage()));
+            failed.add(null);
+        }
+        long podRequest = PodMemory.request(pod, plg);
+        if (failed.contains(null)) {
+            return new PodOutcome(pod, qos, null, errors);
+        }
+        List<ContainerPlan> containers = new ArrayList<>();
+        boolean anySwap = false;
+        for (ContainerSpec c : pod.containers()) {
+            if (failed.contains(c.name())) {
+                continue;
+            }
+            try {
+                ContainerPlan cp = planContainer(pod, c, qos);
+                containers.add(cp);
+                anySwap |= allowsSwap(cp);
+            } catch (PolicyException e) {
+                errors.add(new PlanError(pod.key(), e.container() == null ? c.name() : e.container(), e.getMessage()));
+            }
+        }
+        Map<String, String> podCgroup = new LinkedHashMap<>();
+        long podLimit = PodMemory.limit(pod, plg);
+        if (podLimit > 0) {
+            podCgroup.put(node.cgroupVersion() == CgroupVersion.V2 ? MEMORY_MAX : V1_LIMIT, Long.toString(podLimit));
+            reasons.add("pod memory limit " + podLimit + (plg && pod.podResources().hasMemoryLimit()
+                    ? ": pod-level memory limit" : ": every container declares a limit (aggregate)")
+                    + (pod.overheadMemoryOrZero() > 0 ? " + overhead " + pod.overheadMemoryOrZero() : "")
+                    + " [kubelet-semantics §2]");
+        }
+        long podLevelLimit = plg && pod.podResources().hasMemoryLimit()
+                ? pod.podResources().memoryLimit() + pod.overheadMemoryOrZero() : 0;
+        MemoryQos.Values pv = MemoryQos.pod(node, kubelet, qos, podRequest, podLevelLimit);
+        podCgroup.putAll(pv.files());
+        reasons.addAll(pv.reasons());
+        if (podSwapCap != null && node.swapControllerAvailable() && anySwap) {
+            if (node.cgroupVersion() == CgroupVersion.V2) {
+                podCgroup.put(MEMORY_SWAP_MAX, Long.toString(podSwapCap));
+                reasons.add("pod memory.swap.max=" + podSwapCap + ": " + podSwapCapFrom);
+            } else if (podLimit > 0) {
+                podCgroup.put(V1_MEMSW_LIMIT, Long.toString(podLimit + podSwapCap));
+                reasons.add("pod memory.memsw.limit_in_bytes=" + (podLimit + podSwapCap) + ": pod limit + swap cap "
+                        + podSwapCap + " (" + podSwapCapFrom + ")");
+            } else {
+                reasons.add("pod swap cap " + podSwapCap + " (" + podSwapCapFrom + ") is not enforceable on cgroup v1"
+                        + " without a pod memory limit");
+            }
+        }
+        PodPlan plan = new PodPlan(pod.namespace(), pod.name(), qos.apiName(), critical,
+                Criticality.effectivePriority(pod), podRequest, podCgroup, containers, reasons);
+        return new PodOutcome(pod, qos, plan, errors);
+    }
+
+    /** Whether the rendered files let the container swap at all (for the pod-level swap cap). */
+    private boolean allowsSwap(ContainerPlan cp) {
+        if (node.cgroupVersion() == CgroupVersion.V2) {
+            String s = cp.cgroup().get(MEMORY_SWAP_MAX);
+            return s != null && !s.equals("0");
+        }
+        String memsw = cp.cgroup().get(V1_MEMSW_LIMIT);
+        return memsw != null && !memsw.equals(cp.cgroup().get(V1_LIMIT));
+    }
+
+    private List<PolicyException> validateAnnotations(PodSpec pod, Set<String> names) {
+        List<PolicyException> out = new ArrayList<>();
+        // validate each memwarden annotation on its own so every bad one is reported
+        for (var e : pod.annotations().entrySet()) {
+            if (!e.getKey().contains(WardenAnnotations.SUFFIX)) {
+                continue;
+            }
+            PodSpec one = new PodSpec(pod.namespace(), pod.name(), pod.uid(), Map.of(e.getKey(), e.getValue()),
+                    pod.priority(), pod.priorityClassName(), pod.statusQosClass(), pod.overheadMemory(),
+                    pod.podResources(), pod.containers());
+            try {
+                WardenAnnotations.validate(one, config.annotations(), names);
+            } catch (PolicyException ex) {
+                out.add(ex);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(PolicyException::getMessage));
+        return out;
+    }
+
+    private ContainerPlan planContainer(PodSpec pod, ContainerSpec c, QosClass qos) throws PolicyException {
+        boolean plg = kubelet.podLevelResourcesGate();
+        List<String> why = new ArrayList<>();
+        long request = c.resources().memoryRequestOrZero();
+        long ownLimit = c.resources().memoryLimitOrZero();
+        long podLevelLimit = plg && pod.podResources().hasMemoryLimit() ? pod.podResources().memoryLimit() : 0;
+        long limit = ownLimit != 0 ? ownLimit : podLevelLimit;
+        String limitFile = node.cgroupVersion() == CgroupVersion.V2 ? MEMORY_MAX : V1_LIMIT;
+        if (ownLimit != 0) {
+            why.add(limitFile + "=" + limit + ": container memory limit [kubelet-semantics §7]");
+        } else if (limit != 0) {
+            why.add(limitFile + "=" + limit + ": container has no limit, falls back to the pod-level memory limit"
+                    + " [kubelet-semantics §2]");
+        } else {
+            why.add("no memory limit: " + limitFile + " left at the runtime default (unlimited)");
+        }
+
+        WardenAnnotations.ContainerRequest ann = WardenAnnotations.forContainer(pod, c.name());
+        Long cap = null;
+        String capFrom = null;
+        if (config.swap().maxPerContainer() != null) {
+            cap = config.swap().maxPerContainer().resolve(node.swapCapacity());
+            capFrom = "memwarden config swap.maxPerContainer=" + config.swap().maxPerContainer().text();
+        }
+        if (ann.swapMax() != null && (cap == null || ann.swapMax() < cap)) {
+            cap = ann.swapMax();
+            capFrom = ann.swapMaxFrom();
+        }
+        SwapDecision swap = SwapPolicy.decide(pod, c, qos, node, configuredSwap, configuredSwapFrom,
+                ann.behavior(), ann.behaviorFrom());
+        why.addAll(swap.reasons());
+
+        MemoryQos.Values mq = MemoryQos.container(node, kubelet, qos, request, ownLimit, podLevelLimit,
+                allocatable.bytes());
+        why.addAll(mq.reasons());
+
+        boolean oomGroup = node.cgroupVersion() == CgroupVersion.V2 && !kubelet.singleProcessOomKill();
+        if (node.cgroupVersion() == CgroupVersion.V2) {
+            why.add(oomGroup ? "memory.oom.group=1: the whole container is OOM-killed together (singleProcessOOMKill"
+                    + " false) [kubelet-semantics §2]" : "memory.oom.group not written: singleProcessOOMKill=true");
+        }
+
+        Map<String, String> nri = Map.of();
+        if (config.memoryQos() != null) {
+            NriMemoryQos.Result r = NriMemoryQos.apply(config.memoryQos(), pod, c.name(), limit);
+            nri = r.unified();
+            why.addAll(r.reasons());
+        } else if (NriMemoryQos.annotated(pod)) {
+            why.add("nri memory-qos annotations ignored: memwarden config has no memoryQos section");
+        }
+
+        CgroupRendering.Decided d = new CgroupRendering.Decided(limit, swap, mq.files(), oomGroup, nri, cap, capFrom);
+        CgroupRendering.Rendered r = CgroupRendering.render(node.cgroupVersion(), d, c.name());
+        if (node.cgroupVersion() == CgroupVersion.V2) {
+            for (var e : nri.entrySet()) {
+                CgroupRendering.Rendered kubeletOnly = CgroupRendering.render(CgroupVersion.V2,
+                        new CgroupRendering.Decided(limit, swap, mq.files(), oomGroup, Map.of(), null, null), c.name());
+                String before = kubeletOnly.files().get(e.getKey());
+                if (before != null && !before.equals(e.getValue())) {
+                    why.add(e.getKey() + ": nri memory-qos value " + e.getValue() + " overrides " + before);
+                }
+            }
+        }
+        why.addAll(r.reasons());
+        OomScoreAdjust.Result oom = OomScoreAdjust.compute(pod, c, qos, node.memoryCapacity(), plg);
+        why.add(oom.reason());
+        return new ContainerPlan(c.name(), c.kind() != ContainerKind.REGULAR, r.swapBehavior(), oom.value(),
+                r.files(), why);
+    }
+
+    private static String qosWhy(PodSpec pod, QosClass qos, boolean plg) {
+        String scope = QosClassifier.podLevelDecides(pod, plg) ? "pod-level resources" : "containers";
+        return switch (qos) {
+            case BEST_EFFORT -> "no cpu or memory request or limit in the " + scope;
+            case GUARANTEED -> "cpu and memory limits set and equal to requests in the " + scope;
+            case BURSTABLE -> "some cpu/memory request or limit set, but not all limits set and equal to requests in the "
+                    + scope;
+        };
+    }
+
+    static int[] kernelVersion(String v) {
+        if (v == null) {
+            return null;
+        }
+        var m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(v.strip());
+        return m.find() ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
+    }
+
+    private static boolean older(int[] v, int major, int minor) {
+        return v[0] < major || (v[0] == major && v[1] < minor);
+    }
+}

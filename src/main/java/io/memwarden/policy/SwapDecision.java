@@ -1,0 +1,11 @@
+package io.memwarden.policy;
+
+import io.memwarden.model.SwapBehavior;
+import java.util.List;
+
+/** The swap behaviour a container ends up with, what it means, and why. */
+public record SwapDecision(SwapBehavior behavior, SwapIntent intent, List<String> reasons) {
+    public SwapDecision {
+        reasons = List.copyOf(reasons);
+    }
+}

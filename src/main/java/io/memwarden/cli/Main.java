@@ -21,7 +21,18 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage/validation error). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** As {@link #run(String...)}, writing to the given streams (null = stdout/stderr). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        if (out != null) {
+            cl.setOut(out);
+        }
+        if (err != null) {
+            cl.setErr(err);
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("memwarden: " + ex);
             return ExitCodes.FAILURE;

@@ -96,6 +96,8 @@ final class CgroupRendering {
                 }
                 case MEMORY_SWAP_MAX -> {
                     label = labelFor(value, label);
+                    why.add("cgroup v1 projection: memory.swap.max=" + value + " replaces the " + d.swap().behavior()
+                            + " swap allowance; memory.memsw.limit_in_bytes carries it above the RAM ceiling");
                     if (value.equals(V2_MAX)) {
                         swap = new SwapIntent.Unlimited();
                     } else {

@@ -197,9 +197,6 @@ public final class Planner {
             failed.add(null);
         }
         long podRequest = PodMemory.request(pod, plg);
-        if (failed.contains(null)) {
-            return new PodOutcome(pod, qos, null, errors);
-        }
         List<ContainerPlan> containers = new ArrayList<>();
         boolean anySwap = false;
         for (ContainerSpec c : pod.containers()) {
@@ -207,12 +204,17 @@ public final class Planner {
                 continue;
             }
             try {
-                ContainerPlan cp = planContainer(pod, c, qos);
+                ContainerPlan cp = planContainer(pod, c, qos, failed.contains(null));
                 containers.add(cp);
                 anySwap |= allowsSwap(cp);
             } catch (PolicyException e) {
                 errors.add(new PlanError(pod.key(), e.container() == null ? c.name() : e.container(), e.getMessage()));
             }
+        }
+        if (failed.contains(null) || containers.isEmpty()) {
+            // a pod-wide error, or no container could be planned: the pod gets no plan (its container errors are
+            // still reported above)
+            return new PodOutcome(pod, qos, null, errors);
         }
         Map<String, String> podCgroup = new LinkedHashMap<>();
         long podLimit = PodMemory.limit(pod, plg);
@@ -276,7 +278,9 @@ public final class Planner {
         return out;
     }
 
-    private ContainerPlan planContainer(PodSpec pod, ContainerSpec c, QosClass qos) throws PolicyException {
+    /** @param skipWardenAnnotations the pod's memwarden annotations are invalid (already reported): ignore them */
+    private ContainerPlan planContainer(PodSpec pod, ContainerSpec c, QosClass qos, boolean skipWardenAnnotations)
+            throws PolicyException {
         boolean plg = kubelet.podLevelResourcesGate();
         List<String> why = new ArrayList<>();
         long request = c.resources().memoryRequestOrZero();
@@ -285,15 +289,17 @@ public final class Planner {
         long limit = ownLimit != 0 ? ownLimit : podLevelLimit;
         String limitFile = node.cgroupVersion() == CgroupVersion.V2 ? MEMORY_MAX : V1_LIMIT;
         if (ownLimit != 0) {
-            why.add(limitFile + "=" + limit + ": container memory limit [kubelet-semantics §7]");
+            why.add("memory limit " + limit + ": the container's own limit (CRI memory_limit_in_bytes) [kubelet-semantics §7]");
         } else if (limit != 0) {
-            why.add(limitFile + "=" + limit + ": container has no limit, falls back to the pod-level memory limit"
+            why.add("memory limit " + limit + ": the container has none, so the pod-level memory limit applies"
                     + " [kubelet-semantics §2]");
         } else {
             why.add("no memory limit: " + limitFile + " left at the runtime default (unlimited)");
         }
 
-        WardenAnnotations.ContainerRequest ann = WardenAnnotations.forContainer(pod, c.name());
+        WardenAnnotations.ContainerRequest ann = skipWardenAnnotations
+                ? new WardenAnnotations.ContainerRequest(null, null, null, null)
+                : WardenAnnotations.forContainer(pod, c.name());
         Long cap = null;
         String capFrom = null;
         if (config.swap().maxPerContainer() != null) {

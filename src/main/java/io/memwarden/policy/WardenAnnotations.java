@@ -61,7 +61,8 @@ public final class WardenAnnotations {
             }
             if (!policy.allowed().contains(key)) {
                 throw new PolicyException(container, "annotation " + key0 + "=" + e.getValue() + ": key \"" + key
-                        + "\" is not in memwarden config annotations.allowed " + new java.util.TreeSet<>(policy.allowed()));
+                        + "\" is not in memwarden config annotations.allowed " + (policy.allowed().isEmpty()
+                        ? "(no memwarden annotation is allowed)" : new java.util.TreeSet<>(policy.allowed()).toString()));
             }
             if (!policy.namespaces().isEmpty() && !policy.namespaces().contains(pod.namespace())) {
                 throw new PolicyException(container, "annotation " + key0 + ": namespace \"" + pod.namespace()

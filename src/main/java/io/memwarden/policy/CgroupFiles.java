@@ -1,6 +1,6 @@
 package io.memwarden.policy;
 
-/** The cgroup file names policy writes, one place each (DESIGN §3). */
+/** The cgroup file names policy writes, one place each (docs/architecture.md). */
 public final class CgroupFiles {
     private CgroupFiles() {}
 

@@ -89,6 +89,10 @@ final class CgroupRendering {
                         break;
                     }
                     long high = parseBytes(key, value, container);
+                    if (high == 0) {
+                        throw new PolicyException(container, "memory.high=0 cannot be projected onto cgroup v1: it would"
+                                + " become a zero memory.limit_in_bytes (on v2 it means: reclaim all the time)");
+                    }
                     long newCeiling = ceiling > 0 ? Math.min(ceiling, high) : high;
                     why.add("cgroup v1 projection: memory.high " + high + " has no v1 equivalent; memory.limit_in_bytes"
                             + " becomes " + newCeiling + " (the RAM ceiling), swap allowance counted above it");
@@ -147,9 +151,6 @@ final class CgroupRendering {
                             + " (memsw bounds memory+swap); not written");
                 }
             }
-        }
-        if (!d.memoryQos().isEmpty()) {
-            why.add("cgroup v1: memory QoS files " + d.memoryQos().keySet() + " are cgroup v2 only; not written");
         }
         return new Rendered(f, label, why);
     }

@@ -73,6 +73,9 @@ class CgroupRenderingTest {
                 .hasMessageContaining("no cgroup v1 equivalent");
         assertThatThrownBy(() -> render(CgroupVersion.V1, L, new SwapIntent.Zero(), Map.of("memory.high", "lots")))
                 .hasMessageContaining("cannot project");
+        // swaplimitratio 1.0 gives memory.high "0": on v1 that would be a zero limit, not "no limit"
+        assertThatThrownBy(() -> render(CgroupVersion.V1, L, new SwapIntent.Zero(), Map.of("memory.high", "0",
+                "memory.swap.max", "max"))).hasMessageContaining("memory.high=0 cannot be projected");
     }
 
     @Test

@@ -158,6 +158,12 @@ public final class StandaloneRunner implements AutoCloseable {
         return pb.start();
     }
 
+    /** The log file of a container ({@code namespace/name} of its pod). */
+    public Path logOf(String pod, String container) {
+        String[] nsName = pod.split("/", 2);
+        return logDir.resolve(nsName[0] + "_" + nsName[1] + "_" + container + ".log");
+    }
+
     /** A snapshot of every container (init containers included). */
     public List<ContainerStatus> snapshot() {
         List<ContainerStatus> out = new ArrayList<>();

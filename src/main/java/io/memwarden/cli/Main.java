@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Node-level memory management for Kubernetes: per-container memory cgroup values (swap,"
                 + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
-        subcommands = {PlanCommand.class, SwapCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PlanCommand.class, RunCommand.class, DemoCommand.class, SwapCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

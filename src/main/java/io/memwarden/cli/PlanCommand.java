@@ -32,10 +32,10 @@ final class PlanCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--node", required = true, paramLabel = "NODE.yaml",
+    @Option(names = "--node", required = true, paramLabel = "NODE.yaml|auto",
             description = "Node facts: memoryCapacity, swapCapacity, cgroupVersion, swapControllerAvailable, pageSize,"
-                    + " allocatableMemory, kernelVersion.")
-    Path node;
+                    + " allocatableMemory, kernelVersion; 'auto' detects this host.")
+    String node;
 
     @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml",
             description = "A KubeletConfiguration document (default: the kubelet's 1.37 defaults).")
@@ -62,7 +62,7 @@ final class PlanCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Plan plan;
         try {
-            NodeFacts nodeFacts = NodeFactsReader.read(node);
+            NodeFacts nodeFacts = node.equals("auto") ? NodeSource.host().toNodeFacts() : NodeFactsReader.read(Path.of(node));
             KubeletSettings k = kubeletConfig == null ? KubeletSettings.DEFAULTS : KubeletConfigReader.read(kubeletConfig);
             WardenConfig cfg = config == null ? WardenConfig.DEFAULTS : WardenConfigReader.read(config);
             PodManifestReader.Result manifests = PodManifestReader.read(pods);

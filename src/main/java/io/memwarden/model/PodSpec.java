@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The memory-relevant view of a pod: identity, annotations, priority, resources of the pod and of its containers
- * (regular, init and sidecar, in spec order: regular containers first, then init containers).
+ * (init and sidecar containers first, in spec order, then regular containers in spec order).
  *
  * @param priority          {@code spec.priority}, null when absent
  * @param statusQosClass    {@code status.qosClass}, null when absent (the kubelet prefers it when set)

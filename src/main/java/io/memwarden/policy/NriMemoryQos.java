@@ -27,6 +27,12 @@ public final class NriMemoryQos {
         return pod.annotations().keySet().stream().anyMatch(k -> k.endsWith(SUFFIX) || k.contains(SUFFIX + "/"));
     }
 
+    /** The memory-qos class a container's annotations select, or null. */
+    public static String classOf(PodSpec pod, String container) {
+        String[] v = effective(pod, container).get("class");
+        return v == null ? null : v[0];
+    }
+
     /** The effective annotations (key prefix → value, with source key) for one container. */
     static Map<String, String[]> effective(PodSpec pod, String container) {
         Map<String, String[]> eff = new TreeMap<>();

@@ -1,0 +1,156 @@
+package io.memwarden.cgroup;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A subtree of cgroups that memwarden created and owns: every directory is made through it, so cleanup removes
+ * exactly those and nothing else. {@link #close()} kills the processes in them (SIGKILL), waits until they are
+ * gone, then removes the directories deepest first. Safe to close twice.
+ */
+public final class CgroupTree implements AutoCloseable {
+    private final Path root;
+    private final List<Path> created = new ArrayList<>();
+    private boolean closed;
+
+    private CgroupTree(Path root) {
+        this.root = root;
+    }
+
+    /** Creates {@code parent/name}; fails if it exists (never adopts a cgroup it did not create). */
+    public static CgroupTree create(Path parent, String name) throws IOException {
+        if (name.contains("/") || name.isEmpty()) {
+            throw new IllegalArgumentException("cgroup name \"" + name + "\" must be one path component");
+        }
+        Path root = parent.resolve(name);
+        try {
+            Files.createDirectory(root);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException("cgroup " + root + " already exists; refusing to adopt a cgroup memwarden did not create", e);
+        }
+        CgroupTree t = new CgroupTree(root);
+        t.created.add(root);
+        return t;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Creates {@code relative} (and missing parents) below the root; returns its path. */
+    public synchronized Path mkdirs(String relative) throws IOException {
+        Path p = root.resolve(relative).normalize();
+        if (!p.startsWith(root)) {
+            throw new IllegalArgumentException("\"" + relative + "\" leaves the cgroup tree");
+        }
+        List<Path> missing = new ArrayList<>();
+        for (Path q = p; !q.equals(root); q = q.getParent()) {
+            if (!Files.isDirectory(q)) {
+                missing.addFirst(q);
+            }
+        }
+        for (Path q : missing) {
+            Files.createDirectory(q);
+            created.add(q);
+        }
+        return p;
+    }
+
+    /** Moves a process into a cgroup of this tree. */
+    public void enter(Path cgroup, long pid) throws IOException {
+        if (!cgroup.startsWith(root)) {
+            throw new IllegalArgumentException(cgroup + " is not in " + root);
+        }
+        Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(pid), StandardOpenOption.WRITE);
+    }
+
+    /** The pids in every cgroup of the tree. */
+    public synchronized List<Long> pids() {
+        List<Long> out = new ArrayList<>();
+        for (Path p : created) {
+            try {
+                for (String l : Files.readAllLines(p.resolve("cgroup.procs"))) {
+                    if (!l.isBlank()) {
+                        out.add(Long.parseLong(l.strip()));
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // removed already
+            } catch (IOException e) {
+                // unreadable: nothing to kill there
+            }
+        }
+        return out;
+    }
+
+    /** SIGKILLs every process in the tree and waits (bounded) until none is left. Returns whether it is empty. */
+    public boolean killAll(Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            List<Long> pids = pids();
+            if (pids.isEmpty()) {
+                return true;
+            }
+            for (long pid : pids) {
+                Optional<ProcessHandle> h = ProcessHandle.of(pid);
+                h.ifPresent(ProcessHandle::destroyForcibly);
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        boolean empty = killAll(Duration.ofSeconds(10));
+        List<Path> dirs = new ArrayList<>(created);
+        dirs.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        IOException first = null;
+        for (Path p : dirs) {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    Files.deleteIfExists(p);
+                    break;
+                } catch (IOException e) {
+                    // rmdir can fail with EBUSY for a moment after the last task exits
+                    if (attempt >= 50) {
+                        if (first == null) {
+                            first = new IOException("cannot remove cgroup " + p + (empty ? "" : " (processes still in it)")
+                                    + ": " + e.getMessage(), e);
+                        }
+                        break;
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        closed = true;
+        if (first != null) {
+            throw first;
+        }
+    }
+}

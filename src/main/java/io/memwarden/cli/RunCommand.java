@@ -1,0 +1,154 @@
+package io.memwarden.cli;
+
+import io.memwarden.cgroup.CgroupWriteException;
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.input.InputException;
+import io.memwarden.input.PodManifestReader;
+import io.memwarden.input.YamlDocs;
+import io.memwarden.model.NodeFacts;
+import io.memwarden.policy.Plan;
+import io.memwarden.policy.Planner;
+import io.memwarden.runner.ContainerStatus;
+import io.memwarden.runner.RunView;
+import io.memwarden.runner.StandaloneRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the pods of a workload file on this host under memwarden: plan them against the detected"
+                + " node, create their cgroups under a parent memwarden owns (below its own cgroup), apply the plan,"
+                + " start each container's command in its cgroup, and show a live table. On exit, Ctrl-C or"
+                + " --duration, stop every process and remove every cgroup it created.",
+                "",
+                "Exit codes: 0 all containers ran (and exited 0 or were stopped); 1 a pod could not be planned, a"
+                + " cgroup write failed, or a container failed (non-zero exit, OOM kill); 2 usage or invalid input."})
+final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-f", "--filename"}, required = true, paramLabel = "WORKLOAD.yaml",
+            description = "Pod manifests whose containers have a command.")
+    Path workload;
+
+    @Option(names = "--node", defaultValue = "auto", paramLabel = "auto|NODE.yaml",
+            description = "Node facts; 'auto' (default) detects this host. A file must match the host's cgroup version.")
+    String node;
+
+    @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml", description = "A KubeletConfiguration document.")
+    Path kubeletConfig;
+
+    @Option(names = "--config", paramLabel = "CFG.yaml", description = "memwarden's config.")
+    Path config;
+
+    @Option(names = "--duration", paramLabel = "DURATION", description = "Stop after this long (e.g. 30s, 2m).")
+    String duration;
+
+    @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s",
+            description = "Refresh period of the table (default ${DEFAULT-VALUE}).")
+    String interval;
+
+    @Option(names = "--logs", paramLabel = "DIR", description = "Directory for container logs (default: a temp dir).")
+    Path logs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Duration every;
+        Duration limit = null;
+        HostFacts host;
+        Planner planner;
+        PodManifestReader.Result manifests;
+        try {
+            every = YamlDocs.goDuration(interval);
+            if (duration != null) {
+                limit = YamlDocs.goDuration(duration);
+            }
+            host = NodeSource.host();
+            NodeFacts nf = NodeSource.node(node, host);
+            if (nf.cgroupVersion() != host.memoryController()) {
+                throw new InputException("--node " + node + " says cgroup v" + nf.cgroupVersion().number()
+                        + " but this host's memory controller is cgroup v" + host.memoryController().number());
+            }
+            planner = NodeSource.planner(nf, kubeletConfig, config);
+            manifests = PodManifestReader.read(workload);
+        } catch (InputException | IllegalArgumentException e) {
+            err.println("memwarden run: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        Plan plan = planner.plan(manifests.pods(), null, manifests.errors());
+        for (String w : plan.node().errors()) {
+            err.println("memwarden run: note: " + w);
+        }
+        if (plan.hasErrors()) {
+            for (Plan.PlanError e : plan.errors()) {
+                err.println("memwarden run: " + e.pod() + (e.container() == null ? "" : " container " + e.container())
+                        + ": " + e.message());
+            }
+            err.println("memwarden run: nothing started (fix the errors above; `memwarden plan` shows the full plan)");
+            return ExitCodes.FAILURE;
+        }
+        if (!Files.isWritable(host.ownMemoryCgroup())) {
+            err.println("memwarden run: cannot create cgroups under " + host.ownMemoryCgroup()
+                    + " (not writable: run as root)");
+            return ExitCodes.FAILURE;
+        }
+        Path logDir = logs != null ? logs : Files.createTempDirectory("memwarden-run-logs-");
+        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir);
+        Thread hook = new Thread(() -> {
+            try {
+                runner.close();
+            } catch (IOException e) {
+                System.err.println("memwarden run: cleanup: " + e.getMessage());
+            }
+        }, "memwarden-run-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            runner.start();
+            out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
+            out.flush();
+            boolean tty = System.console() != null && spec.commandLine().getOut() != null;
+            long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+            while (!runner.finished() && System.nanoTime() < end) {
+                runner.awaitFinished(Duration.ofNanos(Math.min(every.toNanos(), Math.max(1, end - System.nanoTime()))));
+                List<ContainerStatus> s = runner.snapshot();
+                if (tty) {
+                    out.print("\033[H\033[2J");
+                }
+                out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  (Ctrl-C stops and cleans up)");
+                out.print(RunView.table(s));
+                out.flush();
+            }
+            List<ContainerStatus> last = runner.snapshot();
+            out.println("final state:");
+            out.print(RunView.table(last));
+            boolean failed = last.stream().anyMatch(c -> !c.running() && c.exitCode() != 0);
+            return failed ? ExitCodes.FAILURE : ExitCodes.OK;
+        } catch (CgroupWriteException e) {
+            err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
+            return ExitCodes.FAILURE;
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
+            return ExitCodes.FAILURE;
+        } finally {
+            runner.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running
+            }
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.memwarden.runner;
+
+import io.memwarden.cgroup.MemoryUsage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Renders runner snapshots as a table: container, swap behaviour, limits, RSS, swap, events, state. */
+public final class RunView {
+    private RunView() {}
+
+    public static String table(List<ContainerStatus> rows) {
+        List<String[]> t = new ArrayList<>();
+        t.add(new String[] {"POD", "CONTAINER", "SWAP", "LIMIT", "SWAP LIMIT", "RSS", "SWAP USED", "CG USAGE", "EVENTS", "STATE"});
+        for (ContainerStatus s : rows) {
+            MemoryUsage u = s.usage();
+            t.add(new String[] {
+                    s.pod(), s.container() + (s.init() ? " (init)" : ""), s.swapBehavior(),
+                    u == null ? "-" : size(u.limitBytes()), u == null ? "-" : size(u.swapLimitBytes()),
+                    s.process() == null ? "-" : size(s.process().rssBytes()),
+                    s.process() == null ? (u == null ? "-" : size(u.swapBytes())) : size(s.process().swapBytes()),
+                    u == null ? "-" : size(u.usageBytes()),
+                    u == null ? "-" : events(u.events()),
+                    state(s)});
+        }
+        int[] w = new int[t.getFirst().length];
+        for (String[] r : t) {
+            for (int i = 0; i < r.length; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] r : t) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                line.append(String.format("%-" + w[i] + "s  ", r[i]));
+            }
+            b.append(line.toString().stripTrailing()).append('\n');
+        }
+        return b.toString();
+    }
+
+    static String state(ContainerStatus s) {
+        if (s.running()) {
+            return "running (pid " + s.pid() + ")";
+        }
+        if (s.oomKilled()) {
+            return "OOM-killed";
+        }
+        return s.exitCode() > 128 ? "killed by signal " + (s.exitCode() - 128) : "exited " + s.exitCode();
+    }
+
+    static String events(Map<String, Long> e) {
+        List<String> parts = new ArrayList<>();
+        for (String k : new String[] {"failcnt", "high", "max", "oom_kill"}) {
+            Long v = e.get(k);
+            if (v != null && v > 0) {
+                parts.add(k + "=" + v);
+            }
+        }
+        return parts.isEmpty() ? "-" : String.join(",", parts);
+    }
+
+    /** Bytes in binary units ("80.0Mi"); -1 is "max". */
+    public static String size(long bytes) {
+        if (bytes < 0) {
+            return "max";
+        }
+        String[] units = {"", "Ki", "Mi", "Gi", "Ti"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? Long.toString(bytes) : String.format(Locale.ROOT, "%.1f%s", v, units[u]);
+    }
+}

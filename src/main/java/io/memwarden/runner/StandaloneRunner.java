@@ -1,0 +1,239 @@
+package io.memwarden.runner;
+
+import io.memwarden.cgroup.CgroupDriver;
+import io.memwarden.cgroup.CgroupTree;
+import io.memwarden.cgroup.CgroupWriteException;
+import io.memwarden.cgroup.CgroupWriter;
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.KubeletCgroupLayout;
+import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.cgroup.ProcessMemory;
+import io.memwarden.model.ContainerKind;
+import io.memwarden.model.ContainerSpec;
+import io.memwarden.model.PodSpec;
+import io.memwarden.model.QosClass;
+import io.memwarden.policy.Plan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a planned workload on this host: creates a kubelet-shaped cgroup tree (cgroupfs layout) under a parent it
+ * owns, below its own memory cgroup, applies the plan's QoS-, pod- and container-level files, and starts each
+ * container's command inside its cgroup. The process enters its cgroup before it execs the command (a shell
+ * writes its own pid to {@code cgroup.procs}, then execs), so no allocation happens outside it.
+ * {@link #close()} kills everything it started and removes every cgroup it created.
+ */
+public final class StandaloneRunner implements AutoCloseable {
+    private final HostFacts host;
+    private final Plan plan;
+    private final List<PodSpec> pods;
+    private final Path logDir;
+    private final KubeletCgroupLayout layout = new KubeletCgroupLayout(CgroupDriver.CGROUPFS);
+    private final List<Managed> managed = new ArrayList<>();
+    private CgroupTree tree;
+
+    private static final class Managed {
+        final String pod;
+        final Plan.ContainerPlan plan;
+        final ContainerKind kind;
+        final Path cgroup;
+        final Map<String, String> applied = new LinkedHashMap<>();
+        Process process;
+
+        Managed(String pod, Plan.ContainerPlan plan, ContainerKind kind, Path cgroup) {
+            this.pod = pod;
+            this.plan = plan;
+            this.kind = kind;
+            this.cgroup = cgroup;
+        }
+    }
+
+    /** @param logDir where each container's stdout+stderr go ({@code <namespace>_<pod>_<container>.log}) */
+    public StandaloneRunner(HostFacts host, Plan plan, List<PodSpec> pods, Path logDir) {
+        if (plan.hasErrors()) {
+            throw new IllegalArgumentException("refusing to run a plan with errors");
+        }
+        this.host = host;
+        this.plan = plan;
+        this.pods = pods;
+        this.logDir = logDir;
+    }
+
+    public Path root() {
+        return tree == null ? null : tree.root();
+    }
+
+    /**
+     * Creates the cgroups, applies every value, then starts the containers: per pod, init containers one after the
+     * other (each must exit 0), sidecars, then the regular containers. On any failure everything created so far is
+     * removed and the error is thrown.
+     */
+    public void start() throws IOException, CgroupWriteException, InterruptedException {
+        for (PodSpec p : pods) {
+            for (ContainerSpec c : p.containers()) {
+                if (c.command().isEmpty()) {
+                    throw new IllegalArgumentException(p.key() + " container " + c.name()
+                            + ": the standalone runner needs a command (spec.containers[].command/args)");
+                }
+            }
+        }
+        Files.createDirectories(logDir);
+        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid());
+        try {
+            CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
+            for (var e : plan.node().qosCgroups().entrySet()) {
+                writer.apply(tree.mkdirs(e.getKey()), e.getValue());
+            }
+            for (Plan.PodPlan pp : plan.pods()) {
+                PodSpec spec = spec(pp);
+                QosClass qos = QosClass.fromApiName(pp.qosClass());
+                String uid = spec.uid().isEmpty() ? pp.namespace() + "_" + pp.name() : spec.uid();
+                Path podCg = tree.mkdirs(layout.podCgroup(qos, uid));
+                writer.apply(podCg, pp.podCgroup());
+                for (Plan.ContainerPlan cp : pp.containers()) {
+                    ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(cp.name())).findFirst()
+                            .orElseThrow();
+                    Path cg = tree.mkdirs(layout.containerCgroup(qos, uid, "memwarden", cp.name()));
+                    Managed m = new Managed(pp.namespace() + "/" + pp.name(), cp, cs.kind(), cg);
+                    m.applied.putAll(cp.cgroup());
+                    writer.apply(cg, cp.cgroup());
+                    managed.add(m);
+                }
+            }
+            for (Plan.PodPlan pp : plan.pods()) {
+                PodSpec spec = spec(pp);
+                for (Managed m : managed) {
+                    if (!m.pod.equals(pp.namespace() + "/" + pp.name())) {
+                        continue;
+                    }
+                    ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(m.plan.name())).findFirst()
+                            .orElseThrow();
+                    m.process = launch(pp, m, cs);
+                    if (m.kind == ContainerKind.INIT) {
+                        int rc = m.process.waitFor();
+                        if (rc != 0) {
+                            throw new IOException(m.pod + " init container " + m.plan.name() + " exited with " + rc
+                                    + " (log: " + log(pp, m) + ")");
+                        }
+                    }
+                }
+            }
+        } catch (IOException | CgroupWriteException | InterruptedException | RuntimeException e) {
+            try {
+                close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private PodSpec spec(Plan.PodPlan pp) {
+        return pods.stream().filter(p -> p.namespace().equals(pp.namespace()) && p.name().equals(pp.name()))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no spec for planned pod " + pp.name()));
+    }
+
+    private Path log(Plan.PodPlan pp, Managed m) {
+        return logDir.resolve(pp.namespace() + "_" + pp.name() + "_" + m.plan.name() + ".log");
+    }
+
+    private Process launch(Plan.PodPlan pp, Managed m, ContainerSpec cs) throws IOException {
+        List<String> argv = new ArrayList<>();
+        argv.add("/bin/sh");
+        argv.add("-c");
+        // enter the cgroup first, then become the command: no allocation happens outside the cgroup
+        argv.add("echo $$ > \"$0\" && exec \"$@\"");
+        argv.add(m.cgroup.resolve("cgroup.procs").toString());
+        argv.addAll(cs.command());
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.to(log(pp, m).toFile()));
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return pb.start();
+    }
+
+    /** The log file of a container ({@code namespace/name} of its pod). */
+    public Path logOf(String pod, String container) {
+        String[] nsName = pod.split("/", 2);
+        return logDir.resolve(nsName[0] + "_" + nsName[1] + "_" + container + ".log");
+    }
+
+    /** A snapshot of every container (init containers included). */
+    public List<ContainerStatus> snapshot() {
+        List<ContainerStatus> out = new ArrayList<>();
+        for (Managed m : managed) {
+            Integer exit = null;
+            long pid = -1;
+            ProcessMemory pm = null;
+            if (m.process != null) {
+                pid = m.process.pid();
+                if (!m.process.isAlive()) {
+                    exit = m.process.exitValue();
+                } else {
+                    try {
+                        pm = ProcessMemory.read(Path.of("/proc"), pid);
+                    } catch (IOException e) {
+                        pm = null;
+                    }
+                }
+            }
+            MemoryUsage u = null;
+            try {
+                if (Files.isDirectory(m.cgroup)) {
+                    u = MemoryUsage.read(m.cgroup, host.memoryController());
+                }
+            } catch (IOException | RuntimeException e) {
+                u = null;
+            }
+            out.add(new ContainerStatus(m.pod, m.plan.name(), m.kind != ContainerKind.REGULAR, m.plan.swapBehavior(),
+                    m.cgroup, m.applied, pid, exit, u, pm));
+        }
+        return out;
+    }
+
+    /** True when no regular container is running any more. */
+    public boolean finished() {
+        return managed.stream().filter(m -> m.kind == ContainerKind.REGULAR)
+                .noneMatch(m -> m.process != null && m.process.isAlive());
+    }
+
+    /** Waits until every regular container's process exited or {@code timeout} passed. */
+    public boolean awaitFinished(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!finished()) {
+            if (System.nanoTime() > end) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
+    /** Kills every process it started and removes every cgroup it created. */
+    @Override
+    public synchronized void close() throws IOException {
+        for (Managed m : managed) {
+            if (m.process != null && m.process.isAlive()) {
+                m.process.destroyForcibly();
+            }
+        }
+        if (tree != null) {
+            tree.close();
+        }
+        for (Managed m : managed) {
+            if (m.process != null) {
+                try {
+                    m.process.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}

@@ -42,7 +42,13 @@ public interface CommandRunner {
         Process p = pb.start();
         CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()),
                 r -> Thread.ofVirtual().start(r));
-        String stderr = drain(p.getErrorStream());
+        String stderr;
+        try {
+            stderr = drain(p.getErrorStream());
+        } catch (UncheckedIOException e) {
+            p.destroy();
+            throw new IOException("reading the stderr of " + String.join(" ", command) + ": " + e.getCause(), e);
+        }
         try {
             int code = p.waitFor();
             return new Result(command, code, stdout.get(), stderr);

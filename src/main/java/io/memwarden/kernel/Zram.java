@@ -80,8 +80,8 @@ public final class Zram {
     /**
      * Sets up {@code device} as swap: checks it exists, is not swap, has disksize 0 and offers {@code algorithm};
      * writes comp_algorithm and disksize, runs {@code mkswap /dev/zramN} and {@code swapon -p PRIORITY}. On a
-     * failure after the first write, undoes (swapoff if on, write 1 to reset); an undo that fails is attached as a
-     * suppressed exception.
+     * failure after disksize was written, undoes (swapoff if on, write 1 to reset); if the disksize write itself
+     * fails, only the previous algorithm is written back. An undo that fails is attached as a suppressed exception.
      *
      * @return the new area as /proc/swaps shows it
      */
@@ -102,13 +102,14 @@ public final class Zram {
         host.requireRoot("set up " + device);
         Path dir = existing(device);
         String node = host.dev().resolve(device).toString();
+        String previous;
         try {
             String busy = busy(device, dir, node);
             if (busy != null) {
                 throw new SwapDeviceException(Kind.BUSY, device + " is busy: " + busy);
             }
             List<String> algorithms = new ArrayList<>();
-            parseAlgorithms(Files.readString(dir.resolve("comp_algorithm")), algorithms);
+            previous = parseAlgorithms(Files.readString(dir.resolve("comp_algorithm")), algorithms);
             if (!algorithms.contains(algorithm)) {
                 throw new SwapDeviceException(Kind.INVALID, device + ": compression algorithm \"" + algorithm
                         + "\" is not available (available: " + String.join(", ", algorithms) + ")");
@@ -116,19 +117,39 @@ public final class Zram {
         } catch (IOException e) {
             throw new SwapDeviceException(Kind.COMMAND_FAILED, device + ": " + e, e);
         }
+        // Undo touches only what this call changed: until our disksize write succeeds the device may have been
+        // initialised by someone else in the meantime (the kernel then refuses our writes with EBUSY), so it is
+        // not reset; only the selected algorithm is put back.
+        boolean initialised = false;
         try {
             write(device, dir.resolve("comp_algorithm"), algorithm);
-            write(device, dir.resolve("disksize"), Long.toString(size));
+            try {
+                write(device, dir.resolve("disksize"), Long.toString(size));
+            } catch (SwapDeviceException e) {
+                if (previous != null && !previous.equals(algorithm)) {
+                    try {
+                        write(device + " (undo)", dir.resolve("comp_algorithm"), previous);
+                    } catch (SwapDeviceException u) {
+                        e.addSuppressed(u);
+                    }
+                }
+                throw e;
+            }
+            initialised = true;
             host.run(device, "mkswap", node);
             host.run(device, "swapon", "-p", Integer.toString(priority), node);
             return ProcSwaps.find(host.swaps(), node).orElseThrow(() -> new SwapDeviceException(Kind.COMMAND_FAILED,
                     device + ": swapon succeeded but " + node + " is not in " + host.procSwaps()));
         } catch (SwapDeviceException e) {
-            undoSetup(device, dir, node, e);
+            if (initialised) {
+                undoSetup(device, dir, node, e);
+            }
             throw e;
         } catch (IOException | RuntimeException e) {
             SwapDeviceException f = new SwapDeviceException(Kind.COMMAND_FAILED, device + ": " + e, e);
-            undoSetup(device, dir, node, f);
+            if (initialised) {
+                undoSetup(device, dir, node, f);
+            }
             throw f;
         }
     }

@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * Acts on node memory pressure before the kernel OOM killer does: a state machine over observations with an
- * injected clock (no I/O). Signals: the kubelet's memory.available, made swap-aware (free swap and the swap-in rate
- * decide whether low RAM is an emergency or work for the swap device), and PSI.
+ * injected clock (no I/O). Signals: the kubelet's memory.available, made swap-aware (free swap, the swap-in rate and
+ * whether any container may swap at all decide whether low RAM is an emergency or work for the swap device), and
+ * PSI.
  *
  * <ul>
  *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, or available below the hard
@@ -45,9 +46,12 @@ public final class PressureGuard {
             }
         }
 
-        /** Defaults scaled to the node: soft 10 % of RAM, hard 5 %, grace 10 s, cooldown 10 s. */
+        /**
+         * Defaults scaled to the node: soft 20 % of RAM, hard 10 % (well above the kubelet's 100Mi, so memwarden acts
+         * before the kubelet's 10 s loop and the kernel), grace 5 s, cooldown 10 s, PSI some 20 % / full 40 %.
+         */
         public static Config defaults(long memoryCapacity) {
-            return new Config(memoryCapacity / 10, Duration.ofSeconds(10), memoryCapacity / 20, 20.0, 40.0, 0.10,
+            return new Config(memoryCapacity / 5, Duration.ofSeconds(5), memoryCapacity / 10, 20.0, 40.0, 0.10,
                     2560, Duration.ofSeconds(10), 0.05);
         }
     }
@@ -61,6 +65,7 @@ public final class PressureGuard {
     private long softSince = -1;
     private long lastEvictAt = Long.MIN_VALUE / 2;
     private String lastVictim;
+    private boolean noContainerMaySwap;
     private long lastSwapIn = -1;
     private long lastSwapInAt;
 
@@ -78,7 +83,9 @@ public final class PressureGuard {
         }
         lastSwapIn = node.swapInPagesTotal();
         lastSwapInAt = now;
-        boolean swapRoom = node.swapTotal() > 0 && node.swapFree() >= cfg.swapFreeMin() * node.swapTotal()
+        noContainerMaySwap = pods.stream().flatMap(p -> p.containers().stream()).allMatch(c -> c.swapAllowance() == 0);
+        boolean anyMaySwap = pods.stream().flatMap(p -> p.containers().stream()).anyMatch(c -> c.swapAllowance() != 0);
+        boolean swapRoom = anyMaySwap && node.swapTotal() > 0 && node.swapFree() >= cfg.swapFreeMin() * node.swapTotal()
                 && swapInRate <= cfg.swapInPagesPerSecMax();
         long available = node.memoryAvailable();
         double some = node.psi() == null ? 0 : node.psi().someAvg10();
@@ -189,6 +196,9 @@ public final class PressureGuard {
     private String swapState(NodeObservation n, double swapInRate) {
         if (n.swapTotal() == 0) {
             return "no swap";
+        }
+        if (noContainerMaySwap) {
+            return "no container may swap";
         }
         return "swap free " + n.swapFree() + " of " + n.swapTotal() + ", swap-in " + Math.round(swapInRate) + " pages/s";
     }

@@ -57,7 +57,7 @@ public final class Libc {
     public static final class ErrnoException extends java.io.IOException {
         private final int errno;
 
-        ErrnoException(String call, int errno) {
+        public ErrnoException(String call, int errno) {
             super(call + " failed: errno " + errno + " (" + describe(errno) + ")");
             this.errno = errno;
         }

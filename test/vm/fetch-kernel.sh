@@ -53,7 +53,7 @@ command -v dpkg >/dev/null 2>&1 || die "dpkg is needed to unpack the kernel pack
 cache=${MEMWARDEN_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memwarden/vm}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-record=$cache/kernel.env     # what was fetched: PIN, PACKAGE, VERSION, DEB, SHA256, VMLINUZ
+record=$cache/kernel.env     # what was fetched: PIN, PACKAGE, VERSION, DEB, SHA256, VMLINUZ, VMLINUZ_SHA256
 
 exec 9>"$cache/.lock"
 flock 9                      # one fetch at a time per cache dir
@@ -61,14 +61,14 @@ flock 9                      # one fetch at a time per cache dir
 # The cached kernel is used when it was fetched for the current pin and still matches its recorded hash.
 cached_kernel() {
   [ -r "$record" ] || return 1
-  local PIN="" PACKAGE="" VERSION="" DEB="" SHA256="" VMLINUZ=""
+  local PIN="" PACKAGE="" VERSION="" DEB="" SHA256="" VMLINUZ="" VMLINUZ_SHA256=""
   # shellcheck disable=SC1090
   . "$record"
   local want="$KERNEL_PIN_PACKAGE=$KERNEL_PIN_VERSION"
   [ "$PIN" = "$want" ] || [ "$PACKAGE=$VERSION" = "$want" ] || return 1
   [ -f "$cache/$DEB" ] && [ -f "$VMLINUZ" ] || return 1
-  if ! echo "$SHA256  $cache/$DEB" | sha256sum --quiet -c - >/dev/null 2>&1; then
-    log "cached $DEB does not match its recorded SHA256; fetching again"
+  if ! printf '%s  %s\n' "$SHA256" "$cache/$DEB" "$VMLINUZ_SHA256" "$VMLINUZ" | sha256sum --quiet --strict -c - >/dev/null 2>&1; then
+    log "cached $DEB or its unpacked kernel does not match the recorded SHA256; fetching again"
     return 1
   fi
   if [ "$PACKAGE=$VERSION" != "$want" ]; then
@@ -158,7 +158,7 @@ trap 'rm -rf "$dl"' EXIT
 (cd "$dl" && apt-get "${apt_private[@]}" -qq download "$package=$version" >&2) || die "apt-get download $package=$version failed"
 deb_path=$(find "$dl" -maxdepth 1 -name '*.deb' -print -quit)
 [ -n "$deb_path" ] || die "apt-get download produced no .deb"
-echo "$sha256  $deb_path" | sha256sum --quiet -c - >&2 || die "$(basename "$deb_path") does not match the SHA256 in the Packages index"
+echo "$sha256  $deb_path" | sha256sum --quiet --strict -c - >&2 || die "$(basename "$deb_path") does not match the SHA256 in the Packages index"
 deb=$(basename "$deb_path")
 
 root=$cache/root-$package-$version
@@ -180,6 +180,7 @@ VERSION='$version'
 DEB='$deb'
 SHA256='$sha256'
 VMLINUZ='$vmlinuz'
+VMLINUZ_SHA256='$(sha256sum "$vmlinuz" | cut -d' ' -f1)'
 EOF
 mv "$record.tmp" "$record"
 log "kernel $package=$version ready (sha256 $sha256)"

@@ -256,8 +256,21 @@ check_oom_group() { # memory.oom.group=1: an OOM kills every process of the cgro
   fi
 }
 
+check_memwarden_demo() { # memwarden's own demo on cgroup v2: plan -> validated writer -> runner, three swap classes
+  local jar=$project/target/memwarden.jar out st
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" demo --timeout 120s 2>&1); st=$?
+  sed 's/^/# demo: /' <<<"$out" >&2
+  if [ "$st" = 0 ] && grep -q "verdict: the three swap classes behave as configured" <<<"$out"; then
+    pass "$(awk '/^c[0-9]-/ {printf "%s VmRSS=%s VmSwap=%s; ", $1, $4, $5}' <<<"$out")$(grep -o 'memory.swap.max=[^ ]*' <<<"$out" | tr '\n' ' ')"
+  else
+    fail "exit $st: $(grep -E 'FAIL|memwarden demo:|Exception' <<<"$out" | head -3 | tr '\n' ' ')"
+  fi
+}
+
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group)
+            psi_trigger oom_group memwarden_demo)
 
 # ---- runner ----------------------------------------------------------------------------------------
 cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }

@@ -94,7 +94,8 @@ public final class StandaloneRunner implements AutoCloseable {
             }
         }
         Files.createDirectories(logDir);
-        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid());
+        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid(),
+                host.memoryController() == io.memwarden.model.CgroupVersion.V2);
         try {
             CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
             if (rootLimit > 0) {

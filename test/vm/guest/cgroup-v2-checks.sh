@@ -269,8 +269,23 @@ check_memwarden_demo() { # memwarden's own demo on cgroup v2: plan -> validated 
   fi
 }
 
+check_memwarden_throttle_relief() { # memwarden's throttle relief keeps a container at memory.high allocating
+  local jar=$project/target/memwarden.jar out st none mw
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" bench throttle --duration 45s --out "$SCRATCH/bench" 2>&1); st=$?
+  sed 's/^/# bench: /' <<<"$out" >&2
+  none=$(grep -o '^throttle none: .*' <<<"$out")
+  mw=$(grep -o '^throttle memwarden: .*' <<<"$out")
+  if [ "$st" = 0 ] && grep -q 'finished=true' <<<"$mw" && ! grep -q 'finished=true' <<<"$none"; then
+    pass "without relief: ${none#throttle none: }; with relief: ${mw#throttle memwarden: }"
+  else
+    fail "exit $st; without relief: ${none:-?}; with relief: ${mw:-?}"
+  fi
+}
+
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_demo)
+            psi_trigger oom_group memwarden_demo memwarden_throttle_relief)
 
 # ---- runner ----------------------------------------------------------------------------------------
 cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }

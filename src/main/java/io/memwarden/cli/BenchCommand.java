@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Real-kernel scenarios with real processes, each against baselines; writes JSON and PNG charts.",
-        subcommands = {BenchCommand.Pressure.class})
+        subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class})
 final class BenchCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -84,6 +84,58 @@ final class BenchCommand implements Runnable {
             Files.writeString(out.resolve("pressure.json"), PlanOutput.JSON.writeValueAsString(report));
             o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
             o.println("wrote " + out.resolve("pressure.json") + " and " + out.resolve("pressure.png"));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "throttle", mixinStandardHelpOptions = true,
+            description = {"The memory.high stall: a container with memory.high 64M, a 512Mi limit and no swap allocates"
+                    + " up to 384 MiB; compares allocation progress without an agent (none) and with memwarden's"
+                    + " throttle relief (memwarden). Writes throttle.json and throttle.png to --out.",
+                    "On cgroup v1 memory.high is projected onto the hard limit, so 'none' ends in an OOM kill."})
+    static final class Throttle implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--duration", defaultValue = "30s", paramLabel = "DURATION",
+                description = "Longest time per policy (default ${DEFAULT-VALUE}).")
+        String duration;
+
+        @Option(names = "--policies", split = ",", defaultValue = "none,memwarden",
+                description = "Policies to compare (default ${DEFAULT-VALUE}).")
+        List<String> policies;
+
+        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
+                description = "Output directory (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter o = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            java.time.Duration d;
+            HostFacts host;
+            try {
+                d = io.memwarden.input.YamlDocs.goDuration(duration);
+                for (String p : policies) {
+                    if (!List.of("none", "memwarden").contains(p)) {
+                        throw new InputException("--policies: unknown policy \"" + p + "\" (none, memwarden)");
+                    }
+                }
+                host = NodeSource.host();
+            } catch (InputException | IllegalArgumentException e) {
+                err.println("memwarden bench throttle: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            if (!Files.isWritable(host.ownMemoryCgroup())) {
+                err.println("memwarden bench throttle: needs root (cgroups under " + host.ownMemoryCgroup() + ")");
+                return ExitCodes.FAILURE;
+            }
+            Map<String, Object> report = io.memwarden.bench.ThrottleBench.run(host,
+                    new io.memwarden.bench.ThrottleBench.Options(d, policies, out), o);
+            Files.writeString(out.resolve("throttle.json"), PlanOutput.JSON.writeValueAsString(report));
+            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
+            o.println("wrote " + out.resolve("throttle.json") + " and " + out.resolve("throttle.png"));
             return ExitCodes.OK;
         }
     }

@@ -34,7 +34,8 @@ class CgroupV2VmTest {
             "min_protects",     // memory.min protects from reclaim caused by a sibling under the parent's limit
             "psi_trigger",      // a PSI trigger on memory.pressure fires (FFM poll POLLPRI), quiet while idle
             "oom_group",        // memory.oom.group=1 kills every process of the cgroup
-            "memwarden_demo");  // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
+            "memwarden_demo",   // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
+            "memwarden_throttle_relief"); // bench throttle: stalled at memory.high without relief, finishes with it
 
     /** Boot to poweroff takes about a minute on 2 cores under TCG; the limit leaves room for slow CI hosts. */
     static final Duration TIMEOUT = Duration.ofMinutes(12);

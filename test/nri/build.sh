@@ -10,7 +10,7 @@ mkdir -p "$work/src" "$cache/bin" "$cache/gocache"
 export GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local GOCACHE=$cache/gocache
 export GOPATH=$work:$(cat "$cache/gopath"):/usr/share/gocode
 cd "$here"
-for cmd in harness testplugin; do
+for cmd in harness testplugin fakewarden; do
   go build -o "$cache/bin/nri-$cmd" "./$cmd"
 done
 echo "$cache/bin"

@@ -12,6 +12,8 @@
 //	{"op":"StartContainer"|"StopContainer"|"RemoveContainer","container":C}   C: object or id of a known container
 //	{"op":"UpdateContainer","container":C,"resources":{...}}  resources: api.LinuxResources (the new ones)
 //	{"op":"StopPodSandbox"|"RemovePodSandbox","pod":P}
+//	{"op":"AddExisting","pods":[...],"containers":[...]}  add pods/containers that exist before a plugin starts
+//	                                                 (reported by the next sync; containers default to running)
 //	{"op":"Synchronize","pods":[...],"containers":[...]}  add existing pods/containers, then restart the
 //	                                                 adaptation so plugins reconnect and are synchronized
 //	{"op":"RestartRuntime"}                          runtime restart: plugin connections close, listener reopens
@@ -472,6 +474,14 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 		}
 		res["update"] = h.msgs(rpl.Update)
 		res["evict"] = h.msgs(rpl.Evict)
+		// the runtime applies the new resources, then what the plugins changed for this container
+		adj := &api.ContainerAdjustment{Linux: &api.LinuxContainerAdjustment{Resources: r}}
+		applyAdjustment(c, adj)
+		for _, u := range rpl.Update {
+			if u != nil && u.ContainerId == c.Id && u.Linux != nil {
+				applyAdjustment(c, &api.ContainerAdjustment{Linux: &api.LinuxContainerAdjustment{Resources: u.Linux.Resources}})
+			}
+		}
 		return nil
 	case "StopContainer":
 		pod, c, err := h.ctr(s.Container)
@@ -486,7 +496,7 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 		}
 		res["update"] = h.msgs(rpl.Update)
 		return nil
-	case "Synchronize", "RestartRuntime":
+	case "AddExisting", "Synchronize", "RestartRuntime":
 		for _, raw := range s.Pods {
 			p := &api.PodSandbox{}
 			if err := protojson.Unmarshal(raw, p); err != nil {
@@ -503,6 +513,10 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 				c.State = api.ContainerState_CONTAINER_RUNNING
 			}
 			h.remember(nil, c)
+		}
+		res["syncPods"], res["syncContainers"] = len(h.podOrder), len(h.ctrOrder)
+		if s.Op == "AddExisting" {
+			return nil
 		}
 		before := h.regs()
 		h.stop()

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -161,18 +162,22 @@ final class InteropProcesses {
     /** {@code bin/memwarden nri ...} as an external NRI plugin; may be killed and started again. */
     static final class Plugin implements AutoCloseable {
         private final List<String> cmd;
+        private final Map<String, String> env;
         private final Path log;
         private Process process;
 
-        Plugin(List<String> cmd, Path log) {
+        Plugin(List<String> cmd, Map<String, String> env, Path log) {
             this.cmd = cmd;
+            this.env = env;
             this.log = log;
         }
 
         void start() throws IOException {
             Files.writeString(log, "== start " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-            process = new ProcessBuilder(cmd).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(env);
+            process = pb.redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         }

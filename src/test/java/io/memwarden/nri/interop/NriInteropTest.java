@@ -98,11 +98,12 @@ class NriInteropTest {
     /** {@code memwarden plan -o json} for a pods file: expected cgroup maps, errors and QoS classes. */
     record Expected(Map<String, JsonNode> cgroup, Map<String, String> errors, Map<String, String> qos) {}
 
-    Expected plan(Path pods) throws Exception {
+    Expected plan(Path pods, Path save) throws Exception {
         Result r = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(ROOT.resolve("bin/memwarden").toString(),
                 "plan", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
                 CONFIG.toString(), "-f", pods.toString(), "-o", "json"));
         assertThat(r.code()).as("memwarden plan exit code (0, or 1 for the invalid pod): %s", r.err()).isIn(0, 1);
+        Files.writeString(save, r.out());
         JsonNode plan = JSON.readTree(r.out());
         Map<String, JsonNode> cgroup = new LinkedHashMap<>();
         Map<String, String> qos = new LinkedHashMap<>();
@@ -248,8 +249,8 @@ class NriInteropTest {
 
     @Test
     void memwardenPluginAgainstTheRealNriRuntime() throws Exception {
-        // -Dmemwarden.nri.interop.plugin=CMD runs CMD nri ... instead of bin/memwarden (checking this test with a
-        // stand-in such as test/nri/fakewarden); the plan oracle is always bin/memwarden
+        // -Dmemwarden.nri.interop.plugin=CMD runs CMD nri ... instead of bin/memwarden; the plan oracle is always
+        // bin/memwarden
         String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
         Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
         // picocli answers an unknown subcommand followed by --help with the top-level usage and exit 0: require
@@ -258,10 +259,77 @@ class NriInteropTest {
                 + "'bin/memwarden nri --help' exited " + help.code() + " without the nri subcommand's usage - the "
                 + "Java NRI plugin (memwarden nri) is not in this build yet; this test is written against its CLI "
                 + "contract (docs/testing.md, interop tier)");
+        scenario(buildHarness(), memwarden, false);
+    }
 
+    /**
+     * Timing: 2000 sequential CreateContainer calls (after 200 warm-up calls) for shop/web:app through the real NRI
+     * runtime and memwarden nri; prints p50/p99/max and calls/s. Fails only beyond NRI's 2 s request timeout.
+     */
+    @Test
+    void createContainerLatencyOfMemwarden() throws Exception {
+        String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
+        Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
+        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"),
+                "skipped: 'bin/memwarden nri --help' does not show the nri subcommand yet");
         Path harnessBin = buildHarness();
+        Expected exp = plan(PODS, tmp.resolve("plan.json"));
+        Pod web = readPods(PODS).stream().filter(p -> p.key().equals("shop/web")).findFirst().orElseThrow();
+        Ctr app = web.containers().getFirst();
+        ObjectNode create = step("CreateContainer").set("pod", nriPod(web, exp));
+        create.set("container", nriContainer(web, app, app.limit()));
+        Path scenario = tmp.resolve("bench.json");
+        Files.writeString(scenario, JSON.writeValueAsString(create));
+        Path socket = tmp.resolve("bench.sock");
+        Path out = tmp.resolve("bench.out");
+        Process h = new ProcessBuilder(harnessBin.toString(), "-socket", socket.toString(), "-plugins", "1",
+                "-wait", "90s", "-bench", "2000", "-warmup", "200", scenario.toString()).redirectOutput(out.toFile())
+                .redirectError(tmp.resolve("bench-harness.log").toFile()).start();
+        try (Plugin mw = new Plugin(List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50", "--name",
+                "memwarden", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
+                CONFIG.toString(), "--pods", PODS.toString()), Map.of(), tmp.resolve("bench-memwarden.log"))) {
+            for (int i = 0; i < 200 && !Files.exists(socket); i++) {
+                Thread.sleep(25);
+            }
+            mw.start();
+            assertThat(h.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).as("bench finished").isTrue();
+            assertThat(h.exitValue()).as("harness -bench: %s%s", InteropProcesses.tail(tmp.resolve(
+                    "bench-harness.log"), 20), "\n" + mw.logTail()).isZero();
+        } finally {
+            InteropProcesses.kill(h);
+        }
+        List<String> lines = Files.readAllLines(out);
+        JsonNode bench = JSON.readTree(lines.getLast());
+        System.out.println("memwarden nri CreateContainer through NRI v0.6.1: " + bench);
+        assertThat(bench.path("max_us").asDouble()).as("max latency below NRI's 2 s request timeout: %s", bench)
+                .isLessThan(2_000_000);
+    }
+
+    /**
+     * The same scenario with test/nri/fakewarden (NRI's own Go stub answering from the plan files) in place of
+     * memwarden nri: checks this test's own driving and expectations, so the tier exercises them before the Java
+     * plugin exists.
+     */
+    @Test
+    void scenarioSelfCheckWithFakewarden() throws Exception {
+        Path bin = buildHarness();
+        scenario(bin, bin.resolveSibling("nri-fakewarden").toString(), true);
+    }
+
+    /** test/nri/selftest.sh: the harness against NRI's stub plugin, compared with a reviewed output, and timed. */
+    @Test
+    void harnessSelfTest() throws Exception {
+        buildHarness();
+        Result r = InteropProcesses.run(tmp, Duration.ofMinutes(10), List.of(ROOT.resolve("test/nri/selftest.sh")
+                .toString()));
+        assertThat(r.code()).as("test/nri/selftest.sh:\n%s\n%s", r.out(), r.err()).isZero();
+        System.out.print(r.out());
+    }
+
+    void scenario(Path harnessBin, String memwarden, boolean fake) throws Exception {
         List<Pod> pods = readPods(PODS);
-        Expected exp = plan(PODS);
+        Path planFile = tmp.resolve("plan.json");
+        Expected exp = plan(PODS, planFile);
         assertThat(exp.errors()).as("the test data has exactly one invalid pod").hasSize(1);
 
         Map<String, Pod> podOfCtr = new LinkedHashMap<>();
@@ -277,12 +345,20 @@ class NriInteropTest {
         Map<String, Pod> byName = new LinkedHashMap<>();
         pods.forEach(p -> byName.put(p.key(), p));
 
+        // the resize step (6.): shop/web:app from 1Gi to 2Gi, planned up front for the fakewarden's sake
+        Pod web = byName.get("shop/web");
+        Ctr app = web.containers().getFirst();
+        long newLimit = 2L << 30;
+        Path resizedPlanFile = tmp.resolve("plan-resized.json");
+        Expected resized = plan(resizedPods(web, app, "2Gi"), resizedPlanFile);
+        Map<String, String> env = fake ? Map.of("MEMWARDEN_FAKE_PLANS", planFile + ":" + resizedPlanFile) : Map.of();
+
         Path socket = tmp.resolve("nri.sock");
         List<String> pluginCmd = List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50",
                 "--name", "memwarden", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
                 CONFIG.toString(), "--pods", PODS.toString());
         try (Harness h = new Harness(harnessBin, socket, tmp.resolve("harness.log"));
-                Plugin mw = new Plugin(pluginCmd, tmp.resolve("memwarden.log"))) {
+                Plugin mw = new Plugin(pluginCmd, env, tmp.resolve("memwarden.log"))) {
             JsonNode listening = h.next(STEP, false);
             assertThat(listening.path("event").asString()).as("harness start: %s", listening).isEqualTo("listening");
 
@@ -337,10 +413,6 @@ class NriInteropTest {
             createPod(h, mw, byName.get("shop/bad"), exp);
 
             // 6. in-place resize of shop/web:app to 2Gi: the update must equal the plan for the resized pod
-            Pod web = byName.get("shop/web");
-            Ctr app = web.containers().getFirst();
-            long newLimit = 2L << 30;
-            Expected resized = plan(resizedPods(web, app, "2Gi"));
             ObjectNode upd = step("UpdateContainer").put("container", ctrId(web, app));
             upd.putObject("resources").putObject("memory").putObject("limit").put("value", Long.toString(newLimit));
             JsonNode r = h.step(upd, STEP);

@@ -514,7 +514,9 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 			}
 			h.remember(nil, c)
 		}
+		h.mu.Lock()
 		res["syncPods"], res["syncContainers"] = len(h.podOrder), len(h.ctrOrder)
+		h.mu.Unlock()
 		if s.Op == "AddExisting" {
 			return nil
 		}

@@ -5,7 +5,8 @@
 //	MEMWARDEN_FAKE_PLANS=plan.json[:plan2.json...] fakewarden nri --socket PATH --index NN [--name NAME] [ignored...]
 //
 // For a container it uses the first plan whose memory.max equals the container's limit (else the first plan):
-// unified = the cgroup map minus memory.max; LinuxMemory.limit = memory.max when it differs. Plan errors become
+// unified = the cgroup map minus memory.max; LinuxMemory.limit = memory.max (v1: memory.limit_in_bytes) when it
+// differs; v1: LinuxMemory.swap = memory.memsw.limit_in_bytes. Plan errors become
 // CreateContainer errors. Subscribes to CreateContainer and UpdateContainer; answers Synchronize with updates for
 // every container; reconnects after the runtime closed the connection.
 package main
@@ -81,15 +82,25 @@ func limitOf(r *api.LinuxResources) *int64 {
 }
 
 func resources(cg map[string]string, limit *int64) *api.LinuxResources {
-	r := &api.LinuxResources{Unified: map[string]string{}}
+	const v1Limit, v1Memsw = "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"
+	r := &api.LinuxResources{Unified: map[string]string{}, Memory: &api.LinuxMemory{}}
 	for k, v := range cg {
-		if k != "memory.max" {
+		if k != "memory.max" && k != v1Limit && k != v1Memsw {
 			r.Unified[k] = v
 		}
 	}
-	if m, ok := cg["memory.max"]; ok {
+	m, ok := cg["memory.max"]
+	if !ok {
+		m, ok = cg[v1Limit]
+	}
+	if ok {
 		if n, err := strconv.ParseInt(m, 10, 64); err == nil && (limit == nil || n != *limit) {
-			r.Memory = &api.LinuxMemory{Limit: &api.OptionalInt64{Value: n}}
+			r.Memory.Limit = &api.OptionalInt64{Value: n}
+		}
+	}
+	if m, ok := cg[v1Memsw]; ok {
+		if n, err := strconv.ParseInt(m, 10, 64); err == nil {
+			r.Memory.Swap = &api.OptionalInt64{Value: n}
 		}
 	}
 	return r

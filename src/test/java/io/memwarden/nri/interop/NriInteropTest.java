@@ -99,8 +99,12 @@ class NriInteropTest {
     record Expected(Map<String, JsonNode> cgroup, Map<String, String> errors, Map<String, String> qos) {}
 
     Expected plan(Path pods, Path save) throws Exception {
+        return plan(NODE, KUBELET, pods, save);
+    }
+
+    Expected plan(Path node, Path kubelet, Path pods, Path save) throws Exception {
         Result r = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(ROOT.resolve("bin/memwarden").toString(),
-                "plan", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
+                "plan", "--node", node.toString(), "--kubelet-config", kubelet.toString(), "--config",
                 CONFIG.toString(), "-f", pods.toString(), "-o", "json"));
         assertThat(r.code()).as("memwarden plan exit code (0, or 1 for the invalid pod): %s", r.err()).isIn(0, 1);
         Files.writeString(save, r.out());
@@ -158,23 +162,31 @@ class NriInteropTest {
 
     // --- assertions ------------------------------------------------------------------------------------------------------
 
-    /** The expected NRI resources for a plan cgroup map: unified = all but memory.max; limit only when it differs. */
+    static final String V1_LIMIT = "memory.limit_in_bytes";
+    static final String V1_MEMSW = "memory.memsw.limit_in_bytes";
+
+    /**
+     * The expected NRI resources for a plan cgroup map. cgroup v2: unified = every file but memory.max. cgroup v1:
+     * nothing unified; LinuxMemory.swap = memory.memsw.limit_in_bytes (memory + swap, -1 unlimited). Both:
+     * LinuxMemory.limit = memory.max / memory.limit_in_bytes only when it differs from the container's limit.
+     */
     static Map<String, Object> expectedResources(JsonNode cgroup, Long limit) {
         Map<String, String> unified = new TreeMap<>();
         cgroup.properties().forEach(e -> {
-            if (!e.getKey().equals("memory.max")) {
+            if (!List.of("memory.max", V1_LIMIT, V1_MEMSW).contains(e.getKey())) {
                 unified.put(e.getKey(), e.getValue().asString());
             }
         });
         Long newLimit = null;
-        String max = cgroup.path("memory.max").asString(null);
-        if (max != null && max.matches("\\d+") && !Long.valueOf(max).equals(limit)) {
+        String max = cgroup.path("memory.max").asString(cgroup.path(V1_LIMIT).asString(null));
+        if (max != null && max.matches("-?\\d+") && !Long.valueOf(max).equals(limit)) {
             newLimit = Long.valueOf(max);
         }
+        String memsw = cgroup.path(V1_MEMSW).asString(null);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("unified", unified);
         m.put("memory.limit", newLimit);
-        m.put("memory.swap", null);
+        m.put("memory.swap", memsw != null ? Long.valueOf(memsw) : null);
         return m;
     }
 
@@ -260,6 +272,48 @@ class NriInteropTest {
                 + "Java NRI plugin (memwarden nri) is not in this build yet; this test is written against its CLI "
                 + "contract (docs/testing.md, interop tier)");
         scenario(buildHarness(), memwarden, false);
+    }
+
+    /** A cgroup v1 node: CreateContainer for every pod; LinuxMemory.limit/swap instead of unified files. */
+    @Test
+    void memwardenPluginOnCgroupV1Node() throws Exception {
+        String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
+        Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
+        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"),
+                "skipped: 'bin/memwarden nri --help' does not show the nri subcommand yet");
+        v1Scenario(buildHarness(), memwarden, false);
+    }
+
+    @Test
+    void v1ScenarioSelfCheckWithFakewarden() throws Exception {
+        Path bin = buildHarness();
+        v1Scenario(bin, bin.resolveSibling("nri-fakewarden").toString(), true);
+    }
+
+    void v1Scenario(Path harnessBin, String memwarden, boolean fake) throws Exception {
+        Path node = DATA.resolve("node-v1.yaml");
+        Path kubelet = DATA.resolve("kubelet-config-v1.yaml");
+        Path planFile = tmp.resolve("plan-v1.json");
+        Expected exp = plan(node, kubelet, PODS, planFile);
+        assertThat(exp.cgroup().values()).as("the v1 plan has no v2 files").allSatisfy(cg -> assertThat(
+                cg.propertyNames()).allMatch(k -> k.equals(V1_LIMIT) || k.equals(V1_MEMSW)));
+        Path socket = tmp.resolve("nri-v1.sock");
+        List<String> cmd = List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50", "--name",
+                "memwarden", "--node", node.toString(), "--kubelet-config", kubelet.toString(), "--config",
+                CONFIG.toString(), "--pods", PODS.toString());
+        Map<String, String> env = fake ? Map.of("MEMWARDEN_FAKE_PLANS", planFile.toString()) : Map.of();
+        try (Harness h = new Harness(harnessBin, socket, tmp.resolve("harness-v1.log"));
+                Plugin mw = new Plugin(cmd, env, tmp.resolve("memwarden-v1.log"))) {
+            JsonNode listening = h.next(STEP, false);
+            assertThat(listening.path("event").asString()).as("harness start: %s", listening).isEqualTo("listening");
+            mw.start();
+            JsonNode reg = h.step(step("WaitPlugin").put("registrations", 1).put("timeoutMs", REGISTER.toMillis()),
+                    REGISTER.plusSeconds(10));
+            assertOk(reg, "registration of memwarden (cgroup v1 node)", context(h, mw));
+            for (Pod p : readPods(PODS)) {
+                createPod(h, mw, p, exp);
+            }
+        }
     }
 
     /**

@@ -261,26 +261,28 @@ class NriInteropTest {
 
     @Test
     void memwardenPluginAgainstTheRealNriRuntime() throws Exception {
-        // -Dmemwarden.nri.interop.plugin=CMD runs CMD nri ... instead of bin/memwarden; the plan oracle is always
-        // bin/memwarden
+        scenario(buildHarness(), requireMemwardenNri(), false);
+    }
+
+    /**
+     * The plugin command, {@code bin/memwarden} (or {@code -Dmemwarden.nri.interop.plugin=CMD}; the plan oracle is
+     * always bin/memwarden). Skips the test until {@code nri --help} shows the nri subcommand's own options: picocli
+     * answers an unknown subcommand followed by --help with the top-level usage and exit 0.
+     */
+    String requireMemwardenNri() throws Exception {
         String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
         Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
-        // picocli answers an unknown subcommand followed by --help with the top-level usage and exit 0: require
-        // the nri subcommand's own options
-        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"), () -> "skipped: "
-                + "'bin/memwarden nri --help' exited " + help.code() + " without the nri subcommand's usage - the "
+        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"), () -> "skipped: '"
+                + memwarden + " nri --help' exited " + help.code() + " without the nri subcommand's usage - the "
                 + "Java NRI plugin (memwarden nri) is not in this build yet; this test is written against its CLI "
                 + "contract (docs/testing.md, interop tier)");
-        scenario(buildHarness(), memwarden, false);
+        return memwarden;
     }
 
     /** A cgroup v1 node: CreateContainer for every pod; LinuxMemory.limit/swap instead of unified files. */
     @Test
     void memwardenPluginOnCgroupV1Node() throws Exception {
-        String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
-        Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
-        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"),
-                "skipped: 'bin/memwarden nri --help' does not show the nri subcommand yet");
+        String memwarden = requireMemwardenNri();
         v1Scenario(buildHarness(), memwarden, false);
     }
 
@@ -322,10 +324,7 @@ class NriInteropTest {
      */
     @Test
     void createContainerLatencyOfMemwarden() throws Exception {
-        String memwarden = System.getProperty("memwarden.nri.interop.plugin", ROOT.resolve("bin/memwarden").toString());
-        Result help = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(memwarden, "nri", "--help"));
-        assumeTrue(help.code() == 0 && (help.out() + help.err()).contains("--socket"),
-                "skipped: 'bin/memwarden nri --help' does not show the nri subcommand yet");
+        String memwarden = requireMemwardenNri();
         Path harnessBin = buildHarness();
         Expected exp = plan(PODS, tmp.resolve("plan.json"));
         Pod web = readPods(PODS).stream().filter(p -> p.key().equals("shop/web")).findFirst().orElseThrow();

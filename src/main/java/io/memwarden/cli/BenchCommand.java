@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Real-kernel scenarios with real processes, each against baselines; writes JSON and PNG charts.",
-        subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class})
+        subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class, BenchCommand.Offload.class})
 final class BenchCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -136,6 +136,75 @@ final class BenchCommand implements Runnable {
             Files.writeString(out.resolve("throttle.json"), PlanOutput.JSON.writeValueAsString(report));
             o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
             o.println("wrote " + out.resolve("throttle.json") + " and " + out.resolve("throttle.png"));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "offload", mixinStandardHelpOptions = true,
+            description = {"Cold-memory offload: N workloads, each touching a hot set every 100 ms and holding a cold"
+                    + " set it touched once, all allowed to swap, no memory pressure; compares no agent (none) with"
+                    + " memwarden's cold offloader. Measures cold/hot bytes out of RAM from /proc/PID/pagemap, the"
+                    + " swap-in rate and node PSI. Needs swap on. Writes offload.json and offload.png to --out."})
+    static final class Offload implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--workloads", defaultValue = "2", description = "Workloads (default ${DEFAULT-VALUE}).")
+        int workloads;
+
+        @Option(names = "--hot", defaultValue = "32", paramLabel = "MIB", description = "Hot set per workload (default ${DEFAULT-VALUE} MiB).")
+        int hot;
+
+        @Option(names = "--cold", defaultValue = "96", paramLabel = "MIB", description = "Cold set per workload (default ${DEFAULT-VALUE} MiB).")
+        int cold;
+
+        @Option(names = "--duration", defaultValue = "180s", paramLabel = "DURATION",
+                description = "Time per policy (default ${DEFAULT-VALUE}).")
+        String duration;
+
+        @Option(names = "--policies", split = ",", defaultValue = "none,memwarden",
+                description = "Policies to compare (default ${DEFAULT-VALUE}).")
+        List<String> policies;
+
+        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
+                description = "Output directory (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter o = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            java.time.Duration d;
+            HostFacts host;
+            try {
+                d = io.memwarden.input.YamlDocs.goDuration(duration);
+                for (String p : policies) {
+                    if (!List.of("none", "memwarden").contains(p)) {
+                        throw new InputException("--policies: unknown policy \"" + p + "\" (none, memwarden)");
+                    }
+                }
+                if (workloads < 1 || hot < 1 || cold < 1) {
+                    throw new InputException("--workloads, --hot and --cold must be positive");
+                }
+                host = NodeSource.host();
+            } catch (InputException | IllegalArgumentException e) {
+                err.println("memwarden bench offload: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            if (!Files.isWritable(host.ownMemoryCgroup())) {
+                err.println("memwarden bench offload: needs root (cgroups under " + host.ownMemoryCgroup() + ")");
+                return ExitCodes.FAILURE;
+            }
+            if (host.swapTotal() == 0) {
+                err.println("memwarden bench offload: no swap is on (e.g. bin/memwarden swap file create"
+                        + " /var/tmp/bench.swap --size 1Gi)");
+                return ExitCodes.FAILURE;
+            }
+            Map<String, Object> report = io.memwarden.bench.OffloadBench.run(host,
+                    new io.memwarden.bench.OffloadBench.Options(workloads, hot, cold, d, policies, out), o);
+            Files.writeString(out.resolve("offload.json"), PlanOutput.JSON.writeValueAsString(report));
+            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
+            o.println("wrote " + out.resolve("offload.json") + " and " + out.resolve("offload.png"));
             return ExitCodes.OK;
         }
     }

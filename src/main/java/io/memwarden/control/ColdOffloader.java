@@ -18,8 +18,13 @@ public final class ColdOffloader {
 
     public record Config(Duration interval, long stallTargetMicros, double ratio, long floorBytes, double swapReserve,
                          long swapInPagesPerIntervalMax, int backoffIntervals) {
-        /** Senpai-like defaults: 6 s interval, 10 ms stall per interval, 1 % per step, 100 MiB floor. */
-        public static final Config DEFAULTS = new Config(Duration.ofSeconds(6), 10_000, 0.01, 100L << 20, 0.10, 256, 2);
+        /**
+         * Defaults: a 2 s interval (PSI's averaging granularity), 20 ms of stall per interval (1 %) as the target, 5 %
+         * of usage per step, a 32 MiB floor, back-off for 3 intervals on stall or on more than 256 swap-ins. Faster
+         * than Senpai's 1 % per 6 s, which needs about 4 minutes to move 90 % of a cold set; cold pages do not come
+         * back, so the stall and swap-in guards are what stop it at the working set.
+         */
+        public static final Config DEFAULTS = new Config(Duration.ofSeconds(2), 20_000, 0.05, 32L << 20, 0.10, 256, 3);
     }
 
     /**

@@ -1,0 +1,93 @@
+package io.memwarden.nri;
+
+import static io.memwarden.policy.CgroupFiles.*;
+
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.nri.api.LinuxMemory;
+import io.memwarden.nri.api.LinuxResources;
+import io.memwarden.nri.api.OptionalInt64;
+import io.memwarden.policy.Plan.ContainerPlan;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Maps a container's planned cgroup files onto NRI resources, relative to what the container already has (so
+ * memwarden claims ownership of as few fields as possible: nri-protocol.md §4 "Ownership"):
+ * <ul>
+ *   <li>cgroup v2: every planned file except {@code memory.max} goes into {@code linux.resources.unified} (skipped
+ *       when the container already has that value); {@code memory.max} becomes {@code LinuxMemory.limit} only when
+ *       it differs from the current limit;</li>
+ *   <li>cgroup v1: {@code memory.limit_in_bytes} → {@code LinuxMemory.limit} (when it differs), and
+ *       {@code memory.memsw.limit_in_bytes} → {@code LinuxMemory.swap} (memory + swap; -1 unlimited).</li>
+ * </ul>
+ */
+public final class PlanToNri {
+    private PlanToNri() {}
+
+    /** The resources to set; empty (no memory, no unified) when the container already has everything. */
+    public static LinuxResources resources(CgroupVersion version, ContainerPlan plan, LinuxResources current) {
+        LinuxMemory curMem = current != null && current.hasMemory() ? current.getMemory() : LinuxMemory.getDefaultInstance();
+        Long curLimit = curMem.hasLimit() ? curMem.getLimit().getValue() : null;
+        Map<String, String> curUnified = current == null ? Map.of() : current.getUnifiedMap();
+        LinuxResources.Builder r = LinuxResources.newBuilder();
+        LinuxMemory.Builder mem = LinuxMemory.newBuilder();
+        boolean memSet = false;
+        if (version == CgroupVersion.V2) {
+            Map<String, String> unified = new LinkedHashMap<>();
+            for (var e : plan.cgroup().entrySet()) {
+                if (e.getKey().equals(MEMORY_MAX)) {
+                    long limit = Long.parseLong(e.getValue());
+                    if (curLimit == null || curLimit != limit) {
+                        mem.setLimit(OptionalInt64.newBuilder().setValue(limit));
+                        memSet = true;
+                    }
+                } else if (!e.getValue().equals(curUnified.get(e.getKey()))) {
+                    unified.put(e.getKey(), e.getValue());
+                }
+            }
+            r.putAllUnified(unified);
+        } else {
+            String limit = plan.cgroup().get(V1_LIMIT);
+            if (limit != null) {
+                long l = Long.parseLong(limit);
+                if (curLimit == null || curLimit != l) {
+                    mem.setLimit(OptionalInt64.newBuilder().setValue(l));
+                    memSet = true;
+                }
+            }
+            String memsw = plan.cgroup().get(V1_MEMSW_LIMIT);
+            if (memsw != null) {
+                long s = Long.parseLong(memsw);
+                if (!curMem.hasSwap() || curMem.getSwap().getValue() != s) {
+                    mem.setSwap(OptionalInt64.newBuilder().setValue(s));
+                    memSet = true;
+                }
+            }
+        }
+        if (memSet) {
+            r.setMemory(mem);
+        }
+        return r.build();
+    }
+
+    public static boolean isEmpty(LinuxResources r) {
+        return !r.hasMemory() && r.getUnifiedCount() == 0;
+    }
+
+    /** {@code base} with {@code change} applied on top (memory limit/swap and unified keys), for tracking state. */
+    public static LinuxResources merge(LinuxResources base, LinuxResources change) {
+        LinuxResources.Builder b = (base == null ? LinuxResources.getDefaultInstance() : base).toBuilder();
+        if (change.hasMemory()) {
+            LinuxMemory.Builder m = b.getMemory().toBuilder();
+            if (change.getMemory().hasLimit()) {
+                m.setLimit(change.getMemory().getLimit());
+            }
+            if (change.getMemory().hasSwap()) {
+                m.setSwap(change.getMemory().getSwap());
+            }
+            b.setMemory(m);
+        }
+        b.putAllUnified(change.getUnifiedMap());
+        return b.build();
+    }
+}

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Node-level memory management for Kubernetes: per-container memory cgroup values (swap,"
                 + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
-        subcommands = {PlanCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PlanCommand.class, RunCommand.class, NriCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -391,7 +391,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                             .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
                             .build());
                     registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
-                    LOG.info("{} {}:{} ({}): update {}", sync ? "Synchronize" : "reconfigure", p.podKey(),
+                    LOG.debug("{} {}:{} ({}): update {}", sync ? "Synchronize" : "reconfigure", p.podKey(),
                             c.getName(), p.source(), oneLine(res));
                 }
             } catch (RpcException e) {

@@ -61,7 +61,8 @@ public final class MuxConnection implements AutoCloseable {
 
     /** Starts the reader thread. */
     public MuxConnection start() {
-        reader = Thread.ofVirtual().name("nri-mux-reader").start(this::readLoop);
+        // a platform thread: an inherited-fd channel blocks in read(2), which would pin a virtual thread's carrier
+        reader = Thread.ofPlatform().daemon().name("nri-mux-reader").start(this::readLoop);
         return this;
     }
 

@@ -113,7 +113,9 @@ final class NriCommand implements Callable<Integer> {
                         + " is not a file descriptor number");
                 return ExitCodes.USAGE;
             }
-            plugin.runSession(ch);
+            String reason = plugin.runSession(ch);
+            err.println("memwarden nri: the runtime's connection closed (" + reason + "); exiting");
+            err.flush();
         } else {
             plugin.runExternal(socket);
         }

@@ -11,6 +11,7 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
+import io.memwarden.model.QosClass;
 import io.memwarden.model.Resources;
 import io.memwarden.nri.api.ConfigureRequest;
 import io.memwarden.nri.api.ConfigureResponse;
@@ -385,7 +386,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             try {
                 Planned p = plan(pod, c, null, false);
                 LinuxResources cur = currentResources(c);
-                LinuxResources res = PlanToNri.resources(node.cgroupVersion(), p.plan(), cur);
+                LinuxResources res = p.resources(node.cgroupVersion(), cur);
                 if (!PlanToNri.isEmpty(res)) {
                     out.add(ContainerUpdate.newBuilder().setContainerId(c.getId())
                             .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
@@ -415,7 +416,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             throw e;
         }
         LinuxResources cur = currentResources(c);
-        LinuxResources res = PlanToNri.resources(node.cgroupVersion(), p.plan(), cur);
+        LinuxResources res = p.resources(node.cgroupVersion(), cur);
         LinuxContainerAdjustment.Builder linux = LinuxContainerAdjustment.newBuilder();
         boolean any = false;
         if (!PlanToNri.isEmpty(res)) {
@@ -437,7 +438,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         }
         LOG.info("CreateContainer {}:{} ({}): {}", p.podKey(), c.getName(), p.source(),
                 any ? "adjust " + oneLine(linux.build()) : "no adjustment");
-        LOG.info("  reasons: {}", p.reasons());
+        LOG.info("  reasons: {}", p.reasonsFor(node.cgroupVersion(), cur));
         return out.build();
     }
 
@@ -447,7 +448,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         Container c = withResources(r.getContainer(), next);
         Long newLimit = NriPodSource.limitOf(c);
         Planned p = plan(r.getPod(), c, newLimit, false);
-        LinuxResources res = PlanToNri.resources(node.cgroupVersion(), p.plan(), next);
+        LinuxResources res = p.resources(node.cgroupVersion(), next);
         registry.putContainer(withResources(c, PlanToNri.merge(next, res)));
         UpdateContainerResponse.Builder out = UpdateContainerResponse.newBuilder();
         if (!PlanToNri.isEmpty(res)) {
@@ -456,7 +457,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         }
         LOG.info("UpdateContainer {}:{} ({}): {}", p.podKey(), c.getName(), p.source(),
                 PlanToNri.isEmpty(res) ? "no update" : "update " + oneLine(res));
-        LOG.info("  reasons: {}", p.reasons());
+        LOG.info("  reasons: {}", p.reasonsFor(node.cgroupVersion(), next));
         return out.build();
     }
 
@@ -478,7 +479,23 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     // ---------------------------------------------------------------- planning
 
     /** A container's plan and its provenance. */
-    record Planned(ContainerPlan plan, String podKey, String source, boolean degraded, List<String> reasons) {}
+    /**
+     * @param requestDependent in degraded mode (Burstable, requests unknown): the planned files whose value depends
+     *                         on the unknown request; a value the container already has for them (the kubelet's,
+     *                         computed with the real request) is kept
+     */
+    record Planned(ContainerPlan plan, String podKey, String source, boolean degraded, Set<String> requestDependent,
+                   List<String> reasons) {
+        LinuxResources resources(io.memwarden.model.CgroupVersion v, LinuxResources current) {
+            return PlanToNri.resources(v, plan, current, requestDependent);
+        }
+
+        List<String> reasonsFor(io.memwarden.model.CgroupVersion v, LinuxResources current) {
+            List<String> r = new ArrayList<>(reasons);
+            r.addAll(PlanToNri.kept(v, plan, current, requestDependent));
+            return r;
+        }
+    }
 
     /**
      * Plans {@code c} of {@code pod}.
@@ -512,11 +529,44 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                 if (cp.name().equals(c.getName())) {
                     List<String> reasons = new ArrayList<>(notes);
                     reasons.addAll(cp.reasons());
-                    return new Planned(cp, spec.key(), rp.source(), rp.degraded(), reasons);
+                    Set<String> dependent = rp.degraded() && spec.statusQosClass() == QosClass.BURSTABLE
+                            ? requestDependentFiles(spec, c.getName(), cp) : Set.of();
+                    return new Planned(cp, spec.key(), rp.source(), rp.degraded(), dependent, reasons);
                 }
             }
         }
         throw new RpcException(StatusCode.UNKNOWN, "no plan for container " + c.getName() + " of pod " + spec.key());
+    }
+
+    /**
+     * The files of {@code cp} that change when the container's unknown memory request changes: plans the pod again
+     * with other explicit requests for the container (none, and half its limit) and compares.
+     */
+    private Set<String> requestDependentFiles(PodSpec spec, String container, ContainerPlan cp) {
+        Set<String> out = new java.util.HashSet<>();
+        ContainerSpec mine = spec.containers().stream().filter(c -> c.name().equals(container)).findFirst().orElseThrow();
+        Long limit = mine.resources().memoryLimit();
+        long half = limit != null && limit > 1 ? limit / 2 : 256L << 20;
+        for (long request : new long[] {0, half}) {
+            List<ContainerSpec> cs = new ArrayList<>();
+            for (ContainerSpec c : spec.containers()) {
+                Resources r = c.resources();
+                cs.add(c.name().equals(container) ? new ContainerSpec(c.name(), c.kind(), new Resources(r.cpuRequest(),
+                        r.cpuLimit(), request, r.memoryLimit()), c.command()) : c);
+            }
+            PodSpec variant = new PodSpec(spec.namespace(), spec.name(), spec.uid(), spec.annotations(),
+                    spec.priority(), spec.priorityClassName(), spec.statusQosClass(), spec.overheadMemory(),
+                    spec.podResources(), cs);
+            Planner.PodOutcome o = planner.planPod(variant);
+            ContainerPlan other = o.plan() == null ? null : o.plan().containers().stream()
+                    .filter(x -> x.name().equals(container)).findFirst().orElse(null);
+            for (var e : cp.cgroup().entrySet()) {
+                if (other == null || !e.getValue().equals(other.cgroup().get(e.getKey()))) {
+                    out.add(e.getKey());
+                }
+            }
+        }
+        return out;
     }
 
     private ResolvedPod resolve(PodQuery q, boolean mayWait) {

@@ -7,8 +7,11 @@ import io.memwarden.nri.api.LinuxMemory;
 import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
 import io.memwarden.policy.Plan.ContainerPlan;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Maps a container's planned cgroup files onto NRI resources, relative to what the container already has (so
@@ -26,6 +29,16 @@ public final class PlanToNri {
 
     /** The resources to set; empty (no memory, no unified) when the container already has everything. */
     public static LinuxResources resources(CgroupVersion version, ContainerPlan plan, LinuxResources current) {
+        return resources(version, plan, current, Set.of());
+    }
+
+    /**
+     * As {@link #resources(CgroupVersion, ContainerPlan, LinuxResources)}, but the planned files in
+     * {@code keepCurrent} are left alone when the container already has a value for them (degraded mode: the
+     * kubelet computed that value with the real memory request, which memwarden does not know).
+     */
+    public static LinuxResources resources(CgroupVersion version, ContainerPlan plan, LinuxResources current,
+                                           Set<String> keepCurrent) {
         LinuxMemory curMem = current != null && current.hasMemory() ? current.getMemory() : LinuxMemory.getDefaultInstance();
         Long curLimit = curMem.hasLimit() ? curMem.getLimit().getValue() : null;
         Map<String, String> curUnified = current == null ? Map.of() : current.getUnifiedMap();
@@ -35,6 +48,9 @@ public final class PlanToNri {
         if (version == CgroupVersion.V2) {
             Map<String, String> unified = new LinkedHashMap<>();
             for (var e : plan.cgroup().entrySet()) {
+                if (keepCurrent.contains(e.getKey()) && has(version, e.getKey(), curMem, curUnified)) {
+                    continue;
+                }
                 if (e.getKey().equals(MEMORY_MAX)) {
                     long limit = Long.parseLong(e.getValue());
                     if (curLimit == null || curLimit != limit) {
@@ -48,7 +64,7 @@ public final class PlanToNri {
             r.putAllUnified(unified);
         } else {
             String limit = plan.cgroup().get(V1_LIMIT);
-            if (limit != null) {
+            if (limit != null && !(keepCurrent.contains(V1_LIMIT) && curLimit != null)) {
                 long l = Long.parseLong(limit);
                 if (curLimit == null || curLimit != l) {
                     mem.setLimit(OptionalInt64.newBuilder().setValue(l));
@@ -56,7 +72,7 @@ public final class PlanToNri {
                 }
             }
             String memsw = plan.cgroup().get(V1_MEMSW_LIMIT);
-            if (memsw != null) {
+            if (memsw != null && !(keepCurrent.contains(V1_MEMSW_LIMIT) && curMem.hasSwap())) {
                 long s = Long.parseLong(memsw);
                 if (!curMem.hasSwap() || curMem.getSwap().getValue() != s) {
                     mem.setSwap(OptionalInt64.newBuilder().setValue(s));
@@ -68,6 +84,44 @@ public final class PlanToNri {
             r.setMemory(mem);
         }
         return r.build();
+    }
+
+    /** For the reasons: each planned file in {@code keepCurrent} whose current value is kept instead. */
+    public static List<String> kept(CgroupVersion version, ContainerPlan plan, LinuxResources current,
+                                    Set<String> keepCurrent) {
+        LinuxMemory curMem = current != null && current.hasMemory() ? current.getMemory() : LinuxMemory.getDefaultInstance();
+        Map<String, String> curUnified = current == null ? Map.of() : current.getUnifiedMap();
+        List<String> out = new ArrayList<>();
+        for (var e : plan.cgroup().entrySet()) {
+            if (keepCurrent.contains(e.getKey()) && has(version, e.getKey(), curMem, curUnified)) {
+                String cur = currentValue(version, e.getKey(), curMem, curUnified);
+                if (!cur.equals(e.getValue())) {
+                    out.add(e.getKey() + ": kept the runtime's " + cur + " (the kubelet computed it with the real memory"
+                            + " request; the degraded plan says " + e.getValue() + ")");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean has(CgroupVersion v, String file, LinuxMemory mem, Map<String, String> unified) {
+        return currentValue(v, file, mem, unified) != null;
+    }
+
+    private static String currentValue(CgroupVersion v, String file, LinuxMemory mem, Map<String, String> unified) {
+        if (v == CgroupVersion.V2) {
+            if (file.equals(MEMORY_MAX)) {
+                return mem.hasLimit() ? Long.toString(mem.getLimit().getValue()) : null;
+            }
+            return unified.get(file);
+        }
+        if (file.equals(V1_LIMIT)) {
+            return mem.hasLimit() ? Long.toString(mem.getLimit().getValue()) : null;
+        }
+        if (file.equals(V1_MEMSW_LIMIT)) {
+            return mem.hasSwap() ? Long.toString(mem.getSwap().getValue()) : null;
+        }
+        return null;
     }
 
     public static boolean isEmpty(LinuxResources r) {

@@ -190,6 +190,31 @@ class NriPluginTest {
     }
 
     @Test
+    void degradedModeKeepsTheKubeletsRequestDependentValues() throws Exception {
+        start(null, config());
+        FakeRuntime.Session s = connect();
+        PodSandbox pod = sandbox("pod-k", "shop", "k", "", Map.of("class.memory-qos.nri.io", "bronze"),
+                "kubepods-burstable-podk.slice");
+        Container c = container("c-k", "pod-k", "main", GI, ContainerState.CONTAINER_CREATED);
+        // the kubelet put its LimitedSwap value (computed with the real request) and a memory.high into the request
+        c = c.toBuilder().setLinux(c.getLinux().toBuilder().setResources(c.getLinux().getResources().toBuilder()
+                .putUnified("memory.swap.max", "134217728").putUnified("memory.high", "1"))).build();
+        CreateContainerResponse resp = create(s, pod, c);
+        Map<String, String> unified = resp.getAdjust().getLinux().getResources().getUnifiedMap();
+        // memory-qos's class sets memory.swap.max=max regardless of the request: the explicit choice wins; the
+        // class's memory.high depends only on the limit, so it is set too
+        assertThat(unified).containsEntry("memory.swap.max", "max").containsEntry("memory.high", Long.toString(512 * MI));
+
+        PodSandbox plain = sandbox("pod-p", "shop", "p", "", Map.of(), "kubepods-burstable-podp.slice");
+        Container cp = container("c-p", "pod-p", "main", GI, ContainerState.CONTAINER_CREATED);
+        cp = cp.toBuilder().setLinux(cp.getLinux().toBuilder().setResources(cp.getLinux().getResources().toBuilder()
+                .putUnified("memory.swap.max", "134217728"))).build();
+        Map<String, String> plainUnified = create(s, plain, cp).getAdjust().getLinux().getResources().getUnifiedMap();
+        assertThat(plainUnified).as("LimitedSwap is request-proportional: the kubelet's value stays")
+                .doesNotContainKey("memory.swap.max").containsEntry("memory.oom.group", "1");
+    }
+
+    @Test
     void nriOnlyModeInfersTheQosClassFromTheCgroupParent() throws Exception {
         start(null, WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();

@@ -81,22 +81,23 @@ public final class MuxConnection implements AutoCloseable {
      */
     public CompletableFuture<byte[]> call(String service, String method, byte[] payload, Duration timeout) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        int id;
-        synchronized (writeLock) {
-            id = nextStreamId;
-            nextStreamId += 2;
-            if (nextStreamId < 0) {
-                nextStreamId = 1; // 2^31 calls; ttrpc ids are uint32, we stay in the positive range
-            }
-        }
         Request req = Request.newBuilder().setService(service).setMethod(method).setPayload(ByteString.copyFrom(payload))
                 .setTimeoutNano(timeout.toNanos()).build();
-        pending.put(id, f);
-        f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
-        try {
-            send(new TtrpcMessage(RUNTIME_SERVICE_CONN, id, TYPE_REQUEST, (byte) 0, req.toByteArray()));
-        } catch (IOException | RpcException e) {
-            f.completeExceptionally(e);
+        byte[] encoded = req.toByteArray();
+        // the id is taken and the request written under one lock: ids reach the peer strictly increasing
+        synchronized (writeLock) {
+            int id = nextStreamId;
+            nextStreamId += 2;
+            if (nextStreamId < 0) {
+                nextStreamId = 1; // 2^30 calls; ttrpc ids are uint32, we stay in the positive range
+            }
+            pending.put(id, f);
+            f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
+            try {
+                send(new TtrpcMessage(RUNTIME_SERVICE_CONN, id, TYPE_REQUEST, (byte) 0, encoded));
+            } catch (IOException | RpcException e) {
+                f.completeExceptionally(e);
+            }
         }
         return f;
     }

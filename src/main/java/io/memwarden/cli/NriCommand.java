@@ -5,6 +5,11 @@ import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.model.NodeFacts;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.memwarden.k8s.NodePods;
+import io.memwarden.nri.FirstOfPodSource;
+import io.memwarden.nri.LookupPodSource;
 import io.memwarden.nri.ManifestPodSource;
 import io.memwarden.nri.NriPlugin;
 import io.memwarden.nri.PodSpecSource;
@@ -65,6 +70,15 @@ final class NriCommand implements Callable<Integer> {
             description = "Static pod-spec source (Pod manifests); absent: NRI-only (degraded for Burstable pods).")
     Path pods;
 
+    @Option(names = "--kube",
+            description = "Also take pod specs from the Kubernetes API: watch this node's pods (kubeconfig or"
+                    + " in-cluster config; needs get/list/watch on pods). With --pods, the manifest is asked first.")
+    boolean kube;
+
+    @Option(names = "--node-name", paramLabel = "NAME",
+            description = "This node's name for --kube (default: $NODE_NAME, else the host name).")
+    String nodeName;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -86,6 +100,9 @@ final class NriCommand implements Callable<Integer> {
                     err.println("memwarden nri: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
                 }
                 source = new ManifestPodSource(pods.toString(), r.pods());
+            }
+            if (kube) {
+                source = kubeSource(source, err);
             }
             NriPlugin.Options opts;
             try {
@@ -120,6 +137,40 @@ final class NriCommand implements Callable<Integer> {
             plugin.runExternal(socket);
         }
         return ExitCodes.OK;
+    }
+
+    private NodePods nodePods;
+
+    private PodSpecSource kubeSource(PodSpecSource manifest, PrintWriter err) throws InputException {
+        String node = nodeName;
+        if (node == null || node.isBlank()) {
+            node = System.getenv("NODE_NAME");
+        }
+        if (node == null || node.isBlank()) {
+            try {
+                node = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                throw new InputException("--kube: cannot tell this node's name (set --node-name or NODE_NAME)", e);
+            }
+        }
+        KubernetesClient client;
+        try {
+            client = new KubernetesClientBuilder().build();
+        } catch (RuntimeException e) {
+            throw new InputException("--kube: no usable Kubernetes client configuration: " + e.getMessage(), e);
+        }
+        nodePods = new NodePods(client, node);
+        try {
+            if (!nodePods.start(java.time.Duration.ofSeconds(10))) {
+                err.println("memwarden nri: --kube: the pods of node " + node + " are not listed yet; containers fall"
+                        + " back to NRI data until they are");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InputException("--kube: interrupted while listing pods", e);
+        }
+        PodSpecSource api = new LookupPodSource("kubernetes API (node " + node + ")", nodePods::find);
+        return manifest == null ? api : new FirstOfPodSource(manifest, api);
     }
 
     /**

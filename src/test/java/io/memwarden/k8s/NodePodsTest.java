@@ -27,6 +27,12 @@ import org.junit.jupiter.api.Timeout;
 public class NodePodsTest {
     KubernetesClient client;
 
+    /** Close the client (and its watches) before the extension shuts the mock server down. */
+    @org.junit.jupiter.api.AfterEach
+    void closeClient() {
+        client.close();
+    }
+
     public static Pod pod(String ns, String name, String node, String memLimit) {
         return new PodBuilder().withNewMetadata().withNamespace(ns).withName(name).withUid("uid-" + name)
                 .addToAnnotations("swap-behavior.memwarden.io", "NoSwap").endMetadata()

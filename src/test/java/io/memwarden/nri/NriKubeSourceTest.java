@@ -29,6 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
 class NriKubeSourceTest {
     KubernetesClient client;
 
+    /** Close the client (and its watches) before the extension shuts the mock server down. */
+    @org.junit.jupiter.api.AfterEach
+    void closeClient() {
+        client.close();
+    }
+
     @TempDir
     Path dir;
 

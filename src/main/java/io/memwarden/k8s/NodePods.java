@@ -2,7 +2,6 @@ package io.memwarden.k8s;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.memwarden.input.InputException;
 import io.memwarden.input.PodManifestReader;
@@ -43,27 +42,17 @@ public final class NodePods implements AutoCloseable {
     /** Starts watching; waits up to {@code syncTimeout} for the first full list. Returns whether it synced. */
     public boolean start(Duration syncTimeout) throws InterruptedException {
         var pods = client.pods().inAnyNamespace();
-        informer = (fieldSelector ? pods.withField("spec.nodeName", nodeName) : pods)
-                .inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(Pod pod) {
-                        LOG.debug("pod {}/{} on {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
-                                nodeName);
-                    }
-
-                    @Override
-                    public void onUpdate(Pod oldPod, Pod newPod) {
-                    }
-
-                    @Override
-                    public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
-                    }
-                }, 0);
+        // not inform(): it blocks for the first list and throws when the API is unreachable
+        informer = (fieldSelector ? pods.withField("spec.nodeName", nodeName) : pods).runnableInformer(0);
+        informer.exceptionHandler((started, t) -> {
+            LOG.warn("watching the pods of node {}: {} (retrying)", nodeName, t.toString());
+            return true; // keep retrying with the informer's backoff
+        });
         try {
             informer.start().toCompletableFuture().get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             LOG.warn("pods of node {} not listed within {} ms: {}", nodeName, syncTimeout.toMillis(),
-                    e.getCause() == null ? e.toString() : e.getCause().getMessage());
+                    e.getCause() == null ? e.toString() : e.getCause().toString());
         }
         return informer.hasSynced();
     }

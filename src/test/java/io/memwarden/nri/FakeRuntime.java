@@ -64,7 +64,7 @@ final class FakeRuntime implements AutoCloseable {
         private final Map<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
         private final Object writeLock = new Object();
         private int nextId = 1;
-        private volatile boolean autoRegister;
+        private boolean autoRegister;
 
         Session(ByteChannel ch) {
             this.ch = ch;
@@ -72,8 +72,20 @@ final class FakeRuntime implements AutoCloseable {
         }
 
         /** Answer RegisterPlugin immediately from now on (and any pending one). */
-        Session autoRegister() {
-            autoRegister = true;
+        Session autoRegister() throws IOException {
+            List<PluginCall> queued = new ArrayList<>();
+            synchronized (this) {
+                autoRegister = true;
+                for (PluginCall c : List.copyOf(pluginCalls)) {
+                    if (c.request().getMethod().equals("RegisterPlugin")) {
+                        pluginCalls.remove(c);
+                        queued.add(c);
+                    }
+                }
+            }
+            for (PluginCall c : queued) {
+                reply(c, io.memwarden.nri.api.Empty.getDefaultInstance());
+            }
             return this;
         }
 
@@ -99,10 +111,15 @@ final class FakeRuntime implements AutoCloseable {
                             }
                         } else if (m.conn() == RUNTIME_SERVICE_CONN && m.type() == TYPE_REQUEST) {
                             PluginCall c = new PluginCall(m.streamId(), Request.parseFrom(m.payload()));
-                            if (autoRegister && c.request().getMethod().equals("RegisterPlugin")) {
+                            boolean answer;
+                            synchronized (this) {
+                                answer = autoRegister && c.request().getMethod().equals("RegisterPlugin");
+                                if (!answer) {
+                                    pluginCalls.add(c);
+                                }
+                            }
+                            if (answer) {
                                 reply(c, io.memwarden.nri.api.Empty.getDefaultInstance());
-                            } else {
-                                pluginCalls.add(c);
                             }
                         }
                     }

@@ -283,6 +283,40 @@ class NriPluginTest {
     }
 
     @Test
+    void aCallWaitingForItsPodSpecDoesNotHoldUpOtherCalls() throws Exception {
+        PodSpecSource lagging = new PodSpecSource() {
+            @Override
+            public java.util.Optional<ResolvedPod> lookup(PodQuery query) {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public boolean mayArriveLater() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "a watch that never delivers";
+            }
+        };
+        start(lagging, WardenConfig.DEFAULTS);
+        FakeRuntime.Session s = connect();
+        long t0 = System.nanoTime();
+        var pending = s.callRaw(WireFormat.PLUGIN_SERVICE, "CreateContainer", CreateContainerRequest.newBuilder()
+                .setPod(WEB).setContainer(container("c1", "pod-web", "app", GI, ContainerState.CONTAINER_CREATED))
+                .build().toByteArray());
+        assertThat(configure(s, "").getEvents()).isEqualTo(MASK_V06);
+        assertThat(pending).as("still waiting for the pod spec").isNotDone();
+        Response r = pending.get(5, TimeUnit.SECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(r.getStatus().getCode()).isZero();
+        assertThat(millis).isBetween(450L, 1500L);
+        assertThat(CreateContainerResponse.parseFrom(r.getPayload()).getAdjust().getLinux().hasOomScoreAdj())
+                .as("fell back to NRI data").isFalse();
+    }
+
+    @Test
     void unknownMethodsAndServicesAreUnimplemented() throws Exception {
         start(null, WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();

@@ -56,7 +56,8 @@ final class NriCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--config", paramLabel = "CFG.yaml",
-            description = "memwarden's config (a non-empty config from the runtime's Configure replaces it).")
+            description = "memwarden's config (a non-empty config from the runtime's Configure replaces it). When the"
+                    + " file changes it is re-read, and running containers are updated (NRI UpdateContainers).")
     Path config;
 
     @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml", description = "The node's KubeletConfiguration.")
@@ -123,18 +124,43 @@ final class NriCommand implements Callable<Integer> {
         err.flush();
         Thread hook = new Thread(plugin::stop, "memwarden-nri-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        if (launched) {
-            ByteChannel ch = launchedChannel(env.get("NRI_PLUGIN_SOCKET"));
-            if (ch == null) {
-                err.println("memwarden nri: NRI_PLUGIN_SOCKET=" + env.get("NRI_PLUGIN_SOCKET")
-                        + " is not a file descriptor number");
-                return ExitCodes.USAGE;
+        ConfigFileWatch watch = null;
+        try {
+            if (config != null) {
+                watch = ConfigFileWatch.start(config, cfg -> plugin.reconfigure(cfg).whenComplete((failed, e) -> {
+                    if (e != null) {
+                        err.println("memwarden nri: applying the changed config: " + e.getMessage());
+                    } else if (!failed.isEmpty()) {
+                        err.println("memwarden nri: the runtime could not update " + failed.size() + " container(s)");
+                    }
+                    err.flush();
+                }));
             }
-            String reason = plugin.runSession(ch);
-            err.println("memwarden nri: the runtime's connection closed (" + reason + "); exiting");
-            err.flush();
-        } else {
-            plugin.runExternal(socket);
+            if (launched) {
+                ByteChannel ch = launchedChannel(env.get("NRI_PLUGIN_SOCKET"));
+                if (ch == null) {
+                    err.println("memwarden nri: NRI_PLUGIN_SOCKET=" + env.get("NRI_PLUGIN_SOCKET")
+                            + " is not a file descriptor number");
+                    return ExitCodes.USAGE;
+                }
+                String reason = plugin.runSession(ch);
+                err.println("memwarden nri: the runtime's connection closed (" + reason + "); exiting");
+                err.flush();
+            } else {
+                plugin.runExternal(socket);
+            }
+        } finally {
+            if (watch != null) {
+                watch.close();
+            }
+            if (nodePods != null) {
+                nodePods.close();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run
+            }
         }
         return ExitCodes.OK;
     }

@@ -55,6 +55,35 @@ class NriCommandTest {
     }
 
     @Test
+    void aChangedConfigFileUpdatesRunningContainers() throws Exception {
+        Path cfg = dir.resolve("memwarden.yaml");
+        java.nio.file.Files.writeString(cfg, "{}\n");
+        try (FakeRuntime rt = new FakeRuntime(dir)) {
+            CompletableFuture<Run> done = CompletableFuture.supplyAsync(() -> run("nri", "--socket",
+                    rt.socket.toString(), "--node", "examples/node.yaml", "--config", cfg.toString()));
+            FakeRuntime.Session s = rt.accept().autoRegister();
+            s.callOk("Configure", ConfigureRequest.getDefaultInstance(), ConfigureResponse.parser());
+            var pod = NriFixtures.sandbox("p1", "shop", "q", "", Map.of("class.memory-qos.nri.io", "bronze"),
+                    "kubepods-burstable-p1.slice");
+            CreateContainerResponse resp = s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(pod)
+                    .setContainer(NriFixtures.container("c1", "p1", "app", NriFixtures.GI,
+                            ContainerState.CONTAINER_RUNNING)).build(), CreateContainerResponse.parser());
+            assertThat(resp.getAdjust().getLinux().getResources().getUnifiedMap()).doesNotContainKey("memory.high");
+
+            java.nio.file.Files.writeString(cfg, "memoryQos: {classes: [{name: bronze, swaplimitratio: 0.5}]}\n");
+            FakeRuntime.PluginCall call = s.awaitCall("UpdateContainers");
+            var req = io.memwarden.nri.api.UpdateContainersRequest.parseFrom(call.request().getPayload());
+            assertThat(req.getUpdate(0).getLinux().getResources().getUnifiedMap())
+                    .containsEntry("memory.high", Long.toString(512 * NriFixtures.MI));
+            s.reply(call, io.memwarden.nri.api.UpdateContainersResponse.getDefaultInstance());
+
+            s.callOk("Shutdown", Empty.getDefaultInstance(), Empty.parser());
+            Run r = done.get(10, TimeUnit.SECONDS);
+            assertThat(r.code()).as(r.err()).isZero();
+        }
+    }
+
+    @Test
     void servesTheRuntimeAndStopsOnShutdown() throws Exception {
         try (FakeRuntime rt = new FakeRuntime(dir)) {
             CompletableFuture<Run> done = CompletableFuture.supplyAsync(() -> run("nri", "--socket",

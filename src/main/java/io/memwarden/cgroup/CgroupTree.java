@@ -19,27 +19,55 @@ import java.util.Optional;
  */
 public final class CgroupTree implements AutoCloseable {
     private final Path root;
+    private final boolean v2;
     private final List<Path> created = new ArrayList<>();
     private boolean closed;
 
-    private CgroupTree(Path root) {
+    private CgroupTree(Path root, boolean v2) {
         this.root = root;
+        this.v2 = v2;
     }
 
-    /** Creates {@code parent/name}; fails if it exists (never adopts a cgroup it did not create). */
+    /** Creates {@code parent/name}; fails if it exists (never adopts a cgroup it did not create). cgroup v1. */
     public static CgroupTree create(Path parent, String name) throws IOException {
+        return create(parent, name, false);
+    }
+
+    /**
+     * Creates {@code parent/name}; fails if it exists. On cgroup v2 ({@code v2}) the memory controller is enabled in
+     * {@code cgroup.subtree_control} of every cgroup that gets a child (the parent included), as v2 requires for the
+     * children to have memory files; a parent that holds processes cannot (the "no internal processes" rule).
+     */
+    public static CgroupTree create(Path parent, String name, boolean v2) throws IOException {
         if (name.contains("/") || name.isEmpty()) {
             throw new IllegalArgumentException("cgroup name \"" + name + "\" must be one path component");
         }
         Path root = parent.resolve(name);
+        if (v2) {
+            enableMemory(parent);
+        }
         try {
             Files.createDirectory(root);
         } catch (FileAlreadyExistsException e) {
             throw new IOException("cgroup " + root + " already exists; refusing to adopt a cgroup memwarden did not create", e);
         }
-        CgroupTree t = new CgroupTree(root);
+        CgroupTree t = new CgroupTree(root, v2);
         t.created.add(root);
         return t;
+    }
+
+    private static void enableMemory(Path cgroup) throws IOException {
+        Path ctl = cgroup.resolve("cgroup.subtree_control");
+        if (List.of(Files.readString(ctl).strip().split("\\s+")).contains("memory")) {
+            return;
+        }
+        try {
+            Files.writeString(ctl, "+memory", StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new IOException("cgroup v2: cannot enable the memory controller in " + ctl + " (" + e.getMessage()
+                    + "); a cgroup that holds processes cannot have controllers for its children: run memwarden from"
+                    + " a delegated cgroup (e.g. systemd-run --scope -p Delegate=yes)", e);
+        }
     }
 
     public Path root() {
@@ -59,6 +87,9 @@ public final class CgroupTree implements AutoCloseable {
             }
         }
         for (Path q : missing) {
+            if (v2) {
+                enableMemory(q.getParent());
+            }
             Files.createDirectory(q);
             created.add(q);
         }

@@ -76,7 +76,10 @@ public final class HostProbe {
             version = CgroupVersion.V2;
             mount = unified;
             own = below(unified, unifiedRoot, v2Path);
-            swapAccounting = Files.exists(own.resolve("memory.swap.max"));
+            // the kubelet's test is its own cgroup's memory.swap.max; the root cgroup has none, so there: the memory
+            // controller is on and the kernel was not booted with swapaccount=0
+            swapAccounting = Files.exists(own.resolve("memory.swap.max")) || (own.equals(unified)
+                    && !readOrEmpty(at("/proc/cmdline")).contains("swapaccount=0"));
         }
         boolean hybrid = version == CgroupVersion.V1 && unified != null;
         long memTotal = 0;
@@ -116,6 +119,10 @@ public final class HostProbe {
         return new HostFacts(version, hybrid, mount, own, unified, swapAccounting,
                 Files.isReadable(at("/proc/pressure/memory")), memTotal, swapTotal, swaps, zram, zswap, kernel,
                 pageSize());
+    }
+
+    private static String readOrEmpty(Path p) throws IOException {
+        return Files.exists(p) ? Files.readString(p) : "";
     }
 
     private static Path below(Path mount, String mountRoot, String cgroupPath) {

@@ -21,16 +21,20 @@ import java.util.Map;
  *       {@code memory.swap.max}, {@code memory.events}, {@code memory.stat}, {@code memory.pressure}.</li>
  * </ul>
  * Limits are bytes, or -1 for unlimited. {@code events} holds v2 memory.events, or on v1 {@code failcnt},
- * {@code memsw_failcnt}, {@code oom_kill} and {@code under_oom}. {@code pressure} is null on v1.
+ * {@code memsw_failcnt}, {@code oom_kill} and {@code under_oom}. {@code pressure} is null on v1. {@code peaks}
+ * holds the kernel's high-water marks by file name: v1 {@code memory.max_usage_in_bytes} and
+ * {@code memory.memsw.max_usage_in_bytes}; v2 {@code memory.peak} and {@code memory.swap.peak} where the kernel has
+ * them.
  */
 public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes, long limitBytes, long swapLimitBytes,
                           long highBytes, Map<String, Long> events, Map<String, Long> stat, Pressure pressure,
-                          List<Long> pids) {
+                          List<Long> pids, Map<String, Long> peaks) {
 
     public MemoryUsage {
         events = Collections.unmodifiableMap(new LinkedHashMap<>(events));
         stat = Collections.unmodifiableMap(new LinkedHashMap<>(stat));
         pids = List.copyOf(pids);
+        peaks = Collections.unmodifiableMap(new LinkedHashMap<>(peaks));
     }
 
     /** The cadvisor/kubelet working set: usage − inactive_file (total_inactive_file on v1), floored at 0. */
@@ -61,7 +65,8 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
         Map<String, Long> oom = keyed(Files.readString(cg.resolve("memory.oom_control")));
         events.put("oom_kill", oom.getOrDefault("oom_kill", 0L));
         events.put("under_oom", oom.getOrDefault("under_oom", 0L));
-        return new MemoryUsage(CgroupVersion.V1, usage, swap, limit, swapLimit, -1, events, stat, null, pids(cg));
+        return new MemoryUsage(CgroupVersion.V1, usage, swap, limit, swapLimit, -1, events, stat, null, pids(cg),
+                peaks(cg, "memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes"));
     }
 
     private static MemoryUsage v2(Path cg) throws IOException {
@@ -76,7 +81,7 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
         Path p = cg.resolve("memory.pressure");
         Pressure pressure = Files.exists(p) ? Pressure.read(p) : null;
         return new MemoryUsage(CgroupVersion.V2, current, swap == null ? 0 : swap, max, swapLimit, high, events, stat,
-                pressure, pids(cg));
+                pressure, pids(cg), peaks(cg, "memory.peak", "memory.swap.peak"));
     }
 
     /** "max" → -1; a v1 unlimited (≥ 2^62) → -1. */
@@ -112,6 +117,17 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
                 } catch (NumberFormatException ignored) {
                     // not a counter line
                 }
+            }
+        }
+        return m;
+    }
+
+    private static Map<String, Long> peaks(Path cg, String... files) throws IOException {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String f : files) {
+            Long v = optNum(cg, f);
+            if (v != null) {
+                m.put(f, v);
             }
         }
         return m;

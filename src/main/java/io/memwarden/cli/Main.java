@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Node-level memory management for Kubernetes: per-container memory cgroup values (swap,"
                 + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
-        subcommands = {PlanCommand.class, RunCommand.class, NriCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PlanCommand.class, RunCommand.class, DemoCommand.class, SwapCommand.class, OomWatchCommand.class, BenchCommand.class,
+                NriCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -26,18 +28,44 @@ public final class Main implements Runnable {
 
     /** As {@link #run(String...)}, writing to the given streams (null = stdout/stderr). */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(CommandLine.defaultFactory(), out, err, args);
+    }
+
+    /** As {@link #run(java.io.PrintWriter, java.io.PrintWriter, String...)}, creating commands with {@code factory}. */
+    static int run(CommandLine.IFactory factory, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Main(), factory);
         if (out != null) {
             cl.setOut(out);
         }
         if (err != null) {
             cl.setErr(err);
         }
+        CommandLine.IParameterExceptionHandler picocliDefault = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, badArgs) -> {
+            if (!isUnder(ex.getCommandLine(), "swap")) {
+                return picocliDefault.handleParseException(ex, badArgs);
+            }
+            // memwarden swap: errors start with "memwarden swap:" and name the option and value
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println(SwapCommand.PREFIX + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return ExitCodes.USAGE;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("memwarden: " + ex);
             return ExitCodes.FAILURE;
         });
         return cl.execute(args);
+    }
+
+    private static boolean isUnder(CommandLine cmd, String name) {
+        for (CommandLine c = cmd; c != null; c = c.getParent()) {
+            if (c.getParent() != null && c.getParent().getParent() == null) {
+                return c.getCommandName().equals(name);
+            }
+        }
+        return false;
     }
 
     @Override

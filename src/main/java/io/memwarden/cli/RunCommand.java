@@ -8,7 +8,10 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
+import io.memwarden.control.Clock;
+import io.memwarden.control.PressureGuard;
 import io.memwarden.runner.ContainerStatus;
+import io.memwarden.runner.ControlLoops;
 import io.memwarden.runner.RunView;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
@@ -61,6 +64,23 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--logs", paramLabel = "DIR", description = "Directory for container logs (default: a temp dir).")
     Path logs;
 
+    @Option(names = "--loops", paramLabel = "LIST", split = ",", defaultValue = "guard,throttle,offload",
+            description = "Control loops to run: guard (pressure guard), throttle (memory.high relief), offload (cold"
+                    + " memory offload), or none (default: ${DEFAULT-VALUE}).")
+    List<String> loops;
+
+    @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing.")
+    boolean dryRun;
+
+    @Option(names = "--confine", paramLabel = "SIZE",
+            description = "Give the whole workload's cgroup this memory limit and let it stand in for the node (the"
+                    + " pressure guard's capacity), so pressure scenarios never touch the host's memory.")
+    String confine;
+
+    @Option(names = "--protect", paramLabel = "NS/NAME", split = ",",
+            description = "Pods the pressure guard never evicts (critical pods never are anyway).")
+    List<String> protect = List.of();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -105,7 +125,23 @@ final class RunCommand implements Callable<Integer> {
             return ExitCodes.FAILURE;
         }
         Path logDir = logs != null ? logs : Files.createTempDirectory("memwarden-run-logs-");
-        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir);
+        java.util.Set<String> loopSet = new java.util.HashSet<>(loops);
+        for (String l : loopSet) {
+            if (!java.util.Set.of("guard", "throttle", "offload", "none").contains(l)) {
+                err.println("memwarden run: --loops: unknown loop \"" + l + "\" (guard, throttle, offload, none)");
+                return ExitCodes.USAGE;
+            }
+        }
+        long confineBytes = 0;
+        if (confine != null) {
+            try {
+                confineBytes = io.memwarden.model.KubeQuantity.parse(confine).bytes();
+            } catch (IllegalArgumentException e) {
+                err.println("memwarden run: --confine: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+        }
+        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes);
         Thread hook = new Thread(() -> {
             try {
                 runner.close();
@@ -119,6 +155,27 @@ final class RunCommand implements Callable<Integer> {
             out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
             out.flush();
             boolean tty = System.console() != null && spec.commandLine().getOut() != null;
+            long capacity = confineBytes > 0 ? confineBytes : host.memTotal();
+            ControlLoops control = new ControlLoops(host, runner, plan, manifests.pods(), new ControlLoops.Options(
+                    loopSet.contains("guard"), loopSet.contains("throttle"), loopSet.contains("offload"), dryRun,
+                    PressureGuard.Config.defaults(capacity), new java.util.HashSet<>(protect),
+                    confineBytes > 0 ? runner.root() : null), Clock.SYSTEM, line -> {
+                        err.println("memwarden run: " + line);
+                        err.flush();
+                    });
+            boolean anyLoop = loopSet.stream().anyMatch(l -> !l.equals("none"));
+            Thread loopThread = Thread.ofVirtual().name("memwarden-loops").start(() -> {
+                while (anyLoop && !Thread.currentThread().isInterrupted()) {
+                    try {
+                        control.tick();
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (IOException | RuntimeException e) {
+                        err.println("memwarden run: control loops: " + e.getMessage());
+                    }
+                }
+            });
             long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
             while (!runner.finished() && System.nanoTime() < end) {
                 runner.awaitFinished(Duration.ofNanos(Math.min(every.toNanos(), Math.max(1, end - System.nanoTime()))));
@@ -130,6 +187,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(RunView.table(s));
                 out.flush();
             }
+            loopThread.interrupt();
             List<ContainerStatus> last = runner.snapshot();
             out.println("final state:");
             out.print(RunView.table(last));

@@ -14,6 +14,7 @@ public final class CgroupFiles {
     // cgroup v1
     public static final String V1_LIMIT = "memory.limit_in_bytes";
     public static final String V1_MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
+    public static final String V1_SWAPPINESS = "memory.swappiness";
     /** cgroup v1's "unlimited". */
     public static final String V1_UNLIMITED = "-1";
     /** cgroup v2's "unlimited". */

@@ -14,8 +14,8 @@ import java.util.Map;
  * <ul>
  *   <li>memory.high H below the limit → {@code memory.limit_in_bytes = H} (v1 has no throttle point; the RAM
  *       ceiling becomes H);</li>
- *   <li>swap allowance S → {@code memory.memsw.limit_in_bytes} = RAM ceiling + S; unlimited → -1; none → ceiling;
- *       WithinLimitSwap → the memory limit;</li>
+ *   <li>swap allowance S → {@code memory.memsw.limit_in_bytes} = RAM ceiling + S (so memory + swap ≤ ceiling + S);
+ *       unlimited → -1; none → ceiling plus {@code memory.swappiness=0}; WithinLimitSwap → the memory limit;</li>
  *   <li>memory.min / memory.low → not enforceable on v1 (said in the reasons, not written);</li>
  *   <li>any other unified file → an error: it has no v1 equivalent.</li>
  * </ul>
@@ -133,6 +133,13 @@ final class CgroupRendering {
                 if (ceiling > 0) {
                     f.put(V1_MEMSW_LIMIT, Long.toString(ceiling));
                 }
+                // memsw = limit alone is leaky: memcg reclaim at the memory limit may still swap some pages out before
+                // the OOM kill (measured on 6.18: ~570 KiB for a 128 MiB hog in a 64 MiB limit). Swappiness 0 makes
+                // memcg reclaim leave anonymous memory in RAM, so NoSwap really means no swap.
+                f.put(V1_SWAPPINESS, "0");
+                why.add("cgroup v1: memory.swappiness=0 so NoSwap really means no swap (memsw = limit alone lets"
+                        + " reclaim swap a few pages before the OOM kill); memwarden's addition, the kubelet does not"
+                        + " write it");
             }
             case SwapIntent.WithinLimit w -> {
                 if (d.limit() > 0) {

@@ -37,6 +37,7 @@ public final class StandaloneRunner implements AutoCloseable {
     private final KubeletCgroupLayout layout = new KubeletCgroupLayout(CgroupDriver.CGROUPFS);
     private final List<Managed> managed = new ArrayList<>();
     private CgroupTree tree;
+    private long rootLimit;
 
     private static final class Managed {
         final String pod;
@@ -65,6 +66,15 @@ public final class StandaloneRunner implements AutoCloseable {
         this.logDir = logDir;
     }
 
+    /**
+     * Confines the whole workload: its root cgroup gets this memory limit (the "node" of a confined scenario, so a
+     * pressure test can never drive the host into OOM). 0 = none. Call before {@link #start()}.
+     */
+    public StandaloneRunner confineTo(long bytes) {
+        this.rootLimit = bytes;
+        return this;
+    }
+
     public Path root() {
         return tree == null ? null : tree.root();
     }
@@ -84,9 +94,14 @@ public final class StandaloneRunner implements AutoCloseable {
             }
         }
         Files.createDirectories(logDir);
-        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid());
+        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid(),
+                host.memoryController() == io.memwarden.model.CgroupVersion.V2);
         try {
             CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
+            if (rootLimit > 0) {
+                writer.apply(tree.root(), Map.of(host.memoryController() == io.memwarden.model.CgroupVersion.V1
+                        ? "memory.limit_in_bytes" : "memory.max", Long.toString(rootLimit)));
+            }
             for (var e : plan.node().qosCgroups().entrySet()) {
                 writer.apply(tree.mkdirs(e.getKey()), e.getValue());
             }

@@ -36,8 +36,11 @@ class CgroupRenderingTest {
     @Test
     void v1NoSwapSetsMemswToTheLimitAndNothingWithoutALimit_s1() throws Exception {
         assertThat(render(CgroupVersion.V1, L, new SwapIntent.Zero(), Map.of())).containsExactly(
-                Map.entry("memory.limit_in_bytes", "100000000"), Map.entry("memory.memsw.limit_in_bytes", "100000000"));
-        assertThat(render(CgroupVersion.V1, 0, new SwapIntent.Zero(), Map.of())).isEmpty();
+                Map.entry("memory.limit_in_bytes", "100000000"), Map.entry("memory.memsw.limit_in_bytes", "100000000"),
+                Map.entry("memory.swappiness", "0"));
+        // no limit: no memsw, but swappiness 0 still keeps memcg reclaim from swapping
+        assertThat(render(CgroupVersion.V1, 0, new SwapIntent.Zero(), Map.of())).containsExactly(
+                Map.entry("memory.swappiness", "0"));
     }
 
     @Test

@@ -59,7 +59,8 @@ class PlannerTest {
         assertThat(container(plan, "c1-normal").cgroup()).isEqualTo(Map.of(
                 "memory.limit_in_bytes", "80000000", "memory.memsw.limit_in_bytes", "-1"));
         assertThat(container(plan, "c2-noswap").cgroup()).isEqualTo(Map.of(
-                "memory.limit_in_bytes", "100000000", "memory.memsw.limit_in_bytes", "100000000"));
+                "memory.limit_in_bytes", "100000000", "memory.memsw.limit_in_bytes", "100000000",
+                "memory.swappiness", "0"));
     }
 
     @Test

@@ -1,0 +1,97 @@
+package io.memwarden.control;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Proactively offloads cold memory of containers that may swap, under a pressure target — the TMO/Senpai family
+ * (memory-control-anchors.md §1). Each interval, per cgroup: the stall is the growth of its PSI {@code some total}
+ * (µs) over the interval; at or above the target it backs off at once (no reclaim, and none for
+ * {@code backoffIntervals}); below it reclaims {@code usage × ratio × (1 − stall/target)} (TMO's law), bounded by the
+ * container's remaining swap allowance, by swap free above a reserve, and never below a floor. A swap-in (refault)
+ * burst also counts as pressure. A state machine with an injected clock; no I/O.
+ */
+public final class ColdOffloader {
+
+    public record Config(Duration interval, long stallTargetMicros, double ratio, long floorBytes, double swapReserve,
+                         long swapInPagesPerIntervalMax, int backoffIntervals) {
+        /** Senpai-like defaults: 6 s interval, 10 ms stall per interval, 1 % per step, 100 MiB floor. */
+        public static final Config DEFAULTS = new Config(Duration.ofSeconds(6), 10_000, 0.01, 100L << 20, 0.10, 256, 2);
+    }
+
+    /**
+     * @param psiSomeTotalMicros cumulative PSI some total of the cgroup (or of the node on v1 without per-cgroup PSI)
+     * @param swapInPages        cumulative swap-ins attributable to it (v2 workingset_refault_anon; v1 node pswpin)
+     * @param swapAllowance      bytes it may still swap (-1 unlimited, 0 none)
+     * @param swapFree           node swap free, {@code swapTotal} node swap total
+     */
+    public record Observation(String cgroup, long usage, long anon, long psiSomeTotalMicros, long swapInPages,
+                              long swapAllowance, long swapFree, long swapTotal) {}
+
+    /** Reclaim {@code bytes} of the cgroup's memory to swap. */
+    public record Offload(String cgroup, long bytes, String trigger) {}
+
+    private static final long PAGE = 4096;
+
+    private static final class State {
+        long lastPsi = -1;
+        long lastSwapIn = -1;
+        long lastAt;
+        int backoff;
+    }
+
+    private final Config cfg;
+    private final Clock clock;
+    private final Map<String, State> states = new HashMap<>();
+
+    public ColdOffloader(Config cfg, Clock clock) {
+        this.cfg = cfg;
+        this.clock = clock;
+    }
+
+    public List<Offload> decide(List<Observation> observations) {
+        long now = clock.millis();
+        List<Offload> out = new ArrayList<>();
+        for (Observation o : observations) {
+            State s = states.computeIfAbsent(o.cgroup(), k -> new State());
+            if (s.lastPsi >= 0 && now - s.lastAt < cfg.interval().toMillis()) {
+                continue; // not yet an interval since the last decision
+            }
+            boolean first = s.lastPsi < 0;
+            long stall = first ? 0 : o.psiSomeTotalMicros() - s.lastPsi;
+            long swapIns = first ? 0 : o.swapInPages() - s.lastSwapIn;
+            s.lastPsi = o.psiSomeTotalMicros();
+            s.lastSwapIn = o.swapInPages();
+            s.lastAt = now;
+            if (first || o.swapAllowance() == 0 || o.swapTotal() == 0) {
+                continue;
+            }
+            if (stall >= cfg.stallTargetMicros() || swapIns > cfg.swapInPagesPerIntervalMax()) {
+                s.backoff = cfg.backoffIntervals();
+                continue;
+            }
+            if (s.backoff > 0) {
+                s.backoff--;
+                continue;
+            }
+            double headroom = 1.0 - (double) stall / cfg.stallTargetMicros();
+            long bytes = (long) (o.usage() * cfg.ratio() * headroom);
+            bytes = Math.min(bytes, o.anon());
+            bytes = Math.min(bytes, Math.max(0, o.usage() - cfg.floorBytes()));
+            if (o.swapAllowance() > 0) {
+                bytes = Math.min(bytes, o.swapAllowance());
+            }
+            bytes = Math.min(bytes, Math.max(0, o.swapFree() - (long) (o.swapTotal() * cfg.swapReserve())));
+            bytes = bytes / PAGE * PAGE;
+            if (bytes >= PAGE) {
+                out.add(new Offload(o.cgroup(), bytes, "stall " + stall + " µs < target " + cfg.stallTargetMicros()
+                        + " µs, swap-ins " + swapIns + " pages: offload " + bytes + " bytes"));
+            }
+        }
+        states.keySet().retainAll(observations.stream().map(Observation::cgroup).toList());
+        return out;
+    }
+}

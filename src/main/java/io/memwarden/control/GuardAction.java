@@ -1,0 +1,17 @@
+package io.memwarden.control;
+
+/** What the pressure guard decided; each carries its trigger for the log and `explain`. */
+public sealed interface GuardAction {
+    String pod();
+
+    String trigger();
+
+    /** Push {@code bytes} of the container's memory out to swap (v2 memory.reclaim; v1 process_madvise). */
+    record Reclaim(String pod, String container, long bytes, String trigger) implements GuardAction {}
+
+    /** Throttle a BestEffort container at {@code highBytes} (v2 memory.high). */
+    record Throttle(String pod, String container, long highBytes, String trigger) implements GuardAction {}
+
+    /** Evict (Eviction API) or, without a pod source that can evict, kill the pod; {@code message} is kubelet-style. */
+    record Evict(String pod, String message, String trigger) implements GuardAction {}
+}

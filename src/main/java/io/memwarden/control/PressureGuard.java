@@ -1,0 +1,227 @@
+package io.memwarden.control;
+
+import io.memwarden.model.QosClass;
+import io.memwarden.policy.Criticality;
+import io.memwarden.policy.EvictionRanking;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Acts on node memory pressure before the kernel OOM killer does: a state machine over observations with an
+ * injected clock (no I/O). Signals: the kubelet's memory.available, made swap-aware (free swap, the swap-in rate and
+ * whether any container may swap at all decide whether low RAM is an emergency or work for the swap device), and
+ * PSI.
+ *
+ * <ul>
+ *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, or available below the hard
+ *       threshold while swap has room): after {@code softGrace}, reclaim from containers that may swap; after
+ *       2 × grace also throttle BestEffort containers; after 3 × grace evict one victim.</li>
+ *   <li><b>HARD</b> (available below the hard threshold and swap has no room, or PSI full above its bound): all three
+ *       at once.</li>
+ * </ul>
+ * Victims are ranked as the kubelet ranks them ({@link EvictionRanking}); critical pods and admin-protected pods
+ * never are. One victim at a time: after an eviction, none until the cooldown passed and the victim is gone.
+ */
+public final class PressureGuard {
+
+    public enum Level { NONE, SOFT, HARD }
+
+    /**
+     * @param reclaimFraction   share of a container's usage to reclaim per decision (e.g. 0.05)
+     * @param swapFreeMin       fraction of swap that must stay free for swap to count as room (e.g. 0.1)
+     * @param swapInPagesPerSecMax swap-in rate above which swap counts as thrashing, not room
+     */
+    public record Config(long softAvailableBytes, Duration softGrace, long hardAvailableBytes, double psiSomeAvg10Soft,
+                         double psiFullAvg10Hard, double swapFreeMin, long swapInPagesPerSecMax, Duration cooldown,
+                         double reclaimFraction) {
+        public Config {
+            if (hardAvailableBytes > softAvailableBytes) {
+                throw new IllegalArgumentException("hard threshold " + hardAvailableBytes + " above soft threshold "
+                        + softAvailableBytes);
+            }
+            if (!(reclaimFraction > 0 && reclaimFraction <= 1)) {
+                throw new IllegalArgumentException("reclaimFraction must be in (0, 1], got " + reclaimFraction);
+            }
+        }
+
+        /**
+         * Defaults scaled to the node: soft 20 % of RAM, hard 10 % (well above the kubelet's 100Mi, so memwarden acts
+         * before the kubelet's 10 s loop and the kernel), grace 5 s, cooldown 10 s, PSI some 20 % / full 40 %.
+         */
+        public static Config defaults(long memoryCapacity) {
+            return new Config(memoryCapacity / 5, Duration.ofSeconds(5), memoryCapacity / 10, 20.0, 40.0, 0.10,
+                    2560, Duration.ofSeconds(10), 0.05);
+        }
+    }
+
+    public record Decision(Level level, List<GuardAction> actions, List<String> why) {}
+
+    private static final long PAGE = 4096;
+
+    private final Config cfg;
+    private final Clock clock;
+    private long softSince = -1;
+    private long lastEvictAt = Long.MIN_VALUE / 2;
+    private String lastVictim;
+    private boolean noContainerMaySwap;
+    private long lastSwapIn = -1;
+    private long lastSwapInAt;
+
+    public PressureGuard(Config cfg, Clock clock) {
+        this.cfg = cfg;
+        this.clock = clock;
+    }
+
+    public Decision decide(NodeObservation node, List<PodObservation> pods) {
+        long now = clock.millis();
+        List<String> why = new ArrayList<>();
+        double swapInRate = 0;
+        if (lastSwapIn >= 0 && now > lastSwapInAt) {
+            swapInRate = (node.swapInPagesTotal() - lastSwapIn) * 1000.0 / (now - lastSwapInAt);
+        }
+        lastSwapIn = node.swapInPagesTotal();
+        lastSwapInAt = now;
+        noContainerMaySwap = pods.stream().flatMap(p -> p.containers().stream()).allMatch(c -> c.swapAllowance() == 0);
+        boolean anyMaySwap = pods.stream().flatMap(p -> p.containers().stream()).anyMatch(c -> c.swapAllowance() != 0);
+        boolean swapRoom = anyMaySwap && node.swapTotal() > 0 && node.swapFree() >= cfg.swapFreeMin() * node.swapTotal()
+                && swapInRate <= cfg.swapInPagesPerSecMax();
+        long available = node.memoryAvailable();
+        double some = node.psi() == null ? 0 : node.psi().someAvg10();
+        double full = node.psi() == null ? 0 : node.psi().fullAvg10();
+
+        Level level = Level.NONE;
+        if (available < cfg.hardAvailableBytes() && !swapRoom) {
+            level = Level.HARD;
+            why.add("memory.available " + available + " < hard " + cfg.hardAvailableBytes() + " and swap has no room ("
+                    + swapState(node, swapInRate) + ")");
+        } else if (full >= cfg.psiFullAvg10Hard()) {
+            level = Level.HARD;
+            why.add("PSI full avg10 " + full + "% >= " + cfg.psiFullAvg10Hard() + "%");
+        } else if (available < cfg.softAvailableBytes() || some >= cfg.psiSomeAvg10Soft()) {
+            level = Level.SOFT;
+            why.add(available < cfg.softAvailableBytes()
+                    ? "memory.available " + available + " < soft " + cfg.softAvailableBytes()
+                            + (available < cfg.hardAvailableBytes() ? " (below hard, but swap has room: "
+                            + swapState(node, swapInRate) + ")" : "")
+                    : "PSI some avg10 " + some + "% >= " + cfg.psiSomeAvg10Soft() + "%");
+        }
+        if (level == Level.NONE) {
+            softSince = -1;
+            return new Decision(level, List.of(), List.of());
+        }
+        if (softSince < 0) {
+            softSince = now;
+        }
+        long grace = cfg.softGrace().toMillis();
+        long inSoft = now - softSince;
+        int stage = level == Level.HARD ? 3 : inSoft < grace ? 0 : inSoft < 2 * grace ? 1 : inSoft < 3 * grace ? 2 : 3;
+        if (stage == 0) {
+            why.add("within the soft grace period (" + inSoft + " of " + grace + " ms)");
+            return new Decision(level, List.of(), why);
+        }
+        String trigger = String.join("; ", why);
+        List<GuardAction> actions = new ArrayList<>();
+        if (swapRoom) {
+            for (PodObservation p : pods) {
+                for (PodObservation.ContainerObservation c : p.containers()) {
+                    if (c.swapAllowance() == 0) {
+                        continue;
+                    }
+                    long want = (long) (c.usage() * cfg.reclaimFraction()) / PAGE * PAGE;
+                    if (c.swapAllowance() > 0) {
+                        want = Math.min(want, c.swapAllowance() / PAGE * PAGE);
+                    }
+                    if (want >= PAGE) {
+                        actions.add(new GuardAction.Reclaim(p.pod().key(), c.name(), want, trigger));
+                    }
+                }
+            }
+        } else {
+            why.add("no reclaim to swap: " + swapState(node, swapInRate));
+        }
+        if (stage >= 2) {
+            for (PodObservation p : pods) {
+                if (p.qos() != QosClass.BEST_EFFORT || Criticality.isCritical(p.pod()) || p.protectedPod()) {
+                    continue;
+                }
+                for (PodObservation.ContainerObservation c : p.containers()) {
+                    long high = Math.max(PAGE, c.usage() / PAGE * PAGE);
+                    if (c.memoryHigh() < 0 || c.memoryHigh() > high) {
+                        actions.add(new GuardAction.Throttle(p.pod().key(), c.name(), high, trigger));
+                    }
+                }
+            }
+        }
+        if (stage >= 3) {
+            GuardAction evict = victim(now, available, level, pods, trigger, why);
+            if (evict != null) {
+                actions.add(evict);
+            }
+        }
+        return new Decision(level, actions, why);
+    }
+
+    private GuardAction victim(long now, long available, Level level, List<PodObservation> pods, String trigger,
+                               List<String> why) {
+        boolean victimGone = lastVictim == null || pods.stream().noneMatch(p -> p.pod().key().equals(lastVictim));
+        if (now - lastEvictAt < cfg.cooldown().toMillis() || !victimGone) {
+            why.add("eviction cooling down after " + lastVictim + (victimGone ? "" : " (still present)"));
+            return null;
+        }
+        List<EvictionRanking.Candidate> cands = new ArrayList<>();
+        for (PodObservation p : pods) {
+            if (!Criticality.isCritical(p.pod()) && !p.protectedPod()) {
+                cands.add(new EvictionRanking.Candidate(p.pod(), p.memoryRequest(), p.workingSet()));
+            }
+        }
+        if (cands.isEmpty()) {
+            why.add("no victim: every pod is critical or protected");
+            return null;
+        }
+        cands.sort(EvictionRanking.ORDER);
+        EvictionRanking.Candidate v = cands.getFirst();
+        lastEvictAt = now;
+        lastVictim = v.pod().key();
+        long threshold = level == Level.HARD ? cfg.hardAvailableBytes() : cfg.softAvailableBytes();
+        String msg = "The node was low on resource: memory. Threshold quantity: " + quantity(threshold)
+                + ", available: " + quantity(Math.max(0, available)) + ". "
+                + (v.workingSet() != null && v.workingSet() > v.memoryRequest()
+                ? "Pod " + v.pod().key() + " was using " + quantity(v.workingSet()) + ", request is "
+                        + quantity(v.memoryRequest()) + ", has larger consumption of memory. " : "");
+        return new GuardAction.Evict(v.pod().key(), msg, trigger);
+    }
+
+    private String swapState(NodeObservation n, double swapInRate) {
+        if (n.swapTotal() == 0) {
+            return "no swap";
+        }
+        if (noContainerMaySwap) {
+            return "no container may swap";
+        }
+        return "swap free " + n.swapFree() + " of " + n.swapTotal() + ", swap-in " + Math.round(swapInRate) + " pages/s";
+    }
+
+    /** A byte count the way Kubernetes prints a BinarySI quantity (1Gi, 100Mi, 1536Ki, 1000). */
+    static String quantity(long bytes) {
+        String[] suffix = {"Ei", "Pi", "Ti", "Gi", "Mi", "Ki"};
+        int[] shift = {60, 50, 40, 30, 20, 10};
+        for (int i = 0; i < suffix.length; i++) {
+            long unit = 1L << shift[i];
+            if (bytes != 0 && bytes % unit == 0) {
+                return (bytes / unit) + suffix[i];
+            }
+        }
+        return Long.toString(bytes);
+    }
+
+    /** For tests and explain: the current soft-pressure start (ms on the injected clock), or -1. */
+    long softSince() {
+        return softSince;
+    }
+
+    static Comparator<EvictionRanking.Candidate> order() {
+        return EvictionRanking.ORDER;
+    }
+}

@@ -1,0 +1,66 @@
+package io.memwarden.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ColdOffloaderTest {
+    static final long MI = 1L << 20;
+    long now;
+    final ColdOffloader off = new ColdOffloader(new ColdOffloader.Config(Duration.ofSeconds(6), 10_000, 0.01, 100 * MI,
+            0.10, 256, 2), () -> now);
+
+    static ColdOffloader.Observation obs(long psiTotal, long swapIns, long allowance, long swapFree) {
+        return new ColdOffloader.Observation("c", 1000 * MI, 900 * MI, psiTotal, swapIns, allowance, swapFree, 1024 * MI);
+    }
+
+    List<ColdOffloader.Offload> step(ColdOffloader.Observation o) {
+        now += 6000;
+        return off.decide(List.of(o));
+    }
+
+    @Test
+    void probesWithTheTmoLawBelowTheTarget() {
+        step(obs(0, 0, -1, 1024 * MI));
+        var a = step(obs(0, 0, -1, 1024 * MI)); // no stall: full 1 % of usage
+        assertThat(a).singleElement().satisfies(o -> assertThat(o.bytes()).isEqualTo(10 * MI / 4096 * 4096));
+        var b = step(obs(5_000, 0, -1, 1024 * MI)); // half the target: half the step
+        assertThat(b).singleElement().satisfies(o -> assertThat(o.bytes()).isEqualTo((long) (1000 * MI * 0.01 * 0.5) / 4096 * 4096));
+    }
+
+    @Test
+    void backsOffAtOnceOnStallOrRefaultsAndStaysOff() {
+        step(obs(0, 0, -1, 1024 * MI));
+        assertThat(step(obs(20_000, 0, -1, 1024 * MI))).isEmpty(); // stall above target
+        assertThat(step(obs(20_000, 0, -1, 1024 * MI))).isEmpty(); // backing off
+        assertThat(step(obs(20_000, 0, -1, 1024 * MI))).isEmpty();
+        assertThat(step(obs(20_000, 0, -1, 1024 * MI))).isNotEmpty();
+        assertThat(step(obs(20_000, 10_000, -1, 1024 * MI))).isEmpty(); // swap-in burst
+    }
+
+    @Test
+    void respectsAllowanceSwapReserveAndNoSwapContainers() {
+        step(obs(0, 0, 3 * MI, 1024 * MI));
+        assertThat(step(obs(0, 0, 3 * MI, 1024 * MI))).singleElement().satisfies(o -> assertThat(o.bytes()).isEqualTo(3 * MI));
+        ColdOffloader o2 = new ColdOffloader(ColdOffloader.Config.DEFAULTS, () -> now);
+        now += 6000;
+        o2.decide(List.of(obs(0, 0, -1, 105 * MI)));
+        now += 6000;
+        assertThat(o2.decide(List.of(obs(0, 0, -1, 105 * MI)))).singleElement()
+                .satisfies(o -> assertThat(o.bytes()).isLessThanOrEqualTo(105 * MI - 102 * MI)); // reserve 10% of 1Gi
+        ColdOffloader o3 = new ColdOffloader(ColdOffloader.Config.DEFAULTS, () -> now);
+        now += 6000;
+        o3.decide(List.of(obs(0, 0, 0, 1024 * MI)));
+        now += 6000;
+        assertThat(o3.decide(List.of(obs(0, 0, 0, 1024 * MI)))).isEmpty(); // may not swap
+    }
+
+    @Test
+    void waitsAWholeIntervalBetweenDecisions() {
+        step(obs(0, 0, -1, 1024 * MI));
+        now += 1000;
+        assertThat(off.decide(List.of(obs(0, 0, -1, 1024 * MI)))).isEmpty();
+    }
+}

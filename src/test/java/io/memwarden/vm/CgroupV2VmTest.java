@@ -1,0 +1,75 @@
+package io.memwarden.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import io.memwarden.vm.guest.PsiTriggerProbe;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The vm tier: cgroup v2 memory-controller behaviour memwarden relies on, checked on a real kernel (Debian 13's
+ * cloud kernel under qemu TCG, see test/vm/README.md). One VM boot runs every check of
+ * test/vm/guest/cgroup-v2-checks.sh, each in its own child cgroup; each check's {@code CHECK} line becomes one
+ * dynamic test here.
+ */
+@Tag("vm")
+class CgroupV2VmTest {
+    /** The guest checks, in the order they run; a check that reports no line fails. */
+    static final List<String> CHECKS = List.of(
+            "controllers",      // cgroup2 mounted, memory controller usable, PSI files, swap on
+            "oom_at_max",       // memory.max: the hog is OOM-killed (SIGKILL), oom_kill grows, others survive
+            "swap_max_zero",    // memory.swap.max=0: swap stays 0 under pressure at memory.high and memory.max
+            "swap_max_cap",     // numeric memory.swap.max caps memory.swap.current
+            "high_throttles",   // memory.high: 'high' events, usage held at high, overage reclaimed into swap
+            "reclaim_to_swap",  // memory.reclaim pushes anonymous memory to swap
+            "min_protects",     // memory.min protects from reclaim caused by a sibling under the parent's limit
+            "psi_trigger",      // a PSI trigger on memory.pressure fires (FFM poll POLLPRI), quiet while idle
+            "oom_group",        // memory.oom.group=1 kills every process of the cgroup
+            "memwarden_demo",   // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
+            "memwarden_throttle_relief"); // bench throttle: stalled at memory.high without relief, finishes with it
+
+    /** Boot to poweroff takes about a minute on 2 cores under TCG; the limit leaves room for slow CI hosts. */
+    static final Duration TIMEOUT = Duration.ofMinutes(12);
+
+    @TestFactory
+    Stream<DynamicTest> cgroupV2MemoryController() throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(VmRun.projectDir().resolve("test/vm/guest/cgroup-v2-checks.sh").toString());
+        command.addAll(CHECKS);
+        VmRun run = VmRun.run(List.of(
+                "--swap", "1G",
+                "--env", "MW_JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java"),
+                "--env", "MW_GUEST_CP=" + guestClassPath()), command, TIMEOUT);
+        System.out.println(run.summary());
+
+        Map<String, VmRun.Check> checks = run.checks();
+        List<DynamicTest> tests = new ArrayList<>();
+        tests.add(dynamicTest("the VM boots and runs the checks", () -> assertThat(run.exitCode())
+                .as("run-in-vm.sh failed to run the guest checks:%n%s", run.summary())
+                .isNotEqualTo(VmRun.HARNESS_FAILURE)));
+        for (String name : CHECKS) {
+            tests.add(dynamicTest(name, () -> {
+                VmRun.Check c = checks.get(name);
+                assertThat(c).as("no CHECK line for %s in the guest's output (logs in %s)", name, run.dir()).isNotNull();
+                assertThat(c.passed()).as("%s: %s", name, c.detail()).isTrue();
+            }));
+        }
+        tests.add(dynamicTest("no unexpected checks", () ->
+                assertThat(checks.keySet()).as("CHECK lines").isSubsetOf(CHECKS)));
+        return tests.stream();
+    }
+
+    /** The directory holding io.memwarden.vm.guest.* classes (target/test-classes), visible to the guest. */
+    private static String guestClassPath() throws URISyntaxException {
+        return Path.of(PsiTriggerProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+}

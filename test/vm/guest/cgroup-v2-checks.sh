@@ -1,0 +1,321 @@
+#!/bin/bash
+# cgroup v2 memory-controller checks, run INSIDE the vm tier's guest (as root, cgroup2 on /sys/fs/cgroup,
+# swap on the NVMe disk), e.g.
+#   test/vm/run-in-vm.sh --swap 1G -- test/vm/guest/cgroup-v2-checks.sh [CHECK...]
+# Each check runs in its own child cgroup under a unique prefix, which is killed and removed afterwards.
+# Output: one line per check,  CHECK <name> PASS|FAIL <detail>  (io.memwarden.vm.CgroupV2VmTest turns each
+# into a JUnit test), plus "#" diagnostic lines. Exit 0 when every check passed, 1 otherwise.
+# Environment: MW_JAVA (java launcher; default: java on PATH), MW_GUEST_CP (class path holding
+# io.memwarden.vm.guest.*; default: launch the source file, much slower under TCG).
+set -u
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+project=$(cd "$here/../../.." && pwd)
+HOG=$here/hog.pl
+JAVA=${MW_JAVA:-java}
+CG=/sys/fs/cgroup
+MiB=$((1 << 20))
+CHECK_TIMEOUT=${MW_CHECK_TIMEOUT:-150}   # seconds per check
+
+PREFIX=$CG/memwarden-vm-checks-$$-$RANDOM
+SCRATCH=$(mktemp -d /tmp/memwarden-checks.XXXXXX)
+
+# ---- helpers ---------------------------------------------------------------------------------------
+note() { echo "# $*"; }
+verdict() { echo "$1" >"$SCRATCH/verdict"; }   # PASS|FAIL + detail, written by the check
+pass() { verdict "PASS $*"; }
+fail() { verdict "FAIL $*"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1fMiB", b / 1048576 }'; }
+
+event() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1/$3"; }
+mem_event() { event "$1" "$2" memory.events; }
+swap_event() { event "$1" "$2" memory.swap.events; }
+val() { local v; read -r v <"$1/$2" && echo "$v"; }
+
+new_cgroup() { # new_cgroup NAME [FILE=VALUE...]: creates $PREFIX/$NAME (parents must exist), prints its path
+  local cg=$PREFIX/$1 kv; shift
+  mkdir "$cg" || return 1
+  for kv in "$@"; do
+    echo "${kv#*=}" >"$cg/${kv%%=*}" || { echo "cannot write ${kv#*=} to ${kv%%=*}" >&2; return 1; }
+  done
+  echo "$cg"
+}
+
+# start_in CGROUP CMD...: runs CMD in CGROUP in the background; its pid is in $!
+start_in() {
+  local cg=$1; shift
+  ( echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@" ) &
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.2 s until it succeeds; fails after SECONDS
+wait_until() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+# exited PID: the process is gone or a zombie (kill -0 succeeds on zombies, which stay until waited for)
+exited() {
+  local s
+  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 0
+  s=${s##*) }
+  [ "${s%% *}" = Z ]
+}
+empty_cgroup() { ! grep -q . "$1/cgroup.procs"; }
+
+
+# kill and remove a cgroup tree (deepest first)
+remove_tree() {
+  local cg=$1 d
+  [ -d "$cg" ] || return 0
+  echo 1 >"$cg/cgroup.kill" 2>/dev/null
+  wait_until 10 empty_tree "$cg"
+  for d in $(find "$cg" -mindepth 1 -depth -type d) "$cg"; do rmdir "$d" 2>/dev/null; done
+  [ ! -d "$cg" ] || note "could not remove $cg"
+}
+empty_tree() { grep -q '^populated 0' "$1/cgroup.events"; }
+
+java_guest() { # java_guest CLASS ARGS...: a program from src/test/java/io/memwarden/vm/guest
+  local cls=$1; shift
+  if [ -n "${MW_GUEST_CP:-}" ]; then
+    "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$MW_GUEST_CP" \
+      "io.memwarden.vm.guest.$cls" "$@"
+  else
+    "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+      "$project/src/test/java/io/memwarden/vm/guest/$cls.java" "$@"
+  fi
+}
+
+# ---- checks ----------------------------------------------------------------------------------------
+# Each check_<name> runs in a subshell with $PREFIX existing and calls pass/fail once.
+
+check_controllers() { # cgroup2 is mounted with the memory controller usable, PSI files present, swap on
+  local ctl sub cg
+  ctl=$(cat "$CG/cgroup.controllers"); sub=$(cat "$CG/cgroup.subtree_control")
+  cg=$(new_cgroup controllers) || { fail "cannot create a child cgroup"; return; }
+  for f in memory.max memory.high memory.low memory.min memory.swap.max memory.swap.current memory.swap.peak \
+           memory.reclaim memory.pressure memory.oom.group memory.events memory.swap.events cgroup.kill; do
+    [ -e "$cg/$f" ] || { fail "$f missing in a child cgroup (controllers: $ctl; enabled: $sub)"; return; }
+  done
+  for c in memory pids cpu io; do
+    [[ " $sub " == *" $c "* ]] || { fail "$c not enabled at the root (subtree_control: $sub)"; return; }
+  done
+  local swap_kib
+  swap_kib=$(awk '$1 == "SwapTotal:" { print $2 }' /proc/meminfo)
+  [ "${swap_kib:-0}" -gt 0 ] || { fail "no swap active"; return; }
+  pass "kernel $(uname -r); controllers: $ctl; enabled at root: $sub; swap $((swap_kib / 1024))MiB"
+}
+
+check_oom_at_max() { # memory.max: the hog is OOM-killed at the limit; its sibling process survives
+  local cg sleeper hog st kills peak
+  cg=$(new_cgroup oom_at_max memory.max=64M memory.swap.max=0) || { fail "setup"; return; }
+  start_in "$cg" sleep 600; sleeper=$!
+  start_in "$cg" perl "$HOG" $((128 * MiB)); hog=$!
+  wait_until 60 exited "$hog" || { fail "128MiB hog still alive after 60s under memory.max=64M"; return; }
+  wait "$hog"; st=$?
+  kills=$(mem_event "$cg" oom_kill); peak=$(val "$cg" memory.peak)
+  if [ "$st" = 137 ] && [ "$kills" -ge 1 ] && ! exited "$sleeper" && [ "$peak" -le $((64 * MiB)) ]; then
+    pass "hog killed by SIGKILL (status $st), oom_kill=$kills, memory.peak=$(mib "$peak") <= 64MiB, other process alive"
+  else
+    fail "hog status $st (want 137), oom_kill=$kills (want >=1), memory.peak=$(mib "$peak"), sleeper alive: $(! exited "$sleeper" && echo yes || echo no)"
+  fi
+}
+
+check_swap_max_zero() { # memory.swap.max=0: no swap use under pressure at memory.high and at memory.max
+  local cg hog st high max kills swap samples=0 nonzero=0 peak deadline=$((SECONDS + 90))
+  cg=$(new_cgroup swap_max_zero memory.swap.max=0 memory.high=56M memory.max=64M) || { fail "setup"; return; }
+  start_in "$cg" perl "$HOG" $((128 * MiB)); hog=$!
+  while ! exited "$hog" && [ "$SECONDS" -lt "$deadline" ]; do
+    read -r swap <"$cg/memory.swap.current"; samples=$((samples + 1))
+    [ "$swap" = 0 ] || nonzero=$((nonzero + 1))
+    sleep 0.1
+  done
+  ! exited "$hog" && { fail "128MiB hog still alive after 90s under memory.max=64M"; return; }
+  wait "$hog"; st=$?
+  high=$(mem_event "$cg" high); max=$(mem_event "$cg" max); kills=$(mem_event "$cg" oom_kill)
+  peak=$(val "$cg" memory.swap.peak)
+  if [ "$nonzero" = 0 ] && [ "$peak" = 0 ] && [ "$high" -ge 1 ] && [ "$max" -ge 1 ] && [ "$kills" -ge 1 ]; then
+    pass "memory.swap.current 0 in $samples samples, memory.swap.peak 0; events high=$high max=$max oom_kill=$kills; hog status $st"
+  else
+    fail "swap.current nonzero in $nonzero/$samples samples, swap.peak=$peak; events high=$high max=$max oom_kill=$kills; hog status $st"
+  fi
+}
+
+check_swap_max_cap() { # a numeric memory.swap.max caps memory.swap.current
+  local cg hog st peak swmax kills samples=0 over=0 cur deadline=$((SECONDS + 90))
+  cg=$(new_cgroup swap_max_cap memory.max=64M memory.swap.max=32M) || { fail "setup"; return; }
+  start_in "$cg" perl "$HOG" $((160 * MiB)); hog=$!
+  while ! exited "$hog" && [ "$SECONDS" -lt "$deadline" ]; do
+    read -r cur <"$cg/memory.swap.current"; samples=$((samples + 1))
+    [ "$cur" -le $((32 * MiB)) ] || over=$((over + 1))
+    sleep 0.1
+  done
+  ! exited "$hog" && { fail "160MiB hog still alive after 90s with memory.max=64M, swap.max=32M"; return; }
+  wait "$hog"; st=$?
+  peak=$(val "$cg" memory.swap.peak); swmax=$(swap_event "$cg" max); kills=$(mem_event "$cg" oom_kill)
+  if [ "$over" = 0 ] && [ "$peak" -le $((32 * MiB)) ] && [ "$peak" -ge $((24 * MiB)) ] && [ "$kills" -ge 1 ]; then
+    pass "memory.swap.peak $(mib "$peak") (cap 32MiB, filled >= 24MiB), never above in $samples samples; swap.events max=$swmax; oom_kill=$kills (hog status $st)"
+  else
+    fail "memory.swap.peak $(mib "$peak") (want 24..32MiB), above the cap in $over/$samples samples; swap.events max=$swmax; oom_kill=$kills; hog status $st"
+  fi
+}
+
+check_high_throttles() { # memory.high: charges above it raise 'high' events and are reclaimed into swap
+  local cg hog high cur swap start took
+  cg=$(new_cgroup high_throttles memory.high=32M) || { fail "setup"; return; }
+  start=$SECONDS
+  start_in "$cg" perl "$HOG" $((96 * MiB)) "$SCRATCH/high.ready"; hog=$!
+  wait_until 120 test -e "$SCRATCH/high.ready" || { fail "96MiB hog did not finish touching its memory in 120s"; return; }
+  took=$((SECONDS - start))
+  high=$(mem_event "$cg" high); cur=$(val "$cg" memory.current); swap=$(val "$cg" memory.swap.current)
+  if [ "$high" -ge 1 ] && [ "$cur" -le $((40 * MiB)) ] && [ "$swap" -ge $((48 * MiB)) ]; then
+    pass "events high=$high; memory.current $(mib "$cur") (high 32MiB); memory.swap.current $(mib "$swap"); hog needed ${took}s"
+  else
+    fail "events high=$high (want >=1); memory.current $(mib "$cur") (want <= 40MiB); memory.swap.current $(mib "$swap") (want >= 48MiB)"
+  fi
+}
+
+check_reclaim_to_swap() { # memory.reclaim pushes anonymous memory to swap
+  local cg hog s0 s1 m0 m1 werr=""
+  cg=$(new_cgroup reclaim_to_swap) || { fail "setup"; return; }
+  start_in "$cg" perl "$HOG" $((96 * MiB)) "$SCRATCH/reclaim.ready"; hog=$!
+  wait_until 60 test -e "$SCRATCH/reclaim.ready" || { fail "96MiB hog not ready in 60s"; return; }
+  s0=$(val "$cg" memory.swap.current); m0=$(val "$cg" memory.current)
+  echo 48M >"$cg/memory.reclaim" 2>"$SCRATCH/reclaim.err" || werr=" (write: $(cat "$SCRATCH/reclaim.err"))"
+  s1=$(val "$cg" memory.swap.current); m1=$(val "$cg" memory.current)
+  if [ $((s1 - s0)) -ge $((32 * MiB)) ] && [ $((m0 - m1)) -ge $((32 * MiB)) ]; then
+    pass "after writing 48M to memory.reclaim: memory.swap.current $(mib "$s0") -> $(mib "$s1"), memory.current $(mib "$m0") -> $(mib "$m1")$werr"
+  else
+    fail "after writing 48M to memory.reclaim: memory.swap.current $(mib "$s0") -> $(mib "$s1") (want +32MiB), memory.current $(mib "$m0") -> $(mib "$m1")$werr"
+  fi
+}
+
+# parent with memory.max=192M; A holds 80MiB, then B needs 160MiB: reclaim must come from B only when A has
+# memory.min; without it (the control run) A loses memory too
+min_scenario() { # min_scenario NAME A_MIN: prints "A_swap A_current B_swap B_current"
+  local p a b ha hb
+  p=$(new_cgroup "$1" memory.max=192M cgroup.subtree_control=+memory) || return 1
+  a=$(new_cgroup "$1/a" "memory.min=$2") || return 1
+  b=$(new_cgroup "$1/b") || return 1
+  start_in "$a" perl "$HOG" $((80 * MiB)) "$SCRATCH/$1.a.ready"; ha=$!
+  wait_until 60 test -e "$SCRATCH/$1.a.ready" || return 1
+  start_in "$b" perl "$HOG" $((160 * MiB)) "$SCRATCH/$1.b.ready"; hb=$!
+  wait_until 120 test -e "$SCRATCH/$1.b.ready" || return 1
+  echo "$(val "$a" memory.swap.current) $(val "$a" memory.current) $(val "$b" memory.swap.current) $(val "$b" memory.current)"
+  remove_tree "$p" >&2
+}
+
+check_min_protects() { # memory.min protects a cgroup from reclaim caused by a sibling under the parent's limit
+  local ctl prot ca_s ca_m cb_s cb_m pa_s pa_m pb_s pb_m
+  ctl=$(min_scenario min_control 0) || { fail "control run (no memory.min) did not complete"; return; }
+  prot=$(min_scenario min_protected 96M) || { fail "protected run did not complete"; return; }
+  read -r ca_s ca_m cb_s cb_m <<<"$ctl"
+  read -r pa_s pa_m pb_s pb_m <<<"$prot"
+  local detail="with memory.min=96M: A swap $(mib "$pa_s") resident $(mib "$pa_m"), B swap $(mib "$pb_s");"
+  detail+=" control without memory.min: A swap $(mib "$ca_s") resident $(mib "$ca_m"), B swap $(mib "$cb_s")"
+  if [ "$pa_s" -le $((2 * MiB)) ] && [ "$pa_m" -ge $((80 * MiB)) ] && [ "$pb_s" -ge $((40 * MiB)) ]; then
+    pass "$detail"
+  else
+    fail "$detail (want A swap <= 2MiB, A resident >= 80MiB, B swap >= 40MiB)"
+  fi
+}
+
+check_psi_trigger() { # a PSI trigger on the cgroup's memory.pressure fires (poll POLLPRI) under memory pressure
+  local cg probe hog st out some
+  cg=$(new_cgroup psi_trigger memory.high=32M) || { fail "setup"; return; }
+  java_guest PsiTriggerProbe "$cg/memory.pressure" "some 100000 1000000" 2000 "$SCRATCH/psi.ready" 90000 \
+    >"$SCRATCH/psi.out" 2>&1 &
+  probe=$!
+  wait_until 60 test -e "$SCRATCH/psi.ready" || {
+    kill "$probe" 2>/dev/null; fail "PSI probe not armed in 60s: $(tr '\n' ' ' <"$SCRATCH/psi.out")"; return; }
+  start_in "$cg" perl "$HOG" $((128 * MiB)); hog=$!
+  wait_until 100 exited "$probe"
+  wait "$probe"; st=$?
+  out=$(tr '\n' ';' <"$SCRATCH/psi.out")
+  some=$(awk '$1 == "some" { print $5 }' "$cg/memory.pressure")
+  if [ "$st" = 0 ]; then
+    pass "trigger 'some 100ms/1s' quiet while idle, then fired under memory.high=32M with a 128MiB hog: $out memory.pressure some $some"
+  else
+    fail "probe exit $st: $out memory.pressure some $some"
+  fi
+}
+
+check_oom_group() { # memory.oom.group=1: an OOM kills every process of the cgroup
+  local cg s1 s2 hog st1 st2 sth kills gkills
+  cg=$(new_cgroup oom_group memory.max=64M memory.swap.max=0 memory.oom.group=1) || { fail "setup"; return; }
+  start_in "$cg" sleep 600; s1=$!
+  start_in "$cg" sleep 600; s2=$!
+  start_in "$cg" perl "$HOG" $((128 * MiB)); hog=$!
+  wait_until 60 empty_cgroup "$cg" || { fail "processes left after 60s: $(tr '\n' ' ' <"$cg/cgroup.procs")"; return; }
+  wait "$s1"; st1=$?; wait "$s2"; st2=$?; wait "$hog"; sth=$?
+  kills=$(mem_event "$cg" oom_kill); gkills=$(mem_event "$cg" oom_group_kill)
+  if [ "$st1" = 137 ] && [ "$st2" = 137 ] && [ "$sth" = 137 ] && [ "$gkills" -ge 1 ]; then
+    pass "hog and both idle processes killed by SIGKILL; oom_group_kill=$gkills oom_kill=$kills"
+  else
+    fail "exit statuses hog=$sth sleepers=$st1,$st2 (want 137 each); oom_group_kill=$gkills oom_kill=$kills"
+  fi
+}
+
+check_memwarden_demo() { # memwarden's own demo on cgroup v2: plan -> validated writer -> runner, three swap classes
+  local jar=$project/target/memwarden.jar out st
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" demo --timeout 120s 2>&1); st=$?
+  sed 's/^/# demo: /' <<<"$out" >&2
+  if [ "$st" = 0 ] && grep -q "verdict: the three swap classes behave as configured" <<<"$out"; then
+    pass "$(awk '/^c[0-9]-/ {printf "%s VmRSS=%s VmSwap=%s; ", $1, $4, $5}' <<<"$out")$(grep -o 'memory.swap.max=[^ ]*' <<<"$out" | tr '\n' ' ')"
+  else
+    fail "exit $st: $(grep -E 'FAIL|memwarden demo:|Exception' <<<"$out" | head -3 | tr '\n' ' ')"
+  fi
+}
+
+check_memwarden_throttle_relief() { # memwarden's throttle relief keeps a container at memory.high allocating
+  local jar=$project/target/memwarden.jar out st none mw
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" bench throttle --duration 45s --out "$SCRATCH/bench" 2>&1); st=$?
+  sed 's/^/# bench: /' <<<"$out" >&2
+  none=$(grep -o '^throttle none: .*' <<<"$out")
+  mw=$(grep -o '^throttle memwarden: .*' <<<"$out")
+  if [ "$st" = 0 ] && grep -q 'finished=true' <<<"$mw" && ! grep -q 'finished=true' <<<"$none"; then
+    pass "without relief: ${none#throttle none: }; with relief: ${mw#throttle memwarden: }"
+  else
+    fail "exit $st; without relief: ${none:-?}; with relief: ${mw:-?}"
+  fi
+}
+
+ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
+            psi_trigger oom_group memwarden_demo memwarden_throttle_relief)
+
+# ---- runner ----------------------------------------------------------------------------------------
+cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }
+trap cleanup EXIT
+
+mkdir "$PREFIX" || { echo "CHECK setup FAIL cannot create $PREFIX"; exit 1; }
+echo "+memory +pids" >"$PREFIX/cgroup.subtree_control" || { echo "CHECK setup FAIL cannot enable +memory +pids in $PREFIX"; exit 1; }
+
+checks=("$@")
+[ ${#checks[@]} -gt 0 ] || checks=("${ALL_CHECKS[@]}")
+failed=0
+for name in "${checks[@]}"; do
+  if ! declare -F "check_$name" >/dev/null; then
+    echo "CHECK $name FAIL no such check (known: ${ALL_CHECKS[*]})"; failed=1; continue
+  fi
+  rm -f "$SCRATCH/verdict"
+  start=$SECONDS
+  ( "check_$name" ) 2>"$SCRATCH/stderr" &
+  runner=$!
+  if ! wait_until "$CHECK_TIMEOUT" exited "$runner"; then
+    kill -KILL "$runner" 2>/dev/null
+    fail "timed out after ${CHECK_TIMEOUT}s"
+  fi
+  wait "$runner" 2>/dev/null
+  for d in "$PREFIX"/*/; do [ -d "$d" ] && remove_tree "${d%/}"; done
+  # the check's stderr, without bash's notes on background jobs it killed on purpose
+  grep -Ev '^.*: line [0-9]+: +[0-9]+ Killed ' "$SCRATCH/stderr" | sed "s/^/# $name: /"
+  [ -s "$SCRATCH/verdict" ] || fail "the check ended without a verdict"
+  v=$(cat "$SCRATCH/verdict")
+  echo "CHECK $name $v [$((SECONDS - start))s]"
+  [[ "$v" == PASS* ]] || failed=1
+done
+exit $failed

@@ -20,8 +20,9 @@ import java.util.Set;
  *   <li>cgroup v2: every planned file except {@code memory.max} goes into {@code linux.resources.unified} (skipped
  *       when the container already has that value); {@code memory.max} becomes {@code LinuxMemory.limit} only when
  *       it differs from the current limit;</li>
- *   <li>cgroup v1: {@code memory.limit_in_bytes} → {@code LinuxMemory.limit} (when it differs), and
- *       {@code memory.memsw.limit_in_bytes} → {@code LinuxMemory.swap} (memory + swap; -1 unlimited).</li>
+ *   <li>cgroup v1: {@code memory.limit_in_bytes} → {@code LinuxMemory.limit} (when it differs),
+ *       {@code memory.memsw.limit_in_bytes} → {@code LinuxMemory.swap} (memory + swap; -1 unlimited), and
+ *       {@code memory.swappiness} → {@code LinuxMemory.swappiness}.</li>
  * </ul>
  */
 public final class PlanToNri {
@@ -68,6 +69,14 @@ public final class PlanToNri {
                 long l = Long.parseLong(limit);
                 if (curLimit == null || curLimit != l) {
                     mem.setLimit(OptionalInt64.newBuilder().setValue(l));
+                    memSet = true;
+                }
+            }
+            String swappiness = plan.cgroup().get(V1_SWAPPINESS);
+            if (swappiness != null && !(keepCurrent.contains(V1_SWAPPINESS) && curMem.hasSwappiness())) {
+                long v = Long.parseLong(swappiness);
+                if (!curMem.hasSwappiness() || curMem.getSwappiness().getValue() != v) {
+                    mem.setSwappiness(io.memwarden.nri.api.OptionalUInt64.newBuilder().setValue(v));
                     memSet = true;
                 }
             }
@@ -120,6 +129,9 @@ public final class PlanToNri {
         }
         if (file.equals(V1_MEMSW_LIMIT)) {
             return mem.hasSwap() ? Long.toString(mem.getSwap().getValue()) : null;
+        }
+        if (file.equals(V1_SWAPPINESS)) {
+            return mem.hasSwappiness() ? Long.toString(mem.getSwappiness().getValue()) : null;
         }
         return null;
     }

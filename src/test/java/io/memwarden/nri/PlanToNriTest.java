@@ -52,6 +52,12 @@ class PlanToNriTest {
         assertThat(r.getMemory().getLimit().getValue()).isEqualTo(900);
         assertThat(r.getMemory().getSwap().getValue()).isEqualTo(-1);
         assertThat(r.getUnifiedCount()).isZero();
+        LinuxResources noSwap = PlanToNri.resources(CgroupVersion.V1, plan(Map.of("memory.limit_in_bytes", "1000",
+                "memory.memsw.limit_in_bytes", "1000", "memory.swappiness", "0")), current(1000L, Map.of()));
+        assertThat(noSwap.getMemory().hasLimit()).isFalse();
+        assertThat(noSwap.getMemory().getSwap().getValue()).isEqualTo(1000);
+        assertThat(noSwap.getMemory().hasSwappiness()).as("present means set, even to 0").isTrue();
+        assertThat(noSwap.getMemory().getSwappiness().getValue()).isZero();
         LinuxResources none = PlanToNri.resources(CgroupVersion.V1, plan(Map.of("memory.limit_in_bytes", "1000")),
                 current(1000L, Map.of()));
         assertThat(PlanToNri.isEmpty(none)).isTrue();

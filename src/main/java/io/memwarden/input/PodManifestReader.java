@@ -90,6 +90,26 @@ public final class PodManifestReader {
         return new Result(pods, errors);
     }
 
+    /**
+     * One Pod object (e.g. from the Kubernetes API) as a {@link PodSpec}.
+     *
+     * @throws InputException naming the pod and field when a value is invalid
+     */
+    public static PodSpec fromPod(Pod pod) throws InputException {
+        var meta = pod.getMetadata();
+        String key = (meta == null || meta.getNamespace() == null ? "default" : meta.getNamespace()) + "/"
+                + (meta == null ? "" : meta.getName());
+        if (meta == null || meta.getName() == null || meta.getName().isEmpty()) {
+            throw new InputException(key + ": a Pod has no metadata.name");
+        }
+        try {
+            return toPodSpec(key, pod);
+        } catch (PodError e) {
+            throw new InputException(key + (e.container == null ? "" : " container " + e.container) + ": "
+                    + e.getMessage());
+        }
+    }
+
     private static String shortText(JsonNode n) {
         String s = n.toString();
         return s.length() > 60 ? s.substring(0, 60) + "…" : s;

@@ -1,0 +1,90 @@
+package io.memwarden.k8s;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.memwarden.input.InputException;
+import io.memwarden.input.PodManifestReader;
+import io.memwarden.model.PodSpec;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pods of one node, watched from the Kubernetes API (an informer on pods with {@code spec.nodeName=NODE}):
+ * a local cache the NRI plugin asks for pod specs. Thread-safe; lookups never touch the network.
+ */
+public final class NodePods implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodePods.class);
+
+    private final KubernetesClient client;
+    private final String nodeName;
+    private final boolean fieldSelector;
+    private SharedIndexInformer<Pod> informer;
+
+    public NodePods(KubernetesClient client, String nodeName) {
+        this(client, nodeName, true);
+    }
+
+    /**
+     * @param fieldSelector watch with the server-side selector {@code spec.nodeName=NODE} (the API server supports
+     *                      it for pods; fabric8's mock server does not, so its tests watch every pod). Lookups
+     *                      check the node name either way.
+     */
+    public NodePods(KubernetesClient client, String nodeName, boolean fieldSelector) {
+        this.client = client;
+        this.nodeName = nodeName;
+        this.fieldSelector = fieldSelector;
+    }
+
+    /** Starts watching; waits up to {@code syncTimeout} for the first full list. Returns whether it synced. */
+    public boolean start(Duration syncTimeout) throws InterruptedException {
+        var pods = client.pods().inAnyNamespace();
+        // not inform(): it blocks for the first list and throws when the API is unreachable
+        informer = (fieldSelector ? pods.withField("spec.nodeName", nodeName) : pods).runnableInformer(0);
+        informer.exceptionHandler((started, t) -> {
+            LOG.warn("watching the pods of node {}: {} (retrying)", nodeName, t.toString());
+            return true; // keep retrying with the informer's backoff
+        });
+        try {
+            informer.start().toCompletableFuture().get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("pods of node {} not listed within {} ms: {}", nodeName, syncTimeout.toMillis(),
+                    e.getCause() == null ? e.toString() : e.getCause().toString());
+        }
+        return informer.hasSynced();
+    }
+
+    public boolean synced() {
+        return informer != null && informer.hasSynced();
+    }
+
+    /**
+     * The pod's spec if the cache holds it (matched by namespace/name, and uid when given), on this node.
+     *
+     * @throws InputException when the API's pod has an invalid field (the message names it)
+     */
+    public Optional<PodSpec> find(String namespace, String name, String uid) throws InputException {
+        if (informer == null) {
+            return Optional.empty();
+        }
+        Pod pod = informer.getStore().getByKey((namespace.isEmpty() ? "default" : namespace) + "/" + name);
+        if (pod == null || pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())) {
+            return Optional.empty();
+        }
+        if (uid != null && !uid.isEmpty() && pod.getMetadata().getUid() != null && !pod.getMetadata().getUid().isEmpty()
+                && !uid.equals(pod.getMetadata().getUid())) {
+            return Optional.empty();
+        }
+        return Optional.of(PodManifestReader.fromPod(pod));
+    }
+
+    @Override
+    public void close() {
+        if (informer != null) {
+            informer.close();
+        }
+    }
+}

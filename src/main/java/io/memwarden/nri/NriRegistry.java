@@ -1,0 +1,73 @@
+package io.memwarden.nri;
+
+import io.memwarden.nri.api.Container;
+import io.memwarden.nri.api.PodSandbox;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The pods and containers the runtime has told the plugin about in this session (from sync and events). */
+final class NriRegistry {
+    private final Map<String, PodSandbox> pods = new ConcurrentHashMap<>();
+    private final Map<String, Container> containers = new ConcurrentHashMap<>();
+
+    void clear() {
+        pods.clear();
+        containers.clear();
+    }
+
+    void putPod(PodSandbox p) {
+        if (!p.getId().isEmpty()) {
+            pods.put(p.getId(), p);
+        }
+    }
+
+    void removePod(String podId) {
+        pods.remove(podId);
+        containers.values().removeIf(c -> c.getPodSandboxId().equals(podId));
+    }
+
+    PodSandbox pod(String podId) {
+        return pods.get(podId);
+    }
+
+    void putContainer(Container c) {
+        if (!c.getId().isEmpty()) {
+            containers.put(c.getId(), c);
+        }
+    }
+
+    void removeContainer(String id) {
+        containers.remove(id);
+    }
+
+    Container container(String id) {
+        return containers.get(id);
+    }
+
+    /** The pod's known containers, with {@code current} in place of its stored version. */
+    List<Container> containersOf(String podId, Container current) {
+        List<Container> out = new ArrayList<>();
+        for (Container c : containers.values()) {
+            if (c.getPodSandboxId().equals(podId) && !c.getId().equals(current.getId())) {
+                out.add(c);
+            }
+        }
+        out.add(current);
+        out.sort(java.util.Comparator.comparing(Container::getName));
+        return out;
+    }
+
+    List<Container> containers() {
+        return List.copyOf(containers.values());
+    }
+
+    int podCount() {
+        return pods.size();
+    }
+
+    int containerCount() {
+        return containers.size();
+    }
+}

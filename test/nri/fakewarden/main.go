@@ -82,10 +82,10 @@ func limitOf(r *api.LinuxResources) *int64 {
 }
 
 func resources(cg map[string]string, limit *int64) *api.LinuxResources {
-	const v1Limit, v1Memsw = "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"
+	const v1Limit, v1Memsw, v1Swappiness = "memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness"
 	r := &api.LinuxResources{Unified: map[string]string{}, Memory: &api.LinuxMemory{}}
 	for k, v := range cg {
-		if k != "memory.max" && k != v1Limit && k != v1Memsw {
+		if k != "memory.max" && k != v1Limit && k != v1Memsw && k != v1Swappiness {
 			r.Unified[k] = v
 		}
 	}
@@ -96,6 +96,11 @@ func resources(cg map[string]string, limit *int64) *api.LinuxResources {
 	if ok {
 		if n, err := strconv.ParseInt(m, 10, 64); err == nil && (limit == nil || n != *limit) {
 			r.Memory.Limit = &api.OptionalInt64{Value: n}
+		}
+	}
+	if m, ok := cg[v1Swappiness]; ok {
+		if n, err := strconv.ParseUint(m, 10, 64); err == nil {
+			r.Memory.Swappiness = &api.OptionalUInt64{Value: n}
 		}
 	}
 	if m, ok := cg[v1Memsw]; ok {

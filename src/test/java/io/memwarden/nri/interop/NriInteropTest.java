@@ -164,16 +164,18 @@ class NriInteropTest {
 
     static final String V1_LIMIT = "memory.limit_in_bytes";
     static final String V1_MEMSW = "memory.memsw.limit_in_bytes";
+    static final String V1_SWAPPINESS = "memory.swappiness";
 
     /**
      * The expected NRI resources for a plan cgroup map. cgroup v2: unified = every file but memory.max. cgroup v1:
-     * nothing unified; LinuxMemory.swap = memory.memsw.limit_in_bytes (memory + swap, -1 unlimited). Both:
+     * nothing unified; LinuxMemory.swap = memory.memsw.limit_in_bytes (memory + swap, -1 unlimited);
+     * LinuxMemory.swappiness = memory.swappiness (memwarden's NoSwap on v1). Both:
      * LinuxMemory.limit = memory.max / memory.limit_in_bytes only when it differs from the container's limit.
      */
     static Map<String, Object> expectedResources(JsonNode cgroup, Long limit) {
         Map<String, String> unified = new TreeMap<>();
         cgroup.properties().forEach(e -> {
-            if (!List.of("memory.max", V1_LIMIT, V1_MEMSW).contains(e.getKey())) {
+            if (!List.of("memory.max", V1_LIMIT, V1_MEMSW, V1_SWAPPINESS).contains(e.getKey())) {
                 unified.put(e.getKey(), e.getValue().asString());
             }
         });
@@ -187,6 +189,8 @@ class NriInteropTest {
         m.put("unified", unified);
         m.put("memory.limit", newLimit);
         m.put("memory.swap", memsw != null ? Long.valueOf(memsw) : null);
+        String swappiness = cgroup.path(V1_SWAPPINESS).asString(null);
+        m.put("memory.swappiness", swappiness != null ? Long.valueOf(swappiness) : null);
         return m;
     }
 
@@ -198,6 +202,7 @@ class NriInteropTest {
         m.put("unified", unified);
         m.put("memory.limit", optionalLong(res.path("memory").path("limit")));
         m.put("memory.swap", optionalLong(res.path("memory").path("swap")));
+        m.put("memory.swappiness", optionalLong(res.path("memory").path("swappiness")));
         return m;
     }
 
@@ -298,7 +303,7 @@ class NriInteropTest {
         Path planFile = tmp.resolve("plan-v1.json");
         Expected exp = plan(node, kubelet, PODS, planFile);
         assertThat(exp.cgroup().values()).as("the v1 plan has no v2 files").allSatisfy(cg -> assertThat(
-                cg.propertyNames()).allMatch(k -> k.equals(V1_LIMIT) || k.equals(V1_MEMSW)));
+                cg.propertyNames()).allMatch(k -> k.equals(V1_LIMIT) || k.equals(V1_MEMSW) || k.equals(V1_SWAPPINESS)));
         Path socket = tmp.resolve("nri-v1.sock");
         List<String> cmd = List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50", "--name",
                 "memwarden", "--node", node.toString(), "--kubelet-config", kubelet.toString(), "--config",

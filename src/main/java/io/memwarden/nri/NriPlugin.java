@@ -438,7 +438,9 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         }
         LOG.info("CreateContainer {}:{} ({}): {}", p.podKey(), c.getName(), p.source(),
                 any ? "adjust " + oneLine(linux.build()) : "no adjustment");
-        LOG.info("  reasons: {}", p.reasonsFor(node.cgroupVersion(), cur));
+        if (LOG.isDebugEnabled()) { // reasons are long; `memwarden plan`/`explain` show them on demand
+            LOG.debug("  reasons: {}", p.reasonsFor(node.cgroupVersion(), cur));
+        }
         return out.build();
     }
 
@@ -457,7 +459,9 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         }
         LOG.info("UpdateContainer {}:{} ({}): {}", p.podKey(), c.getName(), p.source(),
                 PlanToNri.isEmpty(res) ? "no update" : "update " + oneLine(res));
-        LOG.info("  reasons: {}", p.reasonsFor(node.cgroupVersion(), next));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("  reasons: {}", p.reasonsFor(node.cgroupVersion(), next));
+        }
         return out.build();
     }
 

@@ -1,8 +1,11 @@
 package io.memwarden.cli;
 
+import io.memwarden.bench.OffloadBench;
 import io.memwarden.bench.PressureBench;
+import io.memwarden.bench.ThrottleBench;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
+import io.memwarden.input.YamlDocs;
 import io.memwarden.model.KubeQuantity;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -26,16 +29,74 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** What every scenario shares: policies, output directory, root and host checks, the JSON report. */
+    abstract static class Scenario implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
+                description = "Output directory (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        abstract String name();
+
+        abstract List<String> policies();
+
+        abstract List<String> knownPolicies();
+
+        /** Parses and checks the scenario's own options; throws InputException naming the option. */
+        abstract void validate() throws InputException;
+
+        /** An extra host requirement, or null. */
+        String unmet(HostFacts host) {
+            return null;
+        }
+
+        abstract Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter o = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            String prefix = "memwarden bench " + name() + ": ";
+            HostFacts host;
+            try {
+                for (String p : policies()) {
+                    if (!knownPolicies().contains(p)) {
+                        throw new InputException("--policies: unknown policy \"" + p + "\" (" + String.join(", ",
+                                knownPolicies()) + ")");
+                    }
+                }
+                validate();
+                host = NodeSource.host();
+            } catch (InputException | IllegalArgumentException e) {
+                err.println(prefix + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            if (!Files.isWritable(host.ownMemoryCgroup())) {
+                err.println(prefix + "needs root (cgroups under " + host.ownMemoryCgroup() + ")");
+                return ExitCodes.FAILURE;
+            }
+            String unmet = unmet(host);
+            if (unmet != null) {
+                err.println(prefix + unmet);
+                return ExitCodes.FAILURE;
+            }
+            Map<String, Object> report = run(host, o);
+            Files.writeString(out.resolve(name() + ".json"), PlanOutput.JSON.writeValueAsString(report));
+            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
+            o.println("wrote " + out.resolve(name() + ".json") + " and " + out.resolve(name() + ".png"));
+            return ExitCodes.OK;
+        }
+    }
+
     @Command(name = "pressure", mixinStandardHelpOptions = true,
             description = {"A protected Guaranteed service next to a BestEffort hog ramping its allocation until the"
                     + " (confined) node would OOM, repeated per policy: none (kernel OOM killer), kubelet (10 s period,"
                     + " memory.available < 100Mi, swap ignored), memwarden (pressure guard). Reports kernel OOM kills,"
                     + " protected kills and the action latency from the threshold crossing.",
                     "Needs root and a cgroup memory controller. Writes pressure.json and pressure.png to --out."})
-    static final class Pressure implements Callable<Integer> {
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
+    static final class Pressure extends Scenario {
         @Option(names = "--runs", defaultValue = "5", description = "Runs per policy (default ${DEFAULT-VALUE}).")
         int runs;
 
@@ -51,40 +112,34 @@ final class BenchCommand implements Runnable {
                 description = "Policies to compare (default ${DEFAULT-VALUE}).")
         List<String> policies;
 
-        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
-                description = "Output directory (default ${DEFAULT-VALUE}).")
-        Path out;
+        long node;
 
         @Override
-        public Integer call() throws Exception {
-            PrintWriter o = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            long node;
-            HostFacts host;
-            try {
-                node = KubeQuantity.parse(nodeSize).bytes();
-                for (String p : policies) {
-                    if (!List.of("none", "kubelet", "memwarden").contains(p)) {
-                        throw new InputException("--policies: unknown policy \"" + p + "\" (none, kubelet, memwarden)");
-                    }
-                }
-                if (runs < 1 || step < 1) {
-                    throw new InputException("--runs and --step must be positive");
-                }
-                host = NodeSource.host();
-            } catch (InputException | IllegalArgumentException e) {
-                err.println("memwarden bench pressure: " + e.getMessage());
-                return ExitCodes.USAGE;
+        String name() {
+            return "pressure";
+        }
+
+        @Override
+        List<String> policies() {
+            return policies;
+        }
+
+        @Override
+        List<String> knownPolicies() {
+            return List.of("none", "kubelet", "memwarden");
+        }
+
+        @Override
+        void validate() throws InputException {
+            node = KubeQuantity.parse(nodeSize).bytes();
+            if (runs < 1 || step < 1) {
+                throw new InputException("--runs and --step must be positive");
             }
-            if (!Files.isWritable(host.ownMemoryCgroup())) {
-                err.println("memwarden bench pressure: needs root (cgroups under " + host.ownMemoryCgroup() + ")");
-                return ExitCodes.FAILURE;
-            }
-            Map<String, Object> report = PressureBench.run(host, new PressureBench.Options(runs, node, step, policies, out), o);
-            Files.writeString(out.resolve("pressure.json"), PlanOutput.JSON.writeValueAsString(report));
-            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
-            o.println("wrote " + out.resolve("pressure.json") + " and " + out.resolve("pressure.png"));
-            return ExitCodes.OK;
+        }
+
+        @Override
+        Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
+            return PressureBench.run(host, new PressureBench.Options(runs, node, step, policies, out), progress);
         }
     }
 
@@ -93,10 +148,7 @@ final class BenchCommand implements Runnable {
                     + " up to 384 MiB; compares allocation progress without an agent (none) and with memwarden's"
                     + " throttle relief (memwarden). Writes throttle.json and throttle.png to --out.",
                     "On cgroup v1 memory.high is projected onto the hard limit, so 'none' ends in an OOM kill."})
-    static final class Throttle implements Callable<Integer> {
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
+    static final class Throttle extends Scenario {
         @Option(names = "--duration", defaultValue = "30s", paramLabel = "DURATION",
                 description = "Longest time per policy (default ${DEFAULT-VALUE}).")
         String duration;
@@ -105,38 +157,31 @@ final class BenchCommand implements Runnable {
                 description = "Policies to compare (default ${DEFAULT-VALUE}).")
         List<String> policies;
 
-        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
-                description = "Output directory (default ${DEFAULT-VALUE}).")
-        Path out;
+        java.time.Duration d;
 
         @Override
-        public Integer call() throws Exception {
-            PrintWriter o = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            java.time.Duration d;
-            HostFacts host;
-            try {
-                d = io.memwarden.input.YamlDocs.goDuration(duration);
-                for (String p : policies) {
-                    if (!List.of("none", "memwarden").contains(p)) {
-                        throw new InputException("--policies: unknown policy \"" + p + "\" (none, memwarden)");
-                    }
-                }
-                host = NodeSource.host();
-            } catch (InputException | IllegalArgumentException e) {
-                err.println("memwarden bench throttle: " + e.getMessage());
-                return ExitCodes.USAGE;
-            }
-            if (!Files.isWritable(host.ownMemoryCgroup())) {
-                err.println("memwarden bench throttle: needs root (cgroups under " + host.ownMemoryCgroup() + ")");
-                return ExitCodes.FAILURE;
-            }
-            Map<String, Object> report = io.memwarden.bench.ThrottleBench.run(host,
-                    new io.memwarden.bench.ThrottleBench.Options(d, policies, out), o);
-            Files.writeString(out.resolve("throttle.json"), PlanOutput.JSON.writeValueAsString(report));
-            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
-            o.println("wrote " + out.resolve("throttle.json") + " and " + out.resolve("throttle.png"));
-            return ExitCodes.OK;
+        String name() {
+            return "throttle";
+        }
+
+        @Override
+        List<String> policies() {
+            return policies;
+        }
+
+        @Override
+        List<String> knownPolicies() {
+            return List.of("none", "memwarden");
+        }
+
+        @Override
+        void validate() {
+            d = YamlDocs.goDuration(duration);
+        }
+
+        @Override
+        Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
+            return ThrottleBench.run(host, new ThrottleBench.Options(d, policies, out), progress);
         }
     }
 
@@ -145,17 +190,16 @@ final class BenchCommand implements Runnable {
                     + " set it touched once, all allowed to swap, no memory pressure; compares no agent (none) with"
                     + " memwarden's cold offloader. Measures cold/hot bytes out of RAM from /proc/PID/pagemap, the"
                     + " swap-in rate and node PSI. Needs swap on. Writes offload.json and offload.png to --out."})
-    static final class Offload implements Callable<Integer> {
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
+    static final class Offload extends Scenario {
         @Option(names = "--workloads", defaultValue = "2", description = "Workloads (default ${DEFAULT-VALUE}).")
         int workloads;
 
-        @Option(names = "--hot", defaultValue = "32", paramLabel = "MIB", description = "Hot set per workload (default ${DEFAULT-VALUE} MiB).")
+        @Option(names = "--hot", defaultValue = "32", paramLabel = "MIB",
+                description = "Hot set per workload (default ${DEFAULT-VALUE} MiB).")
         int hot;
 
-        @Option(names = "--cold", defaultValue = "96", paramLabel = "MIB", description = "Cold set per workload (default ${DEFAULT-VALUE} MiB).")
+        @Option(names = "--cold", defaultValue = "96", paramLabel = "MIB",
+                description = "Cold set per workload (default ${DEFAULT-VALUE} MiB).")
         int cold;
 
         @Option(names = "--duration", defaultValue = "180s", paramLabel = "DURATION",
@@ -166,46 +210,40 @@ final class BenchCommand implements Runnable {
                 description = "Policies to compare (default ${DEFAULT-VALUE}).")
         List<String> policies;
 
-        @Option(names = "--out", defaultValue = "target/bench", paramLabel = "DIR",
-                description = "Output directory (default ${DEFAULT-VALUE}).")
-        Path out;
+        java.time.Duration d;
 
         @Override
-        public Integer call() throws Exception {
-            PrintWriter o = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            java.time.Duration d;
-            HostFacts host;
-            try {
-                d = io.memwarden.input.YamlDocs.goDuration(duration);
-                for (String p : policies) {
-                    if (!List.of("none", "memwarden").contains(p)) {
-                        throw new InputException("--policies: unknown policy \"" + p + "\" (none, memwarden)");
-                    }
-                }
-                if (workloads < 1 || hot < 1 || cold < 1) {
-                    throw new InputException("--workloads, --hot and --cold must be positive");
-                }
-                host = NodeSource.host();
-            } catch (InputException | IllegalArgumentException e) {
-                err.println("memwarden bench offload: " + e.getMessage());
-                return ExitCodes.USAGE;
+        String name() {
+            return "offload";
+        }
+
+        @Override
+        List<String> policies() {
+            return policies;
+        }
+
+        @Override
+        List<String> knownPolicies() {
+            return List.of("none", "memwarden");
+        }
+
+        @Override
+        void validate() throws InputException {
+            d = YamlDocs.goDuration(duration);
+            if (workloads < 1 || hot < 1 || cold < 1) {
+                throw new InputException("--workloads, --hot and --cold must be positive");
             }
-            if (!Files.isWritable(host.ownMemoryCgroup())) {
-                err.println("memwarden bench offload: needs root (cgroups under " + host.ownMemoryCgroup() + ")");
-                return ExitCodes.FAILURE;
-            }
-            if (host.swapTotal() == 0) {
-                err.println("memwarden bench offload: no swap is on (e.g. bin/memwarden swap file create"
-                        + " /var/tmp/bench.swap --size 1Gi)");
-                return ExitCodes.FAILURE;
-            }
-            Map<String, Object> report = io.memwarden.bench.OffloadBench.run(host,
-                    new io.memwarden.bench.OffloadBench.Options(workloads, hot, cold, d, policies, out), o);
-            Files.writeString(out.resolve("offload.json"), PlanOutput.JSON.writeValueAsString(report));
-            o.println(PlanOutput.JSON.writeValueAsString(report.get("policies")));
-            o.println("wrote " + out.resolve("offload.json") + " and " + out.resolve("offload.png"));
-            return ExitCodes.OK;
+        }
+
+        @Override
+        String unmet(HostFacts host) {
+            return host.swapTotal() == 0
+                    ? "no swap is on (e.g. bin/memwarden swap file create /var/tmp/bench.swap --size 1Gi)" : null;
+        }
+
+        @Override
+        Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
+            return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out), progress);
         }
     }
 }

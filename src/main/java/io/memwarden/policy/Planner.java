@@ -169,11 +169,12 @@ public final class Planner {
         for (ContainerSpec c : pod.containers()) {
             names.add(c.name());
         }
-        Set<String> failed = new HashSet<>();
+        Set<String> failed = new HashSet<>(); // containers with an error of their own
+        boolean podFailed = false;            // a pod-wide error
         for (PolicyException e : validateAnnotations(pod, names)) {
             errors.add(new PlanError(pod.key(), e.container(), e.getMessage()));
             if (e.container() == null) {
-                failed.add(null);
+                podFailed = true;
             } else {
                 failed.add(e.container());
             }
@@ -185,7 +186,7 @@ public final class Planner {
                 podSwapCap = config.swap().maxPerPod().resolve(node.swapCapacity());
                 podSwapCapFrom = "memwarden config swap.maxPerPod=" + config.swap().maxPerPod().text();
             }
-            if (!failed.contains(null)) {
+            if (!podFailed) {
                 Long ann = WardenAnnotations.podSwapMax(pod);
                 if (ann != null && (podSwapCap == null || ann < podSwapCap)) {
                     podSwapCap = ann;
@@ -194,7 +195,7 @@ public final class Planner {
             }
         } catch (PolicyException e) {
             errors.add(new PlanError(pod.key(), null, e.getMessage()));
-            failed.add(null);
+            podFailed = true;
         }
         long podRequest = PodMemory.request(pod, plg);
         List<ContainerPlan> containers = new ArrayList<>();
@@ -204,14 +205,14 @@ public final class Planner {
                 continue;
             }
             try {
-                ContainerPlan cp = planContainer(pod, c, qos, failed.contains(null));
+                ContainerPlan cp = planContainer(pod, c, qos, podFailed);
                 containers.add(cp);
                 anySwap |= allowsSwap(cp);
             } catch (PolicyException e) {
                 errors.add(new PlanError(pod.key(), e.container() == null ? c.name() : e.container(), e.getMessage()));
             }
         }
-        if (failed.contains(null) || containers.isEmpty()) {
+        if (podFailed || containers.isEmpty()) {
             // a pod-wide error, or no container could be planned: the pod gets no plan (its container errors are
             // still reported above)
             return new PodOutcome(pod, qos, null, errors);

@@ -12,7 +12,9 @@ import java.util.Map;
  * (µs) over the interval; at or above the target it backs off at once (no reclaim, and none for
  * {@code backoffIntervals}); below it reclaims {@code usage × ratio × (1 − stall/target)} (TMO's law), bounded by the
  * container's remaining swap allowance, by swap free above a reserve, and never below a floor. A swap-in (refault)
- * burst also counts as pressure. A state machine with an injected clock; no I/O.
+ * burst also counts as pressure, and teaches a floor: the usage before the last offload was the working set's edge,
+ * so it is not probed below again for {@code floorHold} (doubling the back-off on each further burst). A state
+ * machine with an injected clock; no I/O.
  */
 public final class ColdOffloader {
 
@@ -41,11 +43,18 @@ public final class ColdOffloader {
 
     private static final long PAGE = 4096;
 
+    /** How long a floor learnt from a refault burst holds. */
+    static final long FLOOR_HOLD_MILLIS = 300_000;
+
     private static final class State {
         long lastPsi = -1;
         long lastSwapIn = -1;
         long lastAt;
         int backoff;
+        int bursts;
+        long usageBeforeLastOffload = -1;
+        long learnedFloor;
+        long floorUntil;
     }
 
     private final Config cfg;
@@ -74,7 +83,17 @@ public final class ColdOffloader {
             if (first || o.swapAllowance() == 0 || o.swapTotal() == 0) {
                 continue;
             }
-            if (stall >= cfg.stallTargetMicros() || swapIns > cfg.swapInPagesPerIntervalMax()) {
+            if (swapIns > cfg.swapInPagesPerIntervalMax()) {
+                // offloaded pages came back: the last probe went into the working set
+                if (s.usageBeforeLastOffload > 0) {
+                    s.learnedFloor = Math.max(s.learnedFloor, s.usageBeforeLastOffload);
+                    s.floorUntil = now + FLOOR_HOLD_MILLIS;
+                }
+                s.bursts = Math.min(s.bursts + 1, 6);
+                s.backoff = cfg.backoffIntervals() << s.bursts;
+                continue;
+            }
+            if (stall >= cfg.stallTargetMicros()) {
                 s.backoff = cfg.backoffIntervals();
                 continue;
             }
@@ -86,12 +105,19 @@ public final class ColdOffloader {
             long bytes = (long) (o.usage() * cfg.ratio() * headroom);
             bytes = Math.min(bytes, o.anon());
             bytes = Math.min(bytes, Math.max(0, o.usage() - cfg.floorBytes()));
+            if (now < s.floorUntil) {
+                bytes = Math.min(bytes, Math.max(0, o.usage() - s.learnedFloor));
+            } else {
+                s.learnedFloor = 0;
+                s.bursts = 0;
+            }
             if (o.swapAllowance() > 0) {
                 bytes = Math.min(bytes, o.swapAllowance());
             }
             bytes = Math.min(bytes, Math.max(0, o.swapFree() - (long) (o.swapTotal() * cfg.swapReserve())));
             bytes = bytes / PAGE * PAGE;
             if (bytes >= PAGE) {
+                s.usageBeforeLastOffload = o.usage();
                 out.add(new Offload(o.cgroup(), bytes, "stall " + stall + " µs < target " + cfg.stallTargetMicros()
                         + " µs, swap-ins " + swapIns + " pages: offload " + bytes + " bytes"));
             }

@@ -58,6 +58,20 @@ class ColdOffloaderTest {
     }
 
     @Test
+    void aRefaultBurstTeachesAFloorAndDoublesTheBackoff() {
+        step(obs(0, 0, -1, 1024 * MI));
+        assertThat(step(obs(0, 0, -1, 1024 * MI))).isNotEmpty(); // offloads from 1000 MiB usage
+        // the offloaded pages come back: back off 2 << 1 = 4 intervals, then never below 1000 MiB usage
+        assertThat(step(obs(0, 10_000, -1, 1024 * MI))).isEmpty();
+        for (int i = 0; i < 4; i++) {
+            assertThat(step(obs(0, 10_000, -1, 1024 * MI))).isEmpty();
+        }
+        assertThat(step(obs(0, 10_000, -1, 1024 * MI))).isEmpty(); // at the learnt floor: nothing to offload
+        now += ColdOffloader.FLOOR_HOLD_MILLIS; // the floor expires
+        assertThat(step(obs(0, 10_000, -1, 1024 * MI))).isNotEmpty();
+    }
+
+    @Test
     void waitsAWholeIntervalBetweenDecisions() {
         step(obs(0, 0, -1, 1024 * MI));
         now += 1000;

@@ -14,8 +14,10 @@ import java.util.Map;
  *
  * @param atMillis  when it was read (epoch millis)
  * @param actions   every loop action so far, oldest first (append-only across calls of one source)
+ * @param oomKills  kernel OOM kills seen in the kernel log since memwarden started watching; null when not watched
  */
-public record NodeStatus(long atMillis, Node node, List<Container> containers, List<LoopAction> actions) {
+public record NodeStatus(long atMillis, Node node, List<Container> containers, List<LoopAction> actions,
+                         OomKills oomKills) {
 
     public NodeStatus {
         containers = List.copyOf(containers);
@@ -73,4 +75,12 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      */
     public record LoopAction(long atMillis, String loop, String namespace, String pod, String container, String action,
                              String trigger, String result) {}
+
+    /**
+     * OOM kills parsed from the kernel log since the watch started.
+     *
+     * @param system global OOMs (the victim cgroup is "/"; the kubelet's SystemOOM)
+     * @param cgroup kills at a memory cgroup's limit (CONSTRAINT_MEMCG)
+     */
+    public record OomKills(long system, long cgroup) {}
 }

@@ -23,17 +23,21 @@ public final class RunStatus implements StatusSource {
     private final Plan plan;
     private final ControlLoops loops;
     private final Path nodeCgroup;
+    private final OomKillWatch oomKills;
 
     /**
      * @param loops      null when no control loops run
      * @param nodeCgroup a cgroup that stands in for the node ({@code --confine}), or null for the host
+     * @param oomKills   the kernel-log OOM watch, or null when the kernel log is not read
      */
-    public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup) {
+    public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup,
+                     OomKillWatch oomKills) {
         this.host = host;
         this.runner = runner;
         this.plan = plan;
         this.loops = loops;
         this.nodeCgroup = nodeCgroup;
+        this.oomKills = oomKills;
     }
 
     @Override
@@ -61,7 +65,8 @@ public final class RunStatus implements StatusSource {
                     last, cp));
         }
         return new NodeStatus(System.currentTimeMillis(), new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
-                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions);
+                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
+                oomKills == null ? null : oomKills.counts());
     }
 
     static NodeStatus.Memory memory(MemoryUsage u) {

@@ -53,6 +53,13 @@ public final class StatusMetrics implements MultiCollector {
         List<MetricSnapshot> out = new ArrayList<>();
         node(status.node(), out);
         containers(status.containers(), out);
+        if (status.oomKills() != null) {
+            out.add(counter("memwarden_oom_kills",
+                    "Kernel OOM kills seen in the kernel log since memwarden started (kind: system = global OOM,"
+                            + " cgroup = a memory cgroup's limit).",
+                    List.of(counterPoint(Labels.of("kind", "system"), status.oomKills().system()),
+                            counterPoint(Labels.of("kind", "cgroup"), status.oomKills().cgroup()))));
+        }
         out.add(counter("memwarden_loop_actions",
                 "Control-loop actions by loop (guard, throttle-relief, offload), action (reclaim, set_high, evict,"
                         + " other) and result (ok, dry_run, skipped, failed).",

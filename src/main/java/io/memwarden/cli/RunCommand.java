@@ -2,10 +2,12 @@ package io.memwarden.cli;
 
 import io.memwarden.api.ApiServer;
 import io.memwarden.api.ListenAddress;
+import io.memwarden.api.OomKillWatch;
 import io.memwarden.api.RunStatus;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
+import io.memwarden.kernel.Kmsg;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.model.NodeFacts;
@@ -172,6 +174,7 @@ final class RunCommand implements Callable<Integer> {
         }, "memwarden-run-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         ApiServer api = null;
+        OomKillWatch oomWatch = null;
         try {
             runner.start();
             out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
@@ -187,8 +190,14 @@ final class RunCommand implements Callable<Integer> {
                     });
             if (listenAddress != null) {
                 try {
+                    oomWatch = OomKillWatch.start();
+                } catch (IOException e) {
+                    err.println("memwarden run: note: no memwarden_oom_kills_total (" + Kmsg.PATH + ": "
+                            + e.getMessage() + ")");
+                }
+                try {
                     api = ApiServer.start(listenAddress.address(), new RunStatus(host, runner, plan, control,
-                            confineBytes > 0 ? runner.root() : null), true);
+                            confineBytes > 0 ? runner.root() : null, oomWatch), true);
                 } catch (IOException e) {
                     throw new IOException("--listen " + listen + ": " + e.getMessage(), e);
                 }
@@ -234,6 +243,9 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             if (api != null) {
                 api.close();
+            }
+            if (oomWatch != null) {
+                oomWatch.close();
             }
             runner.close();
             try {

@@ -95,7 +95,7 @@ class MetricsKernelTest {
                 Thread.sleep(50);
             }
             try (ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
-                    new RunStatus(host, runner, plan, loops, null), true)) {
+                    new RunStatus(host, runner, plan, loops, null, null), true)) {
                 String metrics = client.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 String labels = "{container=\"hog\",namespace=\"kt\",pod=\"metrics\",qos=\"Burstable\"}";
@@ -117,6 +117,42 @@ class MetricsKernelTest {
                 assertThat(c.get("plan").get("reasons").size()).isPositive();
             }
         }
+    }
+
+    @Test
+    void countsTheOomKillOfAContainerOverItsLimit() throws Exception {
+        String pod = POD.replace("name: metrics", "name: oom").replace("16 * 1024 * 1024", "96 * 1024 * 1024");
+        PodManifestReader.Result r = PodManifestReader.parse("test", YamlDocs.readAll("test", pod));
+        Plan plan = new Planner(host.toNodeFacts(), KubeletSettings.DEFAULTS, WardenConfig.DEFAULTS)
+                .plan(r.pods(), null, List.of());
+        assertThat(plan.errors()).isEmpty();
+        OomKillWatch oom;
+        try {
+            oom = OomKillWatch.start();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("cannot read the kernel log: " + e.getMessage());
+            return;
+        }
+        try (oom; StandaloneRunner runner = new StandaloneRunner(host, plan, r.pods(), logs);
+             HttpClient client = HttpClient.newHttpClient();
+             ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
+                     new RunStatus(host, runner, plan, null, null, oom), false)) {
+            runner.start();
+            // NoSwap (the kubelet's default): 96 MiB in a 64 MiB limit is OOM-killed
+            assertThat(runner.awaitFinished(Duration.ofSeconds(60))).as("the hog was not killed within 60 s").isTrue();
+            String labels = "{container=\"hog\",event=\"oom_kill\",namespace=\"kt\",pod=\"oom\",qos=\"Burstable\"}";
+            assertThat(sample(scrape(client, api), "memwarden_container_memory_events_total" + labels)).isEqualTo(1);
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (sample(scrape(client, api), "memwarden_oom_kills_total{kind=\"cgroup\"}") < 1) {
+                assertThat(System.nanoTime()).as("no OOM kill seen in the kernel log within 10 s").isLessThan(end);
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    static String scrape(HttpClient client, ApiServer api) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     static double sample(String text, String series) {

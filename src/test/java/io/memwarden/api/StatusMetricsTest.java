@@ -74,6 +74,9 @@ class StatusMetricsTest {
         assertThat(t).contains("# TYPE memwarden_loop_actions_total counter\n");
         assertThat(t).contains("memwarden_loop_actions_total{action=\"reclaim\",loop=\"guard\",result=\"ok\"} 1.0\n");
         assertThat(t).contains("memwarden_status_errors_total 0.0\n");
+        assertThat(t).contains("# TYPE memwarden_oom_kills_total counter\n");
+        assertThat(t).contains("memwarden_oom_kills_total{kind=\"system\"} 1.0\n");
+        assertThat(t).contains("memwarden_oom_kills_total{kind=\"cgroup\"} 2.0\n");
     }
 
     @Test
@@ -158,13 +161,29 @@ class StatusMetricsTest {
                 "memwarden_container_swap_limit_bytes", "memwarden_container_memory_high_bytes",
                 "memwarden_container_memory_events_total", "memwarden_node_memory_available_bytes",
                 "memwarden_node_swap_free_bytes", "memwarden_node_swap_total_bytes", "memwarden_node_pressure_avg10",
-                "memwarden_node_swap_in_pages_total", "memwarden_loop_actions_total");
+                "memwarden_node_swap_in_pages_total", "memwarden_loop_actions_total", "memwarden_oom_kills_total");
         // and in the text actually served, every sample line too
         String t = text(new MetricsExposition(() -> Statuses.status(List.of()), false), null);
         for (String line : t.split("\n")) {
             String name = line.startsWith("#") ? line.split(" ")[2] : line.split("[{ ]")[0];
             assertThat(name).matches("memwarden_[a-z_0-9]+");
         }
+    }
+
+    @Test
+    void oomKillsAreAbsentWhenNotWatchedAndCountedByKindWhenWatched() throws Exception {
+        NodeStatus s = Statuses.status(List.of());
+        NodeStatus unwatched = new NodeStatus(s.atMillis(), s.node(), s.containers(), s.actions(), null);
+        assertThat(text(new MetricsExposition(() -> unwatched, false), null)).doesNotContain("memwarden_oom_kills");
+
+        OomKillWatch w = new OomKillWatch();
+        w.accept(new io.memwarden.kernel.OomEvent(42, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
+                "CONSTRAINT_MEMCG", 1));
+        w.accept(new io.memwarden.kernel.OomEvent(43, "java", "/user.slice", "/", true, "CONSTRAINT_NONE", 2));
+        w.accept(new io.memwarden.kernel.OomEvent(44, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
+                "CONSTRAINT_MEMCG", 3));
+        assertThat(w.counts()).isEqualTo(new NodeStatus.OomKills(1, 2));
+        w.close();
     }
 
     @Test

@@ -52,6 +52,6 @@ final class Statuses {
 
     static NodeStatus status(List<NodeStatus.LoopAction> actions) {
         return new NodeStatus(1_700_000_000_000L, node(), List.of(v2Container(), v1Container(), goneContainer()),
-                actions);
+                actions, new NodeStatus.OomKills(1, 2));
     }
 }

@@ -1,8 +1,13 @@
 package io.memwarden.cli;
 
+import io.memwarden.api.ApiServer;
+import io.memwarden.api.ListenAddress;
+import io.memwarden.api.OomKillWatch;
+import io.memwarden.api.RunStatus;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
+import io.memwarden.kernel.Kmsg;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.model.NodeFacts;
@@ -81,6 +86,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Pods the pressure guard never evicts (critical pods never are anyway).")
     List<String> protect = List.of();
 
+    @Option(names = "--listen", paramLabel = "[HOST:]PORT",
+            description = "Serve GET /metrics (Prometheus), /status (JSON) and /healthz on this address for the run's"
+                    + " lifetime, e.g. 127.0.0.1:9767. Without a host: 127.0.0.1. Off by default.")
+    String listen;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -90,6 +100,19 @@ final class RunCommand implements Callable<Integer> {
         HostFacts host;
         Planner planner;
         PodManifestReader.Result manifests;
+        ListenAddress listenAddress = null;
+        if (listen != null) {
+            try {
+                listenAddress = ListenAddress.parse(listen);
+            } catch (IllegalArgumentException e) {
+                err.println("memwarden run: --listen " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            if (!listenAddress.loopback()) {
+                err.println("memwarden run: warning: --listen " + listen + " is not a loopback address: /metrics and"
+                        + " /status are reachable from the network");
+            }
+        }
         try {
             every = YamlDocs.goDuration(interval);
             if (duration != null) {
@@ -150,6 +173,8 @@ final class RunCommand implements Callable<Integer> {
             }
         }, "memwarden-run-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
+        ApiServer api = null;
+        OomKillWatch oomWatch = null;
         try {
             runner.start();
             out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
@@ -163,6 +188,22 @@ final class RunCommand implements Callable<Integer> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });
+            if (listenAddress != null) {
+                try {
+                    oomWatch = OomKillWatch.start();
+                } catch (IOException e) {
+                    err.println("memwarden run: note: no memwarden_oom_kills_total (" + Kmsg.PATH + ": "
+                            + e.getMessage() + ")");
+                }
+                try {
+                    api = ApiServer.start(listenAddress.address(), new RunStatus(host, runner, plan, control,
+                            confineBytes > 0 ? runner.root() : null, oomWatch), true);
+                } catch (IOException e) {
+                    throw new IOException("--listen " + listen + ": " + e.getMessage(), e);
+                }
+                out.println("memwarden run: serving " + api.url() + "/metrics, /status, /healthz");
+                out.flush();
+            }
             boolean anyLoop = loopSet.stream().anyMatch(l -> !l.equals("none"));
             Thread loopThread = Thread.ofVirtual().name("memwarden-loops").start(() -> {
                 while (anyLoop && !Thread.currentThread().isInterrupted()) {
@@ -200,6 +241,12 @@ final class RunCommand implements Callable<Integer> {
             err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
             return ExitCodes.FAILURE;
         } finally {
+            if (api != null) {
+                api.close();
+            }
+            if (oomWatch != null) {
+                oomWatch.close();
+            }
             runner.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -1,0 +1,111 @@
+package io.memwarden.api;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * memwarden's read-only HTTP API on the JDK's HttpServer, one virtual thread per request:
+ * {@code GET /metrics} (Prometheus text 0.0.4, or OpenMetrics by Accept header), {@code GET /status} (JSON),
+ * {@code GET /healthz}. Any other method on these paths is 405, any other path 404. It binds where it is told
+ * ({@link ListenAddress} defaults to loopback).
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Set<String> PATHS = Set.of("/metrics", "/status", "/healthz");
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final StatusSource source;
+    private final MetricsExposition metrics;
+
+    private ApiServer(InetSocketAddress address, StatusSource source, MetricsExposition metrics) throws IOException {
+        this.source = source;
+        this.metrics = metrics;
+        this.server = HttpServer.create(address, 16);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    /** Binds and starts serving; {@link #close()} stops. */
+    public static ApiServer start(InetSocketAddress address, StatusSource source, boolean jvmMetrics)
+            throws IOException {
+        ApiServer s = new ApiServer(address, source, new MetricsExposition(source, jvmMetrics));
+        s.server.start();
+        return s;
+    }
+
+    /** The bound address (with the chosen port when started on port 0). */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    /** {@code http://HOST:PORT} of the bound address. */
+    public String url() {
+        InetSocketAddress a = address();
+        String host = a.getAddress().getHostAddress();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            if (!PATHS.contains(path)) {
+                text(ex, 404, "not found: " + path + " (try /metrics, /status, /healthz)\n");
+                return;
+            }
+            if (!ex.getRequestMethod().equals("GET")) {
+                ex.getResponseHeaders().set("Allow", "GET");
+                text(ex, 405, "method not allowed: " + ex.getRequestMethod() + " (read-only API: GET)\n");
+                return;
+            }
+            switch (path) {
+                case "/metrics" -> {
+                    MetricsExposition.Scrape s = metrics.scrape(ex.getRequestHeaders().getFirst("Accept"));
+                    send(ex, 200, s.contentType(), s.body());
+                }
+                case "/status" -> {
+                    byte[] body;
+                    try {
+                        body = StatusJson.render(source.status());
+                    } catch (IOException | RuntimeException e) {
+                        text(ex, 503, "status unavailable: " + e.getMessage() + "\n");
+                        return;
+                    }
+                    send(ex, 200, "application/json", body);
+                }
+                default -> text(ex, 200, "ok\n");
+            }
+        } catch (RuntimeException e) {
+            if (ex.getResponseCode() == -1) {
+                text(ex, 500, "internal error: " + e + "\n");
+            }
+        } catch (IOException e) {
+            // the client went away: nothing more to tell it
+        }
+    }
+
+    private static void text(HttpExchange ex, int code, String body) throws IOException {
+        send(ex, code, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int code, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.close();
+    }
+}

@@ -1,0 +1,86 @@
+package io.memwarden.api;
+
+import io.memwarden.cgroup.Pressure;
+import io.memwarden.policy.Plan;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What memwarden knows about this node at one moment: node memory, swap and PSI, every managed container with its
+ * cgroup's numbers and its plan, and the control loops' actions so far. Immutable; one is read per scrape or status
+ * request ({@link StatusSource}), so the metrics and the status API always show one consistent moment.
+ *
+ * @param atMillis  when it was read (epoch millis)
+ * @param actions   every loop action so far, oldest first (append-only across calls of one source)
+ * @param oomKills  kernel OOM kills seen in the kernel log since memwarden started watching; null when not watched
+ */
+public record NodeStatus(long atMillis, Node node, List<Container> containers, List<LoopAction> actions,
+                         OomKills oomKills) {
+
+    public NodeStatus {
+        containers = List.copyOf(containers);
+        actions = List.copyOf(actions);
+    }
+
+    /**
+     * The node as the kubelet's eviction manager sees it (or the cgroup that stands in for it, see
+     * {@code memwarden run --confine}).
+     *
+     * @param capacityBytes       MemTotal, or the standing-in cgroup's limit
+     * @param availableBytes      capacity − working set (the kubelet's {@code memory.available})
+     * @param swapInPages         cumulative pages swapped in ({@code pswpin} in /proc/vmstat)
+     * @param psi                 {@code /proc/pressure/memory} (or the standing-in cgroup's); null without PSI
+     */
+    public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
+                       long swapInPages, Pressure psi) {}
+
+    /**
+     * One managed container.
+     *
+     * @param qosClass     Guaranteed, Burstable or BestEffort (the pod's)
+     * @param swapBehavior the plan's swap behaviour (NoSwap, LimitedSwap, UnlimitedSwap, ...)
+     * @param exitCode     null while running
+     * @param memory       its cgroup's numbers; null once the cgroup is gone
+     * @param lastAction   the newest loop action that concerned it (or its whole pod); null if none
+     * @param plan         its plan with reasons; null if unknown
+     */
+    public record Container(String namespace, String pod, String container, boolean init, String qosClass,
+                            String swapBehavior, boolean running, Integer exitCode, Memory memory,
+                            LoopAction lastAction, Plan.ContainerPlan plan) {}
+
+    /**
+     * A container cgroup's numbers. Limits are bytes, or -1 for unlimited ({@code max}, or v1's 2^63 − page).
+     *
+     * @param cgroupVersion  1 or 2
+     * @param swapLimitBytes v2 {@code memory.swap.max}; v1 {@code memsw − limit}
+     * @param highBytes      v2 {@code memory.high}; -1 on v1, which has none
+     * @param events         v2 {@code memory.events} ({@code high}, {@code max}, {@code oom}, {@code oom_kill}, ...);
+     *                       v1 {@code failcnt}, {@code oom_kill} (from memory.oom_control), ...
+     */
+    public record Memory(int cgroupVersion, long usageBytes, long workingSetBytes, long swapBytes, long limitBytes,
+                         long swapLimitBytes, long highBytes, Map<String, Long> events) {
+        public Memory {
+            events = Collections.unmodifiableMap(new LinkedHashMap<>(events));
+        }
+    }
+
+    /**
+     * One control-loop action (or, in dry-run, one that would have been taken).
+     *
+     * @param container null when it concerned the whole pod (eviction)
+     * @param action    free text, e.g. "reclaim 1048576 bytes", "memory.high=123", "evict: ..."
+     * @param result    free text, e.g. "ok", "dry-run", "reclaimed 4096 bytes", "failed: ...", "skipped: ..."
+     */
+    public record LoopAction(long atMillis, String loop, String namespace, String pod, String container, String action,
+                             String trigger, String result) {}
+
+    /**
+     * OOM kills parsed from the kernel log since the watch started.
+     *
+     * @param system global OOMs (the victim cgroup is "/"; the kubelet's SystemOOM)
+     * @param cgroup kills at a memory cgroup's limit (CONSTRAINT_MEMCG)
+     */
+    public record OomKills(long system, long cgroup) {}
+}

@@ -1,0 +1,86 @@
+package io.memwarden.api;
+
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.cgroup.NodeStats;
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.policy.Plan;
+import io.memwarden.runner.ContainerStatus;
+import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.StandaloneRunner;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@link StatusSource} of {@code memwarden run}: the runner's snapshot of every container, the node's (or the
+ * confining cgroup's) {@link NodeStats}, the plan, and the control loops' action history.
+ */
+public final class RunStatus implements StatusSource {
+    private final HostFacts host;
+    private final StandaloneRunner runner;
+    private final Plan plan;
+    private final ControlLoops loops;
+    private final Path nodeCgroup;
+    private final OomKillWatch oomKills;
+
+    /**
+     * @param loops      null when no control loops run
+     * @param nodeCgroup a cgroup that stands in for the node ({@code --confine}), or null for the host
+     * @param oomKills   the kernel-log OOM watch, or null when the kernel log is not read
+     */
+    public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup,
+                     OomKillWatch oomKills) {
+        this.host = host;
+        this.runner = runner;
+        this.plan = plan;
+        this.loops = loops;
+        this.nodeCgroup = nodeCgroup;
+        this.oomKills = oomKills;
+    }
+
+    @Override
+    public NodeStatus status() throws IOException {
+        NodeStats n = nodeCgroup == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, nodeCgroup);
+        List<NodeStatus.LoopAction> actions = loops == null ? List.of() : loops.history().stream()
+                .map(RunStatus::action).toList();
+        List<NodeStatus.Container> containers = new ArrayList<>();
+        for (ContainerStatus s : runner.snapshot()) {
+            String[] nsName = s.pod().split("/", 2);
+            Plan.PodPlan pp = plan.pods().stream()
+                    .filter(p -> p.namespace().equals(nsName[0]) && p.name().equals(nsName[1])).findFirst()
+                    .orElse(null);
+            Plan.ContainerPlan cp = pp == null ? null : pp.containers().stream()
+                    .filter(c -> c.name().equals(s.container())).findFirst().orElse(null);
+            NodeStatus.LoopAction last = null;
+            for (NodeStatus.LoopAction a : actions) {
+                if (a.namespace().equals(nsName[0]) && a.pod().equals(nsName[1])
+                        && (a.container() == null || a.container().equals(s.container()))) {
+                    last = a;
+                }
+            }
+            containers.add(new NodeStatus.Container(nsName[0], nsName[1], s.container(), s.init(),
+                    pp == null ? "" : pp.qosClass(), s.swapBehavior(), s.running(), s.exitCode(), memory(s.usage()),
+                    last, cp));
+        }
+        return new NodeStatus(System.currentTimeMillis(), new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
+                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
+                oomKills == null ? null : oomKills.counts());
+    }
+
+    static NodeStatus.Memory memory(MemoryUsage u) {
+        if (u == null) {
+            return null;
+        }
+        return new NodeStatus.Memory(u.version() == CgroupVersion.V1 ? 1 : 2, u.usageBytes(), u.workingSetBytes(),
+                u.swapBytes(), u.limitBytes(), u.swapLimitBytes(), u.version() == CgroupVersion.V1 ? -1 : u.highBytes(),
+                u.events());
+    }
+
+    static NodeStatus.LoopAction action(ControlLoops.ActionRecord r) {
+        String[] nsName = r.pod().split("/", 2);
+        return new NodeStatus.LoopAction(r.atMillis(), r.loop(), nsName[0], nsName.length > 1 ? nsName[1] : "",
+                r.container(), r.action(), r.trigger(), r.result());
+    }
+}

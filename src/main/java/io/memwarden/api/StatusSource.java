@@ -1,0 +1,9 @@
+package io.memwarden.api;
+
+import java.io.IOException;
+
+/** Reads the node's current {@link NodeStatus}; called once per scrape and per status request, from any thread. */
+@FunctionalInterface
+public interface StatusSource {
+    NodeStatus status() throws IOException;
+}

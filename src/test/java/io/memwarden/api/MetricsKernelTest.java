@@ -1,0 +1,162 @@
+package io.memwarden.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.HostProbe;
+import io.memwarden.cgroup.KernelAssumptions;
+import io.memwarden.control.Clock;
+import io.memwarden.control.PressureGuard;
+import io.memwarden.input.PodManifestReader;
+import io.memwarden.input.YamlDocs;
+import io.memwarden.policy.KubeletSettings;
+import io.memwarden.policy.Plan;
+import io.memwarden.policy.Planner;
+import io.memwarden.policy.WardenConfig;
+import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.StandaloneRunner;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The API over a real workload: the standalone runner starts a container that touches 16 MiB in its own cgroup
+ * (below this JVM's memory cgroup), the server serves its status, and /metrics shows the kernel's numbers.
+ */
+@Tag("kernel")
+class MetricsKernelTest {
+    HostFacts host;
+    Path logs;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelAssumptions.requireMemoryCgroup();
+        host = HostProbe.probe();
+        logs = Files.createTempDirectory("memwarden-test-logs-");
+    }
+
+    @AfterEach
+    void noLeftovers() throws Exception {
+        if (logs != null) {
+            try (var s = Files.list(logs)) {
+                for (Path p : s.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(logs);
+        }
+        if (host != null) {
+            try (var s = Files.list(host.ownMemoryCgroup())) {
+                assertThat(s.map(p -> p.getFileName().toString()))
+                        .noneMatch(n -> n.equals("memwarden-run-" + ProcessHandle.current().pid()));
+            }
+        }
+    }
+
+    static final String POD = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: metrics, namespace: kt}
+            spec:
+              containers:
+                - name: hog
+                  command: [perl, -e, '$| = 1; $n = 16 * 1024 * 1024; $x = ""; vec($x, $n - 1, 8) = 0; for ($i = 0; $i < $n; $i += 4096) { vec($x, $i, 8) = 1 } print "holding\\n"; sleep 600']
+                  resources: {requests: {memory: 32Mi}, limits: {memory: 64Mi}}
+            """;
+
+    @Test
+    void scrapesTheUsageOfARealContainer() throws Exception {
+        PodManifestReader.Result r = PodManifestReader.parse("test", YamlDocs.readAll("test", POD));
+        assertThat(r.errors()).isEmpty();
+        Plan plan = new Planner(host.toNodeFacts(), KubeletSettings.DEFAULTS, WardenConfig.DEFAULTS)
+                .plan(r.pods(), null, List.of());
+        assertThat(plan.errors()).isEmpty();
+        try (StandaloneRunner runner = new StandaloneRunner(host, plan, r.pods(), logs);
+             HttpClient client = HttpClient.newHttpClient()) {
+            runner.start();
+            ControlLoops loops = new ControlLoops(host, runner, plan, r.pods(), new ControlLoops.Options(false, false,
+                    false, true, PressureGuard.Config.defaults(host.memTotal()), Set.of(), null), Clock.SYSTEM,
+                    line -> { });
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!Files.readString(runner.logOf("kt/metrics", "hog")).contains("holding")) {
+                assertThat(runner.finished()).as("the hog exited early").isFalse();
+                assertThat(System.nanoTime()).as("the hog did not start holding within 30 s").isLessThan(end);
+                Thread.sleep(50);
+            }
+            try (ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
+                    new RunStatus(host, runner, plan, loops, null, null), true)) {
+                String metrics = client.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                String labels = "{container=\"hog\",namespace=\"kt\",pod=\"metrics\",qos=\"Burstable\"}";
+                double usage = sample(metrics, "memwarden_container_memory_usage_bytes" + labels);
+                assertThat(usage).as("usage of a container holding 16 MiB").isGreaterThanOrEqualTo(16 * Statuses.MI);
+                assertThat(sample(metrics, "memwarden_container_memory_working_set_bytes" + labels)).isPositive();
+                assertThat(sample(metrics, "memwarden_container_memory_limit_bytes" + labels))
+                        .isEqualTo(64 * Statuses.MI);
+                assertThat(sample(metrics, "memwarden_node_memory_available_bytes")).isPositive();
+                assertThat(metrics).contains("jvm_memory_used_bytes");
+
+                HttpResponse<String> st = client.send(HttpRequest.newBuilder(URI.create(api.url() + "/status")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(st.statusCode()).isEqualTo(200);
+                JsonNode c = StatusJson.JSON.readTree(st.body()).get("containers").get(0);
+                assertThat(c.get("container").asString()).isEqualTo("hog");
+                assertThat(c.get("running").asBoolean()).isTrue();
+                assertThat(c.get("memory").get("cgroupVersion").asInt()).isEqualTo(host.memoryController().number());
+                assertThat(c.get("plan").get("reasons").size()).isPositive();
+            }
+        }
+    }
+
+    @Test
+    void countsTheOomKillOfAContainerOverItsLimit() throws Exception {
+        String pod = POD.replace("name: metrics", "name: oom").replace("16 * 1024 * 1024", "96 * 1024 * 1024");
+        PodManifestReader.Result r = PodManifestReader.parse("test", YamlDocs.readAll("test", pod));
+        Plan plan = new Planner(host.toNodeFacts(), KubeletSettings.DEFAULTS, WardenConfig.DEFAULTS)
+                .plan(r.pods(), null, List.of());
+        assertThat(plan.errors()).isEmpty();
+        OomKillWatch oom;
+        try {
+            oom = OomKillWatch.start();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("cannot read the kernel log: " + e.getMessage());
+            return;
+        }
+        try (oom; StandaloneRunner runner = new StandaloneRunner(host, plan, r.pods(), logs);
+             HttpClient client = HttpClient.newHttpClient();
+             ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
+                     new RunStatus(host, runner, plan, null, null, oom), false)) {
+            runner.start();
+            // NoSwap (the kubelet's default): 96 MiB in a 64 MiB limit is OOM-killed
+            assertThat(runner.awaitFinished(Duration.ofSeconds(60))).as("the hog was not killed within 60 s").isTrue();
+            String labels = "{container=\"hog\",event=\"oom_kill\",namespace=\"kt\",pod=\"oom\",qos=\"Burstable\"}";
+            assertThat(sample(scrape(client, api), "memwarden_container_memory_events_total" + labels)).isEqualTo(1);
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (sample(scrape(client, api), "memwarden_oom_kills_total{kind=\"cgroup\"}") < 1) {
+                assertThat(System.nanoTime()).as("no OOM kill seen in the kernel log within 10 s").isLessThan(end);
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    static String scrape(HttpClient client, ApiServer api) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static double sample(String text, String series) {
+        return text.lines().filter(l -> l.startsWith(series + " ")).map(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no sample " + series + " in:\n" + text));
+    }
+}

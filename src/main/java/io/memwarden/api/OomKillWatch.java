@@ -20,12 +20,24 @@ public final class OomKillWatch implements AutoCloseable {
     private final AtomicLong cgroup = new AtomicLong();
     private volatile boolean stop;
     private Thread thread;
+    private final java.util.function.Consumer<OomEvent> listener;
 
-    OomKillWatch() {}
+    OomKillWatch() {
+        this(e -> { });
+    }
+
+    OomKillWatch(java.util.function.Consumer<OomEvent> listener) {
+        this.listener = listener;
+    }
 
     /** Opens {@code /dev/kmsg} (needs root) at its end and starts counting. */
     public static OomKillWatch start() throws IOException {
-        OomKillWatch w = new OomKillWatch();
+        return start(e -> { });
+    }
+
+    /** As {@link #start()}, also handing every kill to {@code listener} (on the watch's thread). */
+    public static OomKillWatch start(java.util.function.Consumer<OomEvent> listener) throws IOException {
+        OomKillWatch w = new OomKillWatch(listener);
         CompletableFuture<Void> opened = new CompletableFuture<>();
         w.thread = Thread.ofPlatform().daemon().name("memwarden-oom-watch").start(() -> w.follow(opened));
         try {
@@ -67,6 +79,11 @@ public final class OomKillWatch implements AutoCloseable {
 
     void accept(OomEvent e) {
         (e.systemOom() ? system : cgroup).incrementAndGet();
+        try {
+            listener.accept(e);
+        } catch (RuntimeException ignored) {
+            // a listener's failure must not stop the counting
+        }
     }
 
     /** The kills seen so far. */

@@ -188,13 +188,30 @@ final class RunCommand implements Callable<Integer> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });
+            // OOM watch: every kernel OOM kill is logged (with the pod and container when it is one of ours) and
+            // counted for /metrics
+            String rootRel = "/" + host.memoryMount().relativize(runner.root());
+            try {
+                oomWatch = OomKillWatch.start(e -> {
+                    String where = e.systemOom() ? "system OOM (" + e.systemOomMessage() + ")" : "cgroup "
+                            + e.victimCgroup();
+                    String ours = "";
+                    if (e.containerCgroup().startsWith(rootRel + "/")) {
+                        for (var s : runner.snapshot()) {
+                            if (e.containerCgroup().equals("/" + host.memoryMount().relativize(s.cgroup()))) {
+                                ours = " in " + s.pod() + " container " + s.container();
+                            }
+                        }
+                    }
+                    err.println("memwarden run: OOM kill: pid " + e.pid() + " (" + e.process() + ")" + ours + ", " + where
+                            + ", constraint " + (e.constraint().isEmpty() ? "-" : e.constraint()));
+                    err.flush();
+                });
+            } catch (IOException e) {
+                err.println("memwarden run: note: kernel OOM kills are not watched (" + Kmsg.PATH + ": "
+                        + e.getMessage() + ")");
+            }
             if (listenAddress != null) {
-                try {
-                    oomWatch = OomKillWatch.start();
-                } catch (IOException e) {
-                    err.println("memwarden run: note: no memwarden_oom_kills_total (" + Kmsg.PATH + ": "
-                            + e.getMessage() + ")");
-                }
                 try {
                     api = ApiServer.start(listenAddress.address(), new RunStatus(host, runner, plan, control,
                             confineBytes > 0 ? runner.root() : null, oomWatch), true);

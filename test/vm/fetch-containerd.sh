@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches what the NRI end-to-end check (test/vm/guest/containerd-e2e.sh) runs inside the vm tier's guest:
-# Debian 13 (trixie) packages containerd (1.7.24, ships ctr), runc and busybox-static, through a PRIVATE apt
+# Debian 13 (trixie) packages containerd (1.7.24, ships ctr) and busybox-static, and runc from the machine's own
+# release (trixie's runc needs glibc 2.38; the guest's userland is this host's), through a PRIVATE apt
 # configuration (own sources.list, lists and cache under the cache dir; the machine's apt state is untouched),
 # unpacked with dpkg -x. apt verifies the InRelease signature and each .deb against the Packages index; this
 # script records each index SHA256 in containerd.env and checks the cached .debs against it on every run, so a
@@ -12,8 +13,9 @@
 set -euo pipefail
 
 SUITE=trixie
-# package=version-prefix: containerd pinned to the 1.7.24 line (NRI v0.6.1, the version the interop tier checks)
-PINS=(containerd=1.7.24 runc= busybox-static=)
+# package=version-prefix: containerd pinned to the 1.7.24 line (NRI v0.6.1, the version the interop tier checks);
+# runc: the newest version whose binary runs on this host's glibc (Debian 12: 1.1.5)
+PINS=(containerd=1.7.24 runc=1.1.5 busybox-static=)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 log() { echo "fetch-containerd: $*" >&2; }
@@ -77,13 +79,16 @@ mirror=${mirror%/}
 
 aptdir=$cache/apt
 mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
-echo "deb [signed-by=$KEYRING] $mirror $SUITE main" >"$aptdir/sources.list"
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+{ echo "deb [signed-by=$KEYRING] $mirror $SUITE main"
+  [ -z "$codename" ] || [ "$codename" = "$SUITE" ] || echo "deb [signed-by=$KEYRING] $mirror $codename main"
+} >"$aptdir/sources.list"
 apt_private=(
   -o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
   -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache"
   -o "APT::Architectures=amd64" -o "Acquire::Languages=none" -o "APT::Sandbox::User=$(id -un)"
 )
-log "updating the private $SUITE index (machine apt state untouched)"
+log "updating the private $SUITE${codename:+ + $codename} index (machine apt state untouched)"
 apt-get "${apt_private[@]}" -qq update >&2 || die "private apt-get update failed"
 
 dl=$(mktemp -d "$cache/.download.XXXXXX")
@@ -109,6 +114,7 @@ for deb in "$dl"/*.deb; do dpkg -x "$deb" "$root.tmp" || die "dpkg -x $(basename
 for f in usr/bin/containerd usr/bin/ctr usr/bin/containerd-shim-runc-v2 usr/sbin/runc usr/bin/busybox; do
   [ -x "$root.tmp/$f" ] || die "$f missing in the unpacked packages"
 done
+"$root.tmp/usr/sbin/runc" --version >/dev/null || die "the unpacked runc does not run on this host"
 rm -f "$cache"/*.deb
 mv "$dl"/*.deb "$cache/"
 mv "$dl/record" "$record"

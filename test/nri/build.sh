@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the NRI interop harness and the test plugin (GOPATH mode, offline) into $MEMWARDEN_NRI_CACHE/bin
+# Builds the NRI interop harness, the test plugin and the e2e CRI client (GOPATH mode, offline) into $MEMWARDEN_NRI_CACHE/bin
 # (default $HOME/.cache/memwarden/nri-interop/bin). Run test/nri/setup.sh first. Prints the bin directory.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -10,7 +10,7 @@ mkdir -p "$work/src" "$cache/bin" "$cache/gocache"
 export GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local GOCACHE=$cache/gocache
 export GOPATH=$work:$(cat "$cache/gopath"):/usr/share/gocode
 cd "$here"
-for cmd in harness testplugin fakewarden; do
+for cmd in harness testplugin fakewarden criclient; do
   go build -o "$cache/bin/nri-$cmd" "./$cmd"
 done
 echo "$cache/bin"

@@ -1,0 +1,89 @@
+package io.memwarden.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The NRI end-to-end proof (vm tier): in the cgroup v2 VM, containerd 1.7.24 (NRI v0.6.1) with runc runs pods
+ * created through CRI by a test-only client, and memwarden is connected as an external NRI plugin. The guest
+ * script test/vm/guest/containerd-e2e.sh compares the containers' real cgroup files with {@code memwarden plan}
+ * for the same pods on the guest's node and runs a memory hog in a NoSwap container; each of its {@code CHECK}
+ * lines becomes one dynamic test here.
+ *
+ * <p>Inputs: system property {@code memwarden.vm.containerd} (the tree test/vm/fetch-containerd.sh prints) and
+ * {@code memwarden.vm.criclient} (the cri-client binary test/nri/build.sh builds); when unset the scripts run here.
+ */
+@Tag("vm")
+class ContainerdE2eVmTest {
+    static final List<String> CHECKS = List.of(
+            "containerd_cri",   // containerd starts in the guest (tmpfs state) and answers CRI Version
+            "nri_registered",   // memwarden nri registers with containerd's NRI and is synchronized
+            "plan_silver",      // Burstable container, nri memory-qos class silver: cgroup files = memwarden plan
+            "plan_noswap",      // Burstable container under NoSwap: cgroup files = memwarden plan
+            "noswap_hog");      // 200 MiB hog at a 64Mi limit: never swaps, OOM-killed (oom_kill grows)
+
+    /** One boot to poweroff takes 60-90 s on 2 cores under TCG; the limit leaves room for slow hosts. */
+    static final Duration TIMEOUT = Duration.ofMinutes(8);
+
+    @TestFactory
+    Stream<DynamicTest> containerdWithMemwardenAsNriPlugin() throws Exception {
+        String containerd = property("memwarden.vm.containerd", "test/vm/fetch-containerd.sh");
+        String criClient = System.getProperty("memwarden.vm.criclient", "");
+        if (criClient.isBlank()) {
+            script("test/nri/setup.sh");
+            criClient = script("test/nri/build.sh") + "/nri-criclient";
+        }
+        VmRun run = VmRun.run(List.of(
+                "--swap", "1G",
+                "--env", "MW_JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java"),
+                "--env", "MW_CONTAINERD_ROOT=" + containerd,
+                "--env", "MW_CRI_CLIENT=" + criClient),
+                List.of(VmRun.projectDir().resolve("test/vm/guest/containerd-e2e.sh").toString()), TIMEOUT);
+        System.out.println(run.summary());
+
+        Map<String, VmRun.Check> checks = run.checks();
+        List<DynamicTest> tests = new ArrayList<>();
+        tests.add(dynamicTest("the VM boots and runs the e2e script", () -> assertThat(run.exitCode())
+                .as("run-in-vm.sh failed to run the guest script:%n%s", run.summary())
+                .isNotEqualTo(VmRun.HARNESS_FAILURE)));
+        for (String name : CHECKS) {
+            tests.add(dynamicTest(name, () -> {
+                VmRun.Check c = checks.get(name);
+                assertThat(c).as("no CHECK line for %s in the guest's output (logs in %s)", name, run.dir()).isNotNull();
+                assertThat(c.passed()).as("%s: %s (logs in %s)", name, c.detail(), run.dir()).isTrue();
+            }));
+        }
+        tests.add(dynamicTest("no unexpected checks", () ->
+                assertThat(checks.keySet()).as("CHECK lines").isSubsetOf(CHECKS)));
+        return tests.stream();
+    }
+
+    private static String property(String name, String script) throws IOException, InterruptedException {
+        String v = System.getProperty(name, "");
+        return v.isBlank() ? script(script) : v;
+    }
+
+    /** Runs a project script; returns the last line of its stdout (stderr goes to ours). */
+    private static String script(String path) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(VmRun.projectDir().resolve(path).toString()).directory(VmRun.projectDir().toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(path + " failed");
+        }
+        return out.substring(out.lastIndexOf('\n') + 1);
+    }
+}

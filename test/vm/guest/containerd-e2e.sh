@@ -1,0 +1,298 @@
+#!/bin/bash
+# NRI end-to-end check, run INSIDE the vm tier's guest (root, cgroup2 on /sys/fs/cgroup, swap on):
+# containerd 1.7.24 with NRI + runc (Debian 13 packages, unpacked by test/vm/fetch-containerd.sh), memwarden
+# connected as an external NRI plugin, and a test-only CRI client (test/nri/criclient) creating pods and
+# containers from busybox images built here (test/vm/build-busybox-image.sh) and imported with ctr.
+#
+#   test/vm/run-in-vm.sh --swap 1G --env MW_JAVA=... --env MW_CONTAINERD_ROOT=... --env MW_CRI_CLIENT=... \
+#       -- test/vm/guest/containerd-e2e.sh
+#
+# Output: one line per check, CHECK <name> PASS|FAIL <detail> (io.memwarden.vm.ContainerdE2eVmTest turns each
+# into a JUnit test), plus "#" diagnostic lines. Logs (containerd, memwarden, plans) go to $MW_RESULTS/e2e/.
+# Every writable path lives on tmpfs under /run/mw-e2e (the guest's / is the host's, read-only).
+# Exit 0 when every check passed, 1 otherwise.
+set -u
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+project=$(cd "$here/../../.." && pwd)
+JAVA=${MW_JAVA:-java}
+CROOT=${MW_CONTAINERD_ROOT:?MW_CONTAINERD_ROOT: the unpacked containerd/runc/busybox tree}
+CRI=${MW_CRI_CLIENT:?MW_CRI_CLIENT: the cri-client binary}
+JAR=$project/target/memwarden.jar
+D=/run/mw-e2e
+LOGS=${MW_RESULTS:-$D}/e2e
+SOCK=$D/containerd.sock
+NRI_SOCK=$D/nri/nri.sock
+CG=/sys/fs/cgroup
+MiB=$((1 << 20))
+PAGE=$(getconf PAGESIZE)
+export PATH=$CROOT/usr/bin:$CROOT/usr/sbin:$PATH
+
+note() { echo "# $*"; }
+check() { echo "CHECK $1 $2 ${*:3}"; [ "$2" = PASS ] || failed=1; }
+failed=0
+pids=()
+wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.2 s
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
+}
+cri() { "$CRI" -socket "$SOCK" -timeout 120s "$@"; }
+java_mw() { "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar "$JAR" "$@"; }
+
+pods_created=()
+cleanup() {
+  local p i
+  for p in "${pods_created[@]}"; do cri stopp "$p" >/dev/null 2>&1; cri rmp "$p" >/dev/null 2>&1; done
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do kill -TERM "${pids[$i]}" 2>/dev/null; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+  done
+  # shims and containers left behind (a failed run): kill the whole kubepods tree
+  [ -d $CG/kubepods ] && echo 1 >$CG/kubepods/cgroup.kill 2>/dev/null
+  pkill_shims
+}
+pkill_shims() { local p; for p in $(pgrep -f "^$CROOT/usr/bin/containerd-shim" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+
+mkdir -p "$LOGS" $D/{trigger,root,state,nri/plugins,nri/conf.d,cni/bin,cni/net.d,opt,logs,images,work} || { echo "CHECK setup FAIL cannot create $D"; exit 1; }
+ip link set lo up 2>/dev/null || note "could not bring lo up"
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # process substitution; init.sh's devtmpfs has no /dev/fd
+for f in "$JAR" "$CRI" "$CROOT/usr/bin/containerd" "$CROOT/usr/bin/ctr" "$CROOT/usr/bin/busybox"; do
+  [ -e "$f" ] || { echo "CHECK setup FAIL missing $f"; exit 1; }
+done
+
+# ---- containerd -----------------------------------------------------------------------------------
+cat >$D/config.toml <<EOF
+version = 2
+root = "$D/root"
+state = "$D/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+                    "io.containerd.snapshotter.v1.overlayfs", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$SOCK"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$D/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/memwarden/pause:e2e"
+  disable_apparmor = true
+  stream_server_address = "127.0.0.1"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        BinaryName = "$CROOT/usr/sbin/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$D/cni/bin"
+    conf_dir = "$D/cni/net.d"
+[plugins."io.containerd.nri.v1.nri"]
+  disable = false
+  disable_connections = false
+  socket_path = "$NRI_SOCK"
+  plugin_path = "$D/nri/plugins"
+  plugin_config_path = "$D/nri/conf.d"
+  # generous: the guest runs under TCG emulation, and memwarden's JVM answers its first calls cold
+  plugin_registration_timeout = "30s"
+  plugin_request_timeout = "30s"
+EOF
+t0=$SECONDS
+containerd --config $D/config.toml --log-level info >"$LOGS/containerd.log" 2>&1 &
+pids+=($!)
+if wait_until 90 cri -timeout 5s version >/dev/null 2>&1; then
+  check containerd_cri PASS "$(cri version) answered after $((SECONDS - t0))s; $(runc --version | head -n 1)"
+else
+  check containerd_cri FAIL "no CRI answer in 90s: $(grep -E 'level=(error|fatal)' "$LOGS/containerd.log" | tail -n 3 | tr '\n' ' ')"
+  exit 1
+fi
+
+# ---- images: built here from busybox-static, imported with ctr (no registry) ----------------------
+t0=$SECONDS
+"$here/../build-busybox-image.sh" "$CROOT/usr/bin/busybox" $D/images/pause.tar docker.io/memwarden/pause:e2e \
+  sleep 2147483647 >/dev/null &&
+"$here/../build-busybox-image.sh" "$CROOT/usr/bin/busybox" $D/images/busybox.tar docker.io/memwarden/busybox:e2e \
+  sh >/dev/null &&
+ctr -a "$SOCK" -n k8s.io images import --snapshotter native $D/images/pause.tar >"$LOGS/import.log" 2>&1 &&
+ctr -a "$SOCK" -n k8s.io images import --snapshotter native $D/images/busybox.tar >>"$LOGS/import.log" 2>&1
+st=$?
+note "images built and imported in $((SECONDS - t0))s (status $st): $(ctr -a "$SOCK" -n k8s.io images ls -q | tr '\n' ' ')"
+[ $st = 0 ] || { echo "CHECK setup FAIL image import: $(tail -n 3 "$LOGS/import.log" | tr '\n' ' ')"; exit 1; }
+
+# ---- memwarden as an external NRI plugin -----------------------------------------------------------
+cat >$D/memwarden.yaml <<'EOF'
+memoryQos:
+  classes:
+    - name: bronze
+      swaplimitratio: 0.5
+    - name: silver
+      swaplimitratio: 0.2
+  unifiedannotations:
+    - memory.swap.max
+    - memory.high
+EOF
+QOS_UID=8d6c1f3e-0001-4e2e-9a00-00000000e2e1
+HOG_UID=8d6c1f3e-0002-4e2e-9a00-00000000e2e2
+cat >$D/pods.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: qos
+  namespace: e2e
+  uid: $QOS_UID
+  annotations:
+    class.memory-qos.nri.io: silver
+spec:
+  containers:
+    - name: silver
+      image: docker.io/memwarden/busybox:e2e
+      resources:
+        requests: {memory: 32Mi}
+        limits: {memory: 128Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noswap
+  namespace: e2e
+  uid: $HOG_UID
+spec:
+  containers:
+    - name: hog
+      image: docker.io/memwarden/busybox:e2e
+      resources:
+        requests: {memory: 32Mi}
+        limits: {memory: 64Mi}
+EOF
+t0=$SECONDS
+java_mw nri --socket "$NRI_SOCK" --index 50 --node auto --config $D/memwarden.yaml --pods $D/pods.yaml \
+  >"$LOGS/memwarden.log" 2>&1 &
+mw_pid=$!
+pids+=($mw_pid)
+mw_synced() { grep -q 'synchronized:' "$LOGS/memwarden.log"; }
+ctd_registered() { grep -qF 'registered as \"50-memwarden\"' "$LOGS/containerd.log" && grep -qF 'plugin \"50-memwarden\" connected' "$LOGS/containerd.log"; }
+if wait_until 120 mw_synced && wait_until 10 ctd_registered; then
+  check nri_registered PASS "memwarden registered and synchronized after $((SECONDS - t0))s: $(grep -o 'Configure from runtime.*' "$LOGS/memwarden.log" | head -n 1); containerd: $(grep -F '50-memwarden' "$LOGS/containerd.log" | sed 's/.*msg="\(.*\)".*/\1/; s/\\"/'"'"'/g' | tr '\n' ';')"
+else
+  check nri_registered FAIL "after $((SECONDS - t0))s; memwarden alive: $(kill -0 $mw_pid 2>/dev/null && echo yes || echo no); memwarden: $(tail -n 3 "$LOGS/memwarden.log" | tr '\n' ' '); containerd: $(grep -i nri "$LOGS/containerd.log" | tail -n 3 | tr '\n' ' ')"
+  exit 1
+fi
+
+# ---- the plan memwarden computes for the same pods on this node ------------------------------------
+t0=$SECONDS
+java_mw plan -f $D/pods.yaml --node auto --config $D/memwarden.yaml -o json >"$LOGS/plan.json" 2>"$LOGS/plan.err"
+note "memwarden plan (exit $?) in $((SECONDS - t0))s"
+planned() { # planned NAMESPACE/POD CONTAINER: "file=value" lines from the plan
+  jq -r --arg ns "${1%/*}" --arg pod "${1#*/}" --arg c "$2" \
+    '.pods[] | select(.namespace == $ns and .name == $pod) | .containers[] | select(.name == $c) | .cgroup | to_entries[] | "\(.key)=\(.value)"' \
+    "$LOGS/plan.json"
+}
+
+# ---- pods and containers through CRI ---------------------------------------------------------------
+pod_json() { # pod_json NAME UID [ANNOTATIONS-JSON]
+  cat <<EOF
+{"metadata": {"name": "$1", "namespace": "e2e", "uid": "$2", "attempt": 0},
+ "log_directory": "$D/logs/$1",
+ "annotations": $3,
+ "linux": {"cgroup_parent": "/kubepods/burstable/pod$2",
+           "security_context": {"namespace_options": {"network": 2}}}}
+EOF
+}
+ctr_json() { # ctr_json NAME LIMIT-BYTES COMMAND-JSON-ARRAY (the host's $D/trigger is the container's /trigger)
+  cat <<EOF
+{"metadata": {"name": "$1", "attempt": 0}, "image": {"image": "docker.io/memwarden/busybox:e2e"},
+ "command": $3, "log_path": "$1.log",
+ "mounts": [{"container_path": "/trigger", "host_path": "$D/trigger", "readonly": true}],
+ "linux": {"resources": {"memory_limit_in_bytes": $2, "cpu_shares": 2}}}
+EOF
+}
+container_cgroup() { find $CG -type d -name "*$1*" -print -quit 2>/dev/null; }
+
+# run_container POD-NAME UID ANNOTATIONS CTR-NAME LIMIT COMMAND: sets $pod_id $ctr_id $ctr_cg (started: CRI
+# CreateContainer only records the container; runc creates its cgroup at StartContainer)
+run_container() {
+  pod_json "$1" "$2" "$3" >$D/work/pod-$1.json
+  ctr_json "$4" "$5" "$6" >$D/work/ctr-$4.json
+  pod_id=$(cri runp $D/work/pod-$1.json 2>$D/work/err) || { echo "RunPodSandbox $1: $(cat $D/work/err)" >&2; return 1; }
+  pods_created+=("$pod_id")
+  ctr_id=$(cri create "$pod_id" $D/work/pod-$1.json $D/work/ctr-$4.json 2>$D/work/err) || { echo "CreateContainer $4: $(cat $D/work/err)" >&2; return 1; }
+  cri start "$ctr_id" 2>$D/work/err || { echo "StartContainer $4: $(cat $D/work/err)" >&2; return 1; }
+  ctr_cg=$(container_cgroup "$ctr_id")
+  [ -n "$ctr_cg" ] || { echo "no cgroup for container $ctr_id under $CG" >&2; return 1; }
+}
+
+# compare_plan CHECK NAMESPACE/POD CONTAINER CGROUP: every file of the plan holds the planned value
+compare_plan() {
+  local name=$1 podref=$2 c=$3 cg=$4 kv file want got ok=1 detail="" n=0
+  while IFS= read -r kv; do
+    [ -n "$kv" ] || continue
+    file=${kv%%=*}; want=${kv#*=}; n=$((n + 1))
+    got=$(cat "$cg/$file" 2>&1)
+    detail+="$file=$got"
+    if [ "$got" = "$want" ]; then
+      detail+=" "
+    elif [[ "$want" =~ ^[0-9]+$ && "$got" =~ ^[0-9]+$ ]] && [ "$got" = $(( want / PAGE * PAGE )) ]; then
+      detail+="(plan: $want, which the kernel stores rounded down to $PAGE-byte pages) "   # page_counter_memparse
+    else
+      detail+="(plan: $want) "; ok=0
+    fi
+  done < <(planned "$podref" "$c")
+  if [ "$n" = 0 ]; then
+    check "$name" FAIL "no planned cgroup files for $podref $c in the plan: $(head -c 300 "$LOGS/plan.json" | tr '\n' ' ') $(tr '\n' ' ' <"$LOGS/plan.err")"
+  elif ! grep -q "CreateContainer $podref:$c " "$LOGS/memwarden.log"; then
+    check "$name" FAIL "${cg#$CG/}: ${detail}; but memwarden logged no CreateContainer for $podref:$c (NRI did not ask it)"
+  elif [ "$ok" = 1 ]; then
+    check "$name" PASS "${cg#$CG/}: ${detail}= memwarden plan for $podref $c; memwarden's NRI answer: $(grep -o "CreateContainer $podref:$c .*" "$LOGS/memwarden.log" | head -n 1 | sed 's/.*: adjust/adjust/' | head -c 400)"
+  else
+    check "$name" FAIL "${cg#$CG/}: ${detail}; memwarden log: $(grep -A1 "CreateContainer $podref:$c" "$LOGS/memwarden.log" | tr '\n' ' ' | head -c 600)"
+  fi
+}
+
+t0=$SECONDS
+if run_container qos "$QOS_UID" '{"class.memory-qos.nri.io": "silver"}' silver $((128 * MiB)) \
+         '["sleep", "2147483647"]' 2>$D/work/run-err; then
+  note "pod e2e/qos container silver created in $((SECONDS - t0))s: $ctr_id"
+  compare_plan plan_silver e2e/qos silver "$ctr_cg"
+else
+  check plan_silver FAIL "$(tr '\n' ' ' <$D/work/run-err)"
+fi
+
+t0=$SECONDS
+HOG='["sh", "-c", "until [ -e /trigger/go ]; do sleep 0.2; done; echo hog: allocating 200MiB; dd if=/dev/zero of=/dev/null bs=200M count=1; echo hog: dd exit $?; sleep 2147483647"]'
+if run_container noswap "$HOG_UID" '{}' hog $((64 * MiB)) "$HOG" 2>$D/work/run-err; then
+  note "pod e2e/noswap container hog created in $((SECONDS - t0))s: $ctr_id"
+  compare_plan plan_noswap e2e/noswap hog "$ctr_cg"
+  hog_id=$ctr_id hog_cg=$ctr_cg pod_cg=$(dirname "$ctr_cg")
+  kills0=$(awk '$1 == "oom_kill" { print $2 }' "$pod_cg/memory.events")
+  if touch $D/trigger/go; then
+    samples=0 nonzero=0 swap_peak=0 kills=$kills0 deadline=$((SECONDS + 120))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+      if read -r s 2>/dev/null <"$hog_cg/memory.swap.current"; then
+        samples=$((samples + 1)); [ "$s" = 0 ] || nonzero=$((nonzero + 1))
+        read -r p 2>/dev/null <"$hog_cg/memory.swap.peak" && swap_peak=$p
+      fi
+      kills=$(awk '$1 == "oom_kill" { print $2 }' "$pod_cg/memory.events")
+      [ "$kills" -gt "$kills0" ] && break
+      sleep 0.1
+    done
+    # CRI's view (reported, not asserted): the exit reaches containerd through the shim, slowly under TCG
+    for _ in $(seq 1 60); do status=$(cri status "$hog_id" 2>&1); [[ "$status" == CONTAINER_EXITED* ]] && break; sleep 0.5; done
+    hog_out=$(cat $D/logs/noswap/hog.log 2>/dev/null | sed 's/^[^ ]* [^ ]* [^ ]* //' | tr '\n' ';')
+    pod_swap_peak=$(cat "$pod_cg/memory.swap.peak")
+    detail="memory.swap.current 0 in $((samples - nonzero))/$samples samples, container memory.swap.peak $swap_peak, pod memory.swap.peak $pod_swap_peak; pod memory.events oom_kill $kills0 -> $kills; container: $status; output: $hog_out"
+    if [ "$samples" -gt 0 ] && [ "$nonzero" = 0 ] && [ "$swap_peak" = 0 ] && [ "$pod_swap_peak" = 0 ] && [ "$kills" -gt "$kills0" ]; then
+      check noswap_hog PASS "$detail"
+    else
+      check noswap_hog FAIL "$detail"
+    fi
+  else
+    check noswap_hog FAIL "cannot create $D/trigger/go"
+  fi
+else
+  check plan_noswap FAIL "$(tr '\n' ' ' <$D/work/run-err)"
+  check noswap_hog FAIL "no container"
+fi
+
+note "memwarden's decisions: $(grep -E 'CreateContainer e2e' "$LOGS/memwarden.log" | sed 's/.*CreateContainer/CreateContainer/' | tr '\n' ';' | head -c 1500)"
+exit $failed

@@ -192,6 +192,20 @@ final class InteropProcesses {
             return process != null && process.isAlive();
         }
 
+        /** The plugin's resident memory now (VmRSS, bytes), or -1. */
+        long rssBytes() {
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                    if (l.startsWith("VmRSS:")) {
+                        return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+            return -1;
+        }
+
         String logTail() {
             return tail(log, 40);
         }

@@ -324,8 +324,9 @@ class NriInteropTest {
     }
 
     /**
-     * Timing: 2000 sequential CreateContainer calls (after 200 warm-up calls) for shop/web:app through the real NRI
-     * runtime and memwarden nri; prints p50/p99/max and calls/s. Fails only beyond NRI's 2 s request timeout.
+     * Timing: 2000 sequential CreateContainer calls (after 200 warm-up calls; -Dmemwarden.nri.bench.calls and
+     * -Dmemwarden.nri.bench.warmup for a benchmark run) for shop/web:app through the real NRI runtime and memwarden
+     * nri; prints p50/p99/max, calls/s and the plugin's RSS. Fails only beyond NRI's 2 s request timeout.
      */
     @Test
     void createContainerLatencyOfMemwarden() throws Exception {
@@ -341,7 +342,9 @@ class NriInteropTest {
         Path socket = tmp.resolve("bench.sock");
         Path out = tmp.resolve("bench.out");
         Process h = new ProcessBuilder(harnessBin.toString(), "-socket", socket.toString(), "-plugins", "1",
-                "-wait", "90s", "-bench", "2000", "-warmup", "200", scenario.toString()).redirectOutput(out.toFile())
+                "-wait", "90s", "-bench", Integer.getInteger("memwarden.nri.bench.calls", 2000).toString(), "-warmup",
+                Integer.getInteger("memwarden.nri.bench.warmup", 200).toString(), scenario.toString())
+                .redirectOutput(out.toFile())
                 .redirectError(tmp.resolve("bench-harness.log").toFile()).start();
         try (Plugin mw = new Plugin(List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50", "--name",
                 "memwarden", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
@@ -351,6 +354,7 @@ class NriInteropTest {
             }
             mw.start();
             assertThat(h.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).as("bench finished").isTrue();
+            System.out.println("memwarden nri RSS after the bench: " + mw.rssBytes() / 1024 + " KiB");
             assertThat(h.exitValue()).as("harness -bench: %s%s", InteropProcesses.tail(tmp.resolve(
                     "bench-harness.log"), 20), "\n" + mw.logTail()).isZero();
         } finally {

@@ -57,6 +57,48 @@ class WireFuzzTest {
         }
     }
 
+    /**
+     * The benchmark run: {@code -Dmemwarden.fuzz.inputs=1000000} feeds that many generated inputs to each of the
+     * three targets above (the properties run 10 000 each in every CI run). Tagged {@code bench}: not part of CI.
+     */
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Tag("bench")
+    void millionsOfInputs() {
+        int n = Integer.getInteger("memwarden.fuzz.inputs", 1_000_000);
+        java.util.Random r = new java.util.Random(Long.getLong("memwarden.fuzz.seed", 42));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            feed(bytes(r, r.nextInt(2049)), 1 + r.nextInt(64));
+            byte[] f = frame(r);
+            f[r.nextInt(f.length)] = (byte) r.nextInt();
+            feed(f, 1 + r.nextInt(300));
+            handlersAnswerAnyPayloadWithAResponseOrAStatus(r.nextInt(12), bytes(r, r.nextInt(513)));
+        }
+        System.out.printf("wire fuzz: %d inputs x 3 targets in %.1f s, no escape, buffer within %d bytes%n", n,
+                (System.nanoTime() - t0) / 1e9, BOUND);
+    }
+
+    private static byte[] bytes(java.util.Random r, int n) {
+        byte[] b = new byte[n];
+        r.nextBytes(b);
+        return b;
+    }
+
+    private static byte[] frame(java.util.Random r) {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (ByteBuffer b : WireEncoder.encode(new TtrpcMessage(1 + r.nextInt(2), 1 + r.nextInt(99), TYPE_REQUEST,
+                    (byte) 0, bytes(r, r.nextInt(301))))) {
+                byte[] a = new byte[b.remaining()];
+                b.get(a);
+                out.writeBytes(a);
+            }
+            return out.toByteArray();
+        } catch (RpcException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Provide
     Arbitrary<byte[]> framed() {
         Arbitrary<byte[]> payload = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);

@@ -7,6 +7,7 @@ import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.Plan;
 import io.memwarden.runner.ContainerStatus;
 import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.ManagedWorkload;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,8 +20,7 @@ import java.util.List;
  */
 public final class RunStatus implements StatusSource {
     private final HostFacts host;
-    private final StandaloneRunner runner;
-    private final Plan plan;
+    private final ManagedWorkload workload;
     private final ControlLoops loops;
     private final Path nodeCgroup;
     private final OomKillWatch oomKills;
@@ -32,9 +32,14 @@ public final class RunStatus implements StatusSource {
      */
     public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup,
                      OomKillWatch oomKills) {
+        this(host, ManagedWorkload.of(runner, plan, runner.pods()), loops, nodeCgroup, oomKills);
+    }
+
+    /** The status of any managed workload (the node agent's NRI-created containers, the runner's processes). */
+    public RunStatus(HostFacts host, ManagedWorkload workload, ControlLoops loops, Path nodeCgroup,
+                     OomKillWatch oomKills) {
         this.host = host;
-        this.runner = runner;
-        this.plan = plan;
+        this.workload = workload;
         this.loops = loops;
         this.nodeCgroup = nodeCgroup;
         this.oomKills = oomKills;
@@ -46,11 +51,13 @@ public final class RunStatus implements StatusSource {
         List<NodeStatus.LoopAction> actions = loops == null ? List.of() : loops.history().stream()
                 .map(RunStatus::action).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
-        for (ContainerStatus s : runner.snapshot()) {
+        java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
+        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+            plans.put(mp.key(), mp.plan());
+        }
+        for (ContainerStatus s : workload.snapshot()) {
             String[] nsName = s.pod().split("/", 2);
-            Plan.PodPlan pp = plan.pods().stream()
-                    .filter(p -> p.namespace().equals(nsName[0]) && p.name().equals(nsName[1])).findFirst()
-                    .orElse(null);
+            Plan.PodPlan pp = plans.get(s.pod());
             Plan.ContainerPlan cp = pp == null ? null : pp.containers().stream()
                     .filter(c -> c.name().equals(s.container())).findFirst().orElse(null);
             NodeStatus.LoopAction last = null;

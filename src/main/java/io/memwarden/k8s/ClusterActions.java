@@ -17,6 +17,14 @@ public interface ClusterActions extends AutoCloseable {
      */
     void podEvent(String namespace, String pod, String type, String reason, String message);
 
+    /**
+     * {@link #podEvent(String, String, String, String, String)} when the caller knows the pod's uid (e.g. from its
+     * cgroup path or the pod cache), which saves the implementation looking it up. A null or empty uid means unknown.
+     */
+    default void podEvent(String namespace, String pod, String uid, String type, String reason, String message) {
+        podEvent(namespace, pod, type, reason, message);
+    }
+
     /** An event on this Node (e.g. reason MemwardenConfigRejected when a reloaded config is invalid). */
     void nodeEvent(String type, String reason, String message);
 

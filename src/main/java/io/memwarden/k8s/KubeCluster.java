@@ -149,7 +149,8 @@ public final class KubeCluster implements ClusterActions {
                         long eventsFailed, long evictions, long evictionsRefused, long evictionsFailed,
                         long nodeWrites, long nodeFailures) {}
 
-    private record Pending(EventCorrelator.ObjectKey object, String type, String reason, String message, Instant at) {}
+    private record Pending(EventCorrelator.ObjectKey object, String uid, String type, String reason, String message,
+                           Instant at) {}
 
     private final KubernetesClient api;
     private final String nodeName;
@@ -228,19 +229,26 @@ public final class KubeCluster implements ClusterActions {
         nodeEvent("Warning", REASON_SYSTEM_OOM, e.systemOomMessage());
     }
 
+    /** The pod's uid is read from the API when the Event is created (omitted if the pod cannot be read). */
     @Override
     public void podEvent(String namespace, String pod, String type, String reason, String message) {
+        podEvent(namespace, pod, null, type, reason, message);
+    }
+
+    @Override
+    public void podEvent(String namespace, String pod, String uid, String type, String reason, String message) {
         require("pod namespace", namespace);
         require("pod name", pod);
-        enqueue(new EventCorrelator.ObjectKey("Pod", namespace, pod), type, reason, message);
+        enqueue(new EventCorrelator.ObjectKey("Pod", namespace, pod), uid == null || uid.isEmpty() ? null : uid, type,
+                reason, message);
     }
 
     @Override
     public void nodeEvent(String type, String reason, String message) {
-        enqueue(new EventCorrelator.ObjectKey("Node", "", nodeName), type, reason, message);
+        enqueue(new EventCorrelator.ObjectKey("Node", "", nodeName), nodeName, type, reason, message);
     }
 
-    private void enqueue(EventCorrelator.ObjectKey object, String type, String reason, String message) {
+    private void enqueue(EventCorrelator.ObjectKey object, String uid, String type, String reason, String message) {
         if (!"Normal".equals(type) && !"Warning".equals(type)) {
             throw new IllegalArgumentException("event type must be Normal or Warning, got \"" + type + "\"");
         }
@@ -257,7 +265,7 @@ public final class KubeCluster implements ClusterActions {
             return;
         }
         pending.incrementAndGet();
-        if (!queue.offer(new Pending(object, type, reason, m, clock.instant()))) {
+        if (!queue.offer(new Pending(object, uid, type, reason, m, clock.instant()))) {
             pending.decrementAndGet();
             long n = eventsDropped.incrementAndGet();
             if (n == 1 || n % 100 == 0) {
@@ -307,7 +315,8 @@ public final class KubeCluster implements ClusterActions {
     private void create(Pending p, String name, int count, Instant first) {
         EventCorrelator.ObjectKey o = p.object();
         boolean node = o.kind().equals("Node");
-        String uid = node ? nodeName : podUid(o.namespace(), o.name()); // the kubelet's nodeRef has uid = node name
+        // the kubelet's nodeRef has uid = node name; a pod's uid is the caller's or read from the API
+        String uid = p.uid() != null ? p.uid() : podUid(o.namespace(), o.name());
         String eventNamespace = node ? "default" : o.namespace();
         Event ev = new EventBuilder()
                 .withNewMetadata().withName(name).withNamespace(eventNamespace).endMetadata()

@@ -138,6 +138,18 @@ public class KubeClusterTest {
     }
 
     @Test
+    void aUidGivenByTheCallerIsUsedWithoutReadingThePod() throws Exception {
+        cluster.podEvent("shop", "web", "1f0c2a9e-0000-4000-8000-000000000001", "Warning", "MemwardenOomKill",
+                "container app was OOM-killed at its limit");
+        Event e = events("shop").getFirst();
+        assertThat(e.getInvolvedObject().getUid()).isEqualTo("1f0c2a9e-0000-4000-8000-000000000001");
+        for (RecordedRequest r = server.takeRequest(1, TimeUnit.SECONDS); r != null;
+             r = server.takeRequest(1, TimeUnit.SECONDS)) {
+            assertThat(r.getPath()).as("no pod read").doesNotContain("/pods/");
+        }
+    }
+
+    @Test
     void anEventDeletedOnTheServerIsCreatedAgainWithItsCount() {
         createPod("shop", "web");
         cluster.podEvent("shop", "web", "Warning", "MemwardenOffload", "offloaded 12Mi");

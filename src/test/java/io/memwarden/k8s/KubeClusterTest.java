@@ -231,6 +231,12 @@ public class KubeClusterTest {
         assertThat(cluster.stats().evictionsRefused()).isEqualTo(1);
         assertThat(events("shop")).as("no MemwardenEvicting event for a refused eviction").isEmpty();
         assertThat(client.pods().inNamespace("shop").withName("web").get()).as("pod untouched").isNotNull();
+        int evictionPosts = 0;
+        for (RecordedRequest r = server.takeRequest(1, TimeUnit.SECONDS); r != null;
+             r = server.takeRequest(1, TimeUnit.SECONDS)) {
+            evictionPosts += r.getPath().endsWith("/eviction") ? 1 : 0;
+        }
+        assertThat(evictionPosts).as("one request: fabric8's retry of 429 is off").isEqualTo(1);
     }
 
     @Test

@@ -115,7 +115,7 @@ public final class Agent implements AutoCloseable {
         if (setup.listen() != null) {
             api = ApiServer.start(setup.listen().address(), new RunStatus(setup.host(), workload, loops, null, oomWatch),
                     true);
-            metrics.register(api.registry(), loops);
+            metrics.register(api.registry(), loops, setup.cluster());
             LOG.info("serving {}/metrics, /status, /healthz", api.url());
         }
         markNode(config);
@@ -205,6 +205,9 @@ public final class Agent implements AutoCloseable {
     void rejected(String message) {
         LOG.error("config file changed but is invalid, keeping the previous config: {}", message);
         metrics.configReloaded(false);
+        if (!config.kubernetes().events()) {
+            return;
+        }
         setup.cluster().nodeEvent("Warning", "MemwardenConfigRejected", "memwarden kept its previous config: "
                 + message);
     }
@@ -229,7 +232,8 @@ public final class Agent implements AutoCloseable {
 
     /** Each loop action becomes an event on its pod (the cluster side aggregates and rate-limits them). */
     private void announce(ControlLoops.ActionRecord r) {
-        if (!config.kubernetes().events() || r.result().equals("dry-run")) {
+        if (!config.kubernetes().events() || r.result().equals("dry-run")
+                || r.result().startsWith("evicted through the Eviction API")) { // the cluster side announced it
             return;
         }
         String[] nsName = r.pod().split("/", 2);
@@ -239,7 +243,8 @@ public final class Agent implements AutoCloseable {
         String who = r.container() == null ? "" : "container " + r.container() + ": ";
         boolean failed = r.result().startsWith("failed") || r.result().startsWith("not evicted");
         String reason = switch (r.loop()) {
-            case "guard" -> r.action().startsWith("evict") ? "MemwardenEvicting" : "MemwardenPressureGuard";
+            case "guard" -> !r.action().startsWith("evict") ? "MemwardenPressureGuard"
+                    : failed ? "MemwardenEvictionFailed" : "MemwardenEvicting";
             case "throttle-relief" -> "MemwardenThrottleRelief";
             case "offload" -> "MemwardenOffload";
             default -> "Memwarden";
@@ -273,7 +278,7 @@ public final class Agent implements AutoCloseable {
         LOG.warn("OOM kill: pid {} ({}){}, {}, constraint {}", e.pid(), e.process(),
                 ours == null ? "" : " in " + ours, e.systemOom() ? "system OOM" : "cgroup " + e.victimCgroup(),
                 e.constraint().isEmpty() ? "-" : e.constraint());
-        if (e.systemOom()) {
+        if (e.systemOom() && config.kubernetes().events()) {
             setup.cluster().systemOom(e);
         }
     }

@@ -40,7 +40,10 @@ final class AgentMetrics {
     private final Counter reloads = Counter.builder().name("memwarden_config_reloads")
             .help("Config file changes, by result (applied, rejected).").labelNames("result").build();
 
-    void register(PrometheusRegistry r, ControlLoops loops) {
+    void register(PrometheusRegistry r, ControlLoops loops, io.memwarden.k8s.ClusterActions cluster) {
+        if (cluster instanceof io.memwarden.k8s.KubeCluster kc) {
+            r.register(new ClusterStats(kc));
+        }
         r.register(nri);
         r.register(nriFailures);
         r.register(tick);
@@ -65,6 +68,34 @@ final class AgentMetrics {
 
     void configReloaded(boolean applied) {
         reloads.labelValues(applied ? "applied" : "rejected").inc();
+    }
+
+    /** What the agent sent to the Kubernetes API, by outcome (read at scrape time). */
+    private record ClusterStats(io.memwarden.k8s.KubeCluster cluster) implements MultiCollector {
+        @Override
+        public MetricSnapshots collect() {
+            io.memwarden.k8s.KubeCluster.Stats s = cluster.stats();
+            return new MetricSnapshots(
+                    counter("memwarden_kube_events", "Events memwarden sent to (or kept from) the Kubernetes API, by"
+                            + " result.", "result", new String[] {"created", "updated", "rate_limited", "dropped",
+                                "failed"}, s.eventsCreated(), s.eventsUpdated(), s.eventsRateLimited(),
+                            s.eventsDropped(), s.eventsFailed()),
+                    counter("memwarden_kube_evictions", "Evictions memwarden asked the Eviction API for, by result.",
+                            "result", new String[] {"evicted", "refused", "failed"}, s.evictions(),
+                            s.evictionsRefused(), s.evictionsFailed()),
+                    counter("memwarden_kube_node_writes", "Writes of memwarden's label/taint to this Node, by result.",
+                            "result", new String[] {"ok", "failed"}, s.nodeWrites(), s.nodeFailures()));
+        }
+
+        private static CounterSnapshot counter(String name, String help, String label, String[] values,
+                                               long... counts) {
+            CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
+            for (int i = 0; i < values.length; i++) {
+                b.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(Labels.of(label, values[i]))
+                        .value(counts[i]).build());
+            }
+            return b.build();
+        }
     }
 
     /** Read at scrape time: offloaded bytes from the loops, zram stats from sysfs. */

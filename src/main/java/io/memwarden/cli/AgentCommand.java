@@ -164,6 +164,8 @@ final class AgentCommand implements Callable<Integer> {
                 }
                 PodSpecSource api = new LookupPodSource("kubernetes API (node " + name + ")", nodePods::find);
                 source = source == null ? api : new FirstOfPodSource(source, api);
+                // every part on: the agent gates events, evictions and node marking by its (reloadable) config
+                cluster = new io.memwarden.k8s.KubeCluster(client, name);
                 err.println("memwarden agent: Kubernetes API " + client.getMasterUrl() + ", node " + name);
             } else {
                 err.println("memwarden agent: no Kubernetes API (pod specs from " + (pods != null ? pods : "NRI only")

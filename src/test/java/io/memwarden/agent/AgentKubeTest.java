@@ -1,0 +1,188 @@
+package io.memwarden.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.memwarden.api.ListenAddress;
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.control.Clock;
+import io.memwarden.k8s.KubeCluster;
+import io.memwarden.k8s.NodePods;
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.NodeFacts;
+import io.memwarden.nri.FakeRuntime;
+import io.memwarden.nri.LookupPodSource;
+import io.memwarden.nri.NriPlugin;
+import io.memwarden.nri.api.ConfigureRequest;
+import io.memwarden.nri.api.ConfigureResponse;
+import io.memwarden.nri.api.Container;
+import io.memwarden.nri.api.ContainerState;
+import io.memwarden.nri.api.CreateContainerRequest;
+import io.memwarden.nri.api.CreateContainerResponse;
+import io.memwarden.nri.api.LinuxContainer;
+import io.memwarden.nri.api.PodSandbox;
+import io.memwarden.nri.api.SynchronizeRequest;
+import io.memwarden.nri.api.SynchronizeResponse;
+import io.memwarden.policy.KubeletSettings;
+import io.memwarden.runner.ControlLoops;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node agent with the Kubernetes side against fabric8's mock API server (CRUD mode; the eviction subresource by
+ * expectation): pod specs from the API, the node labelled, the pressure guard's victim evicted through the Eviction
+ * API with the kubelet-style message and event, the protected pod left alone, a rejected config told on the Node.
+ */
+@EnableKubernetesMockClient(crud = true)
+class AgentKubeTest {
+    static final long GI = 1L << 30;
+    static final long MI = 1L << 20;
+    KubernetesMockServer server;
+    KubernetesClient client;
+
+    @TempDir
+    Path dir;
+    Agent agent;
+    NodePods nodePods;
+    FakeRuntime rt;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        if (nodePods != null) {
+            nodePods.close();
+        }
+        if (rt != null) {
+            rt.close();
+        }
+        client.close();
+    }
+
+    Pod pod(String ns, String name, String uid, Map<String, String> limits) {
+        var c = new PodBuilder().withNewMetadata().withNamespace(ns).withName(name).withUid(uid).endMetadata()
+                .withNewSpec().withNodeName("node-a").addNewContainer().withName("app").withImage("busybox")
+                .withNewResources();
+        limits.forEach((k, v) -> c.addToLimits(k, new Quantity(v)).addToRequests(k, new Quantity(v)));
+        return client.pods().inNamespace(ns).resource(c.endResources().endContainer().endSpec().build()).create();
+    }
+
+    Path fakeCgroup(Path root, String rel, long usage) throws Exception {
+        Path cg = root.resolve(rel);
+        Files.createDirectories(cg);
+        Files.writeString(cg.resolve("memory.current"), Long.toString(usage));
+        Files.writeString(cg.resolve("memory.max"), "max");
+        Files.writeString(cg.resolve("memory.high"), "max");
+        Files.writeString(cg.resolve("memory.swap.max"), "0");
+        Files.writeString(cg.resolve("memory.swap.current"), "0");
+        Files.writeString(cg.resolve("memory.events"), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
+        Files.writeString(cg.resolve("memory.stat"), "anon " + usage + "\ninactive_file 0\n");
+        Files.writeString(cg.resolve("cgroup.procs"), "");
+        return cg;
+    }
+
+    static Container container(String id, String podId, String cgroupsPath) {
+        return Container.newBuilder().setId(id).setPodSandboxId(podId).setName("app")
+                .setState(ContainerState.CONTAINER_CREATED)
+                .setLinux(LinuxContainer.newBuilder().setCgroupsPath(cgroupsPath)).build();
+    }
+
+    @Test
+    void podSpecsFromTheApiEvictionThroughTheApiAndEventsOnTheNode() throws Exception {
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a")
+                .addToLabels("kubernetes.io/hostname", "node-a").endMetadata().build()).create();
+        // the mock server gives pods their uids; the runtime's sandboxes carry the same
+        String webUid = pod("shop", "web", "11111111-1111-4111-8111-111111111111", Map.of()).getMetadata().getUid();
+        String dnsUid = pod("kube-system", "coredns-abc", "22222222-2222-4222-8222-222222222222",
+                Map.of("memory", "170Mi", "cpu", "100m")).getMetadata().getUid();
+        server.expect().post().withPath("/api/v1/namespaces/shop/pods/web/eviction")
+                .andReturn(201, new StatusBuilder().withStatus("Success").withCode(201).build()).once();
+        nodePods = new NodePods(client, "node-a", false);
+        assertThat(nodePods.start(Duration.ofSeconds(10))).isTrue();
+
+        Path cgroupRoot = dir.resolve("cgroup");
+        fakeCgroup(cgroupRoot, "kubepods/besteffort/pod1/web", 300 * MI);
+        fakeCgroup(cgroupRoot, "kubepods/pod2/dns", 100 * MI);
+        Path cfgFile = dir.resolve("memwarden.yaml");
+        // thresholds above any machine's memory: the guard is at its hard level from the first round
+        Files.writeString(cfgFile, """
+                agent: {protect: [kube-system/coredns-*]}
+                loops:
+                  period: 100ms
+                  guard: {softAvailable: 1000Ti, hardAvailable: 999Ti, cooldown: 1h}
+                  throttle: {enabled: false}
+                  offload: {enabled: false}
+                """);
+        HostFacts host = new HostFacts(CgroupVersion.V2, false, cgroupRoot, cgroupRoot, cgroupRoot, true, true,
+                16 * GI, 0, List.of(), List.of(), null, "6.12.0", 4096);
+        NodeFacts node = new NodeFacts(16 * GI, 0, CgroupVersion.V2, true, 4096, null, "6.12.0");
+        rt = new FakeRuntime(dir);
+        KubeCluster cluster = new KubeCluster(client, "node-a");
+        agent = new Agent(new Agent.Setup(host, node, KubeletSettings.DEFAULTS, AgentConfigReader.read(cfgFile),
+                cfgFile, rt.socket, NriPlugin.Options.DEFAULTS,
+                new LookupPodSource("kubernetes API (node node-a)", nodePods::find), cluster,
+                ListenAddress.parse("127.0.0.1:0"), false, Clock.SYSTEM), true);
+        agent.start();
+
+        FakeRuntime.Session s = rt.accept().autoRegister();
+        s.callOk("Configure", ConfigureRequest.newBuilder().setRuntimeName("containerd").build(),
+                ConfigureResponse.parser());
+        s.callOk("Synchronize", SynchronizeRequest.getDefaultInstance(), SynchronizeResponse.parser());
+        PodSandbox web = PodSandbox.newBuilder().setId("p1").setNamespace("shop").setName("web")
+                .setUid(webUid).build();
+        PodSandbox dns = PodSandbox.newBuilder().setId("p2").setNamespace("kube-system").setName("coredns-abc")
+                .setUid(dnsUid).build();
+        CreateContainerResponse dnsAdj = s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(dns)
+                .setContainer(container("dns", "p2", "/kubepods/pod2/dns")).build(), CreateContainerResponse.parser());
+        // Guaranteed from the API's spec (NRI alone would not know the request): oom_score_adj -997
+        assertThat(dnsAdj.getAdjust().getLinux().getOomScoreAdj().getValue()).isEqualTo(-997);
+        s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(web)
+                .setContainer(container("web", "p1", "/kubepods/besteffort/pod1/web")).build(),
+                CreateContainerResponse.parser());
+
+        AgentTest.await("the eviction", () -> agent.loops().history().stream()
+                .anyMatch(a -> a.action().startsWith("evict")));
+        ControlLoops.ActionRecord evict = agent.loops().history().stream()
+                .filter(a -> a.action().startsWith("evict")).findFirst().orElseThrow();
+        assertThat(evict.pod()).isEqualTo("shop/web");
+        assertThat(evict.result()).startsWith("evicted through the Eviction API");
+        assertThat(evict.action()).startsWith("evict: The node was low on resource: memory. Threshold quantity: 999Ti");
+        assertThat(cluster.flush(Duration.ofSeconds(10))).isTrue();
+        List<Event> shopEvents = client.v1().events().inNamespace("shop").list().getItems();
+        assertThat(shopEvents).anySatisfy(e -> {
+            assertThat(e.getReason()).isEqualTo("MemwardenEvicting");
+            assertThat(e.getType()).isEqualTo("Warning");
+            assertThat(e.getInvolvedObject().getName()).isEqualTo("web");
+            assertThat(e.getMessage()).startsWith("The node was low on resource: memory.");
+        });
+        assertThat(agent.loops().history()).noneMatch(a -> a.pod().startsWith("kube-system/"));
+        assertThat(client.nodes().withName("node-a").get().getMetadata().getLabels())
+                .containsEntry("memwarden.io/swap", "NoSwap").containsEntry("kubernetes.io/hostname", "node-a");
+
+        Files.writeString(cfgFile, "kubernetes: {evictions: sometimes}\n");
+        AgentTest.await("the rejection event", () -> {
+            cluster.flush(Duration.ofSeconds(1));
+            return client.v1().events().inNamespace("default").list().getItems().stream()
+                    .anyMatch(e -> e.getReason().equals("MemwardenConfigRejected"));
+        });
+        Event rejected = client.v1().events().inNamespace("default").list().getItems().stream()
+                .filter(e -> e.getReason().equals("MemwardenConfigRejected")).findFirst().orElseThrow();
+        assertThat(rejected.getInvolvedObject().getKind()).isEqualTo("Node");
+        assertThat(rejected.getMessage()).contains("kubernetes.evictions").contains("sometimes");
+    }
+}

@@ -199,8 +199,10 @@ class DeployManifestsTest {
         CommandLine.ParseResult sub = r.subcommand();
         assertThat(sub.commandSpec().name()).isEqualTo("agent");
         assertThat(sub.unmatched()).as("arguments picocli did not match").isEmpty();
-        assertThat(sub.matchedOptionValue("--listen", (Object) null)).hasToString("0.0.0.0:9767");
-        assertThat(sub.matchedOptionValue("--nri-socket", (Object) null)).hasToString("/var/run/nri/nri.sock");
+        assertThat(sub.matchedOption("--listen").originalStringValues()).containsExactly("0.0.0.0:9767");
+        assertThat(sub.matchedOption("--nri-socket").originalStringValues()).containsExactly("/var/run/nri/nri.sock");
+        assertThat(sub.matchedOption("--config").originalStringValues())
+                .containsExactly("/etc/memwarden/memwarden.yaml");
     }
 
     @Test

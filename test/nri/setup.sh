@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the NRI interop tier needs (test/nri/README.md), idempotently:
-#  - Debian 12's Go toolchain and Go -dev packages, with apt-get install from the machine's configured sources;
+#  - Debian 12's Go toolchain and Go -dev packages, with apt-get install from the machine's configured sources
+#    (sprig + ghodss/yaml are for the Helm chart renderer, test/helm/build.sh);
 #  - three Debian 13 (trixie) -dev packages (NRI 0.6.1, ttrpc 1.2.4, cri-api) fetched with a PRIVATE apt
 #    configuration into a cache dir and unpacked with dpkg -x. The machine's own apt sources and lists stay untouched.
 # After the first run it works offline (everything comes from the cache and the installed packages).
@@ -19,6 +20,7 @@ bookworm_pkgs=(
   golang-go golang-google-protobuf-dev golang-github-golang-protobuf-1-3-dev golang-google-grpc-dev
   golang-google-genproto-dev golang-github-gogo-protobuf-dev golang-golang-x-net-dev golang-golang-x-text-dev
   golang-golang-x-sys-dev golang-github-opencontainers-specs-dev golang-github-sirupsen-logrus-dev
+  golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev
 )
 missing=()
 for p in "${bookworm_pkgs[@]}"; do

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -94,7 +93,7 @@ class DeployManifestsTest {
         assertThat(rules).containsExactlyInAnyOrder(
                 "[\"\"] pods: get,list,watch",
                 "[\"\"] pods/eviction: create",
-                "[\"\"] events: create,patch,update",
+                "[\"\"] events: create,patch",
                 "[\"\"] nodes: get,patch");
         for (PolicyRule r : role.getRules()) {
             assertThat(r.getResourceNames()).isNullOrEmpty();
@@ -191,9 +190,7 @@ class DeployManifestsTest {
     @Test
     void theAgentsArgumentsParseWithMemwardensCommandLine() {
         CommandLine cl = new CommandLine(new Main());
-        Assumptions.assumeTrue(cl.getSubcommands().containsKey("agent"),
-                "`memwarden agent` is not in this tree yet (subcommands: " + cl.getSubcommands().keySet()
-                        + "); the DaemonSet's args are checked against it once the agent is merged");
+        assertThat(cl.getSubcommands()).containsKey("agent");
         CommandLine.ParseResult r = cl.parseArgs(agent.getArgs().toArray(String[]::new));
         assertThat(r.hasSubcommand()).isTrue();
         CommandLine.ParseResult sub = r.subcommand();
@@ -206,36 +203,15 @@ class DeployManifestsTest {
     }
 
     @Test
-    void theConfigParsesWithMemwardensConfigReader() throws Exception {
+    void theConfigParsesWithTheAgentsConfigReader() throws Exception {
         ConfigMap cm = Manifests.only(objects, ConfigMap.class);
         String yaml = cm.getData().get("memwarden.yaml");
         JsonNode config = Manifests.YAML.readTree(yaml);
         assertThat(config.isObject()).isTrue();
-        Set<String> agentSections = Set.of("agent", "loops", "kubernetes");
-        if (readerKnowsAgentSections()) {
-            WardenConfigReader.parse("ConfigMap memwarden.yaml", config);
-            return;
-        }
-        // Today's reader knows only the policy sections (memoryQos, swap, annotations): check those with it and
-        // that nothing but the agent's own sections is left over.
-        ObjectNode policy = ((ObjectNode) config).deepCopy();
-        policy.remove(agentSections);
-        WardenConfigReader.parse("ConfigMap memwarden.yaml (policy sections)", policy);
-        Set<String> rest = config.propertyNames().stream().filter(k -> !policy.has(k)).collect(Collectors.toSet());
-        assertThat(rest).isSubsetOf(agentSections);
-        assertThat(config.path("agent").path("failSwapOn").asString()).isIn("kubelet", "refuse", "warn");
+        io.memwarden.agent.AgentConfig c = io.memwarden.agent.AgentConfigReader.parse("ConfigMap memwarden.yaml",
+                config);
         assertThat(config.path("agent").has("listen")).as("--listen on the command line decides").isFalse();
-        assertThat(config.path("kubernetes").path("enabled").asString()).isIn("auto", "true", "false");
-    }
-
-    /** Whether the config reader accepts the agent's sections (it will once the agent is merged). */
-    private static boolean readerKnowsAgentSections() {
-        try {
-            WardenConfigReader.parse("probe", Manifests.YAML.readTree("agent: {}"));
-            return true;
-        } catch (InputException e) {
-            assertThat(e.getMessage()).contains("agent");
-            return false;
-        }
+        assertThat(c.kubernetes().evictions()).isTrue();
+        assertThat(c.loops().period()).isEqualTo(java.time.Duration.ofSeconds(1));
     }
 }

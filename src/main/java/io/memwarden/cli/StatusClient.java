@@ -82,7 +82,7 @@ final class StatusClient implements AutoCloseable {
         } catch (ConnectException e) {
             throw new Failure("cannot reach memwarden at " + server + ": connection refused"
                     + (e.getMessage() == null || e.getMessage().isBlank() ? "" : " (" + e.getMessage() + ")")
-                    + " — is `memwarden run --listen` or `memwarden agent` running there?");
+                    + "; is `memwarden run --listen` or `memwarden agent` running there?");
         } catch (IOException e) {
             throw new Failure("cannot read " + status + ": " + e);
         }

@@ -137,6 +137,10 @@ final class TopCommand implements Callable<Integer> {
             AtomicBoolean resized = new AtomicBoolean(true);
             t.handle(Terminal.Signal.WINCH, s -> resized.set(true));
             Attributes saved = t.enterRawMode();
+            // Ctrl-C as a key (bound to quit), not SIGINT: the screen is restored on the way out
+            Attributes raw = t.getAttributes();
+            raw.setLocalFlag(Attributes.LocalFlag.ISIG, false);
+            t.setAttributes(raw);
             t.puts(Capability.enter_ca_mode);
             t.puts(Capability.keypad_xmit);
             t.puts(Capability.cursor_invisible);
@@ -166,10 +170,11 @@ final class TopCommand implements Callable<Integer> {
         while (true) {
             Size size = t.getSize();
             int rows = Math.max(size.getRows(), 5);
-            int cols = Math.max(size.getColumns(), 20);
+            // one column short of the width: a line that fills the last column makes the terminal wrap
+            int cols = Math.max(size.getColumns(), 20) - 1;
             if (resized.getAndSet(false)) {
                 display.clear();
-                display.resize(rows, cols);
+                display.resize(rows, cols + 1);
             }
             TopFrame f = TopFrame.of(doc, options(client));
             List<AttributedString> lines = new ArrayList<>();
@@ -188,9 +193,9 @@ final class TopCommand implements Callable<Integer> {
                 lines.add(fit(r, cols, AttributedStyle.DEFAULT));
             }
             while (lines.size() < rows - 1) {
-                lines.add(AttributedString.EMPTY);
+                lines.add(new AttributedString(" "));
             }
-            lines.add(fit("q quit  s sort (" + sort + ")  ↑↓ PgUp PgDn scroll  rows " + (f.rows().isEmpty() ? 0
+            lines.add(fit("q quit  s sort (" + sort + ")  arrows/PgUp/PgDn scroll  rows " + (f.rows().isEmpty() ? 0
                     : offset + 1) + "-" + end + " of " + f.rows().size(), cols, AttributedStyle.DEFAULT.faint()));
             display.update(lines, -1);
             t.flush();

@@ -41,4 +41,25 @@ class ExplanationTest {
         assertThat(Explanation.compare("memory.max", "1073741824", null))
                 .isEqualTo(new Explanation.CgroupValue("1073741824", null, null));
     }
+
+    @Test
+    void withoutAPlanOrDecisionsExplainSaysSo() {
+        Explanation x = Explanation.of(StatusDoc.parse(TopFrameTest.DOC), "http://h:1", "a", "p", null);
+        assertThat(x.containers()).hasSize(1);
+        assertThat(x.text()).contains("  planned cgroup files: none (the server knows no plan for this container)",
+                "  loop decisions: none", "  live (cgroup v1):", "    events: failcnt=4 oom_kill=0");
+    }
+
+    @Test
+    void whenTheServerListsOnlyTheNewestActionsExplainSaysHowMany() {
+        String doc = TopFrameTest.DOC.replace("\"actionsTotal\": 0, \"recentActions\": []",
+                "\"actionsTotal\": 150, \"recentActions\": [{\"atMillis\": 1790000000000, \"loop\": \"guard\","
+                        + " \"namespace\": \"a\", \"pod\": \"p\", \"action\": \"evict: x\", \"trigger\": \"t\","
+                        + " \"result\": \"dry-run\"}]");
+        Explanation x = Explanation.of(StatusDoc.parse(doc), "http://h:1", "a", "p", "c1");
+        assertThat(x.text()).contains("  loop decisions (oldest first, from the newest 1 of 150):",
+                "    14:13:20.000  guard (whole pod)  evict: x  -> dry-run", "        trigger: t");
+        Explanation other = Explanation.of(StatusDoc.parse(doc), "http://h:1", "a", "q", null);
+        assertThat(other.text()).contains("  loop decisions: none among the newest 1 of 150");
+    }
 }

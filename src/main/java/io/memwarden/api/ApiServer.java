@@ -40,6 +40,11 @@ public final class ApiServer implements AutoCloseable {
         return s;
     }
 
+    /** The registry behind {@code /metrics}: register further collectors here (e.g. request latency histograms). */
+    public io.prometheus.metrics.model.registry.PrometheusRegistry registry() {
+        return metrics.registry();
+    }
+
     /** The bound address (with the chosen port when started on port 0). */
     public InetSocketAddress address() {
         return server.getAddress();

@@ -3,11 +3,11 @@ package io.memwarden.api;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
-import io.memwarden.control.Clock;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.Plan;
 import io.memwarden.runner.ContainerStatus;
 import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.ManagedWorkload;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,8 +20,7 @@ import java.util.List;
  */
 public final class RunStatus implements StatusSource {
     private final HostFacts host;
-    private final StandaloneRunner runner;
-    private final Plan plan;
+    private final ManagedWorkload workload;
     private final ControlLoops loops;
     private final Path nodeCgroup;
     private final OomKillWatch oomKills;
@@ -33,9 +32,14 @@ public final class RunStatus implements StatusSource {
      */
     public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup,
                      OomKillWatch oomKills) {
+        this(host, ManagedWorkload.of(runner, plan, runner.pods()), loops, nodeCgroup, oomKills);
+    }
+
+    /** The status of any managed workload (the node agent's NRI-created containers, the runner's processes). */
+    public RunStatus(HostFacts host, ManagedWorkload workload, ControlLoops loops, Path nodeCgroup,
+                     OomKillWatch oomKills) {
         this.host = host;
-        this.runner = runner;
-        this.plan = plan;
+        this.workload = workload;
         this.loops = loops;
         this.nodeCgroup = nodeCgroup;
         this.oomKills = oomKills;
@@ -44,17 +48,19 @@ public final class RunStatus implements StatusSource {
     @Override
     public NodeStatus status() throws IOException {
         NodeStats n = nodeCgroup == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, nodeCgroup);
-        // the loops stamp actions with their monotonic Clock.SYSTEM; the status shows wall-clock epoch millis
+        // the loops stamp actions with their own monotonic clock; the status shows wall-clock epoch millis
         long now = System.currentTimeMillis();
-        long loopClockToEpoch = now - Clock.SYSTEM.millis();
+        long loopClockToEpoch = loops == null ? 0 : now - loops.clock().millis();
         List<NodeStatus.LoopAction> actions = loops == null ? List.of() : loops.history().stream()
                 .map(r -> action(r, loopClockToEpoch)).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
-        for (ContainerStatus s : runner.snapshot()) {
+        java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
+        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+            plans.put(mp.key(), mp.plan());
+        }
+        for (ContainerStatus s : workload.snapshot()) {
             String[] nsName = s.pod().split("/", 2);
-            Plan.PodPlan pp = plan.pods().stream()
-                    .filter(p -> p.namespace().equals(nsName[0]) && p.name().equals(nsName[1])).findFirst()
-                    .orElse(null);
+            Plan.PodPlan pp = plans.get(s.pod());
             Plan.ContainerPlan cp = pp == null ? null : pp.containers().stream()
                     .filter(c -> c.name().equals(s.container())).findFirst().orElse(null);
             NodeStatus.LoopAction last = null;

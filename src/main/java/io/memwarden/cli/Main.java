@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
         subcommands = {PlanCommand.class, RunCommand.class, DemoCommand.class, SwapCommand.class, OomWatchCommand.class, BenchCommand.class,
                 TopCommand.class, ExplainCommand.class,
-                NriCommand.class,
+                NriCommand.class, AgentCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

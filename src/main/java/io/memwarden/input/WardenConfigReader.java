@@ -26,7 +26,8 @@ public final class WardenConfigReader {
     }
 
     public static WardenConfig parse(String f, JsonNode n) throws InputException {
-        YamlDocs.onlyKnown(f, "", n, "memoryQos", "swap", "annotations");
+        // agent, loops, kubernetes: the node agent's sections, read by io.memwarden.agent.AgentConfigReader
+        YamlDocs.onlyKnown(f, "", n, "memoryQos", "swap", "annotations", "agent", "loops", "kubernetes");
         WardenConfig.MemoryQosConfig mq = null;
         JsonNode mqn = n.get("memoryQos");
         if (mqn != null && !mqn.isNull()) {

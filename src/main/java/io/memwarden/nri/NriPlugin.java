@@ -226,6 +226,70 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         }
     }
 
+    /**
+     * A container the runtime created and memwarden planned, as the node agent's control loops and status see it.
+     *
+     * @param cgroupsPath the runtime's cgroups path (cgroupfs: a path; systemd: {@code slice:prefix:name})
+     * @param degraded    planned from NRI data alone (the pod spec was not known)
+     * @param source      where the pod spec came from
+     */
+    public record ManagedContainer(String id, String namespace, String pod, String podUid, String name,
+                                   String cgroupsPath, PodSpec spec, io.memwarden.policy.Plan.PodPlan podPlan,
+                                   ContainerPlan plan, boolean degraded, String source) {
+        public String podKey() {
+            return namespace + "/" + pod;
+        }
+    }
+
+    /** The created or running containers memwarden has a plan for, in this session. */
+    public List<ManagedContainer> managed() {
+        List<ManagedContainer> out = new ArrayList<>();
+        for (Container c : registry.containers()) {
+            if (c.getState() != ContainerState.CONTAINER_CREATED && c.getState() != ContainerState.CONTAINER_RUNNING
+                    && c.getState() != ContainerState.CONTAINER_UNKNOWN) {
+                continue;
+            }
+            Planned p = registry.plan(c.getId());
+            PodSandbox pod = registry.pod(c.getPodSandboxId());
+            if (p == null || pod == null) {
+                continue;
+            }
+            String path = c.hasLinux() ? c.getLinux().getCgroupsPath() : "";
+            String[] key = p.podKey().split("/", 2);
+            ContainerPlan cp = p.plan();
+            // the reasons as the runtime call gave them: where the spec came from, degraded-mode notes, then policy's
+            List<String> reasons = new ArrayList<>();
+            reasons.add("pod spec from " + p.source() + (p.degraded() ? " (degraded: NRI data only)" : ""));
+            reasons.addAll(p.reasons());
+            ContainerPlan withNotes = new ContainerPlan(cp.name(), cp.init(), cp.swapBehavior(), cp.oomScoreAdj(),
+                    cp.cgroup(), reasons);
+            out.add(new ManagedContainer(c.getId(), key[0], key.length > 1 ? key[1] : "", pod.getUid(), c.getName(),
+                    path, p.spec(), p.podPlan(), withNotes, p.degraded(), p.source()));
+        }
+        out.sort(java.util.Comparator.comparing(ManagedContainer::namespace).thenComparing(ManagedContainer::pod)
+                .thenComparing(ManagedContainer::name));
+        return out;
+    }
+
+    /** Told of every runtime call the plugin answered: its method, how long the answer took, and whether it failed. */
+    @FunctionalInterface
+    public interface RequestObserver {
+        void answered(String method, long nanos, boolean failed);
+    }
+
+    private volatile RequestObserver requestObserver = (m, n, f) -> { };
+
+    public NriPlugin onRequest(RequestObserver o) {
+        this.requestObserver = o;
+        return this;
+    }
+
+    /** Whether a runtime connection is open and registered. */
+    public boolean connected() {
+        MuxConnection c = conn;
+        return c != null && c.isOpen() && registrations.get() > 0;
+    }
+
     /** How many times the plugin registered (tests, status). */
     public int registrations() {
         return registrations.get();
@@ -269,6 +333,22 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
 
     @Override
     public byte[] handle(String service, String method, byte[] payload) throws RpcException {
+        long start = System.nanoTime();
+        boolean failed = true;
+        try {
+            byte[] out = dispatch(service, method, payload);
+            failed = false;
+            return out;
+        } finally {
+            try {
+                requestObserver.answered(method, System.nanoTime() - start, failed);
+            } catch (RuntimeException ignored) {
+                // metrics never fail a runtime call
+            }
+        }
+    }
+
+    private byte[] dispatch(String service, String method, byte[] payload) throws RpcException {
         if (!service.equals(PLUGIN_SERVICE)) {
             throw new RpcException(StatusCode.UNIMPLEMENTED, "unknown service " + service);
         }
@@ -385,6 +465,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             }
             try {
                 Planned p = plan(pod, c, null, false);
+                registry.putPlan(c.getId(), p);
                 LinuxResources cur = currentResources(c);
                 LinuxResources res = p.resources(node.cgroupVersion(), cur);
                 if (!PlanToNri.isEmpty(res)) {
@@ -392,6 +473,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                             .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
                             .build());
                     registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
+                    registry.putPlan(c.getId(), p);
                     LOG.debug("{} {}:{} ({}): update {}", sync ? "Synchronize" : "reconfigure", p.podKey(),
                             c.getName(), p.source(), oneLine(res));
                 }
@@ -432,6 +514,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             }
         }
         registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
+        registry.putPlan(c.getId(), p);
         CreateContainerResponse.Builder out = CreateContainerResponse.newBuilder();
         if (any) {
             out.setAdjust(ContainerAdjustment.newBuilder().setLinux(linux));
@@ -452,6 +535,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         Planned p = plan(r.getPod(), c, newLimit, false);
         LinuxResources res = p.resources(node.cgroupVersion(), next);
         registry.putContainer(withResources(c, PlanToNri.merge(next, res)));
+        registry.putPlan(c.getId(), p);
         UpdateContainerResponse.Builder out = UpdateContainerResponse.newBuilder();
         if (!PlanToNri.isEmpty(res)) {
             out.addUpdate(ContainerUpdate.newBuilder().setContainerId(c.getId())
@@ -488,8 +572,8 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
      *                         on the unknown request; a value the container already has for them (the kubelet's,
      *                         computed with the real request) is kept
      */
-    record Planned(ContainerPlan plan, String podKey, String source, boolean degraded, Set<String> requestDependent,
-                   List<String> reasons) {
+    record Planned(ContainerPlan plan, io.memwarden.policy.Plan.PodPlan podPlan, PodSpec spec, String podKey, String source, boolean degraded,
+                   Set<String> requestDependent, List<String> reasons) {
         LinuxResources resources(io.memwarden.model.CgroupVersion v, LinuxResources current) {
             return PlanToNri.resources(v, plan, current, requestDependent);
         }
@@ -535,7 +619,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                     reasons.addAll(cp.reasons());
                     Set<String> dependent = rp.degraded() && spec.statusQosClass() == QosClass.BURSTABLE
                             ? requestDependentFiles(spec, c.getName(), cp) : Set.of();
-                    return new Planned(cp, spec.key(), rp.source(), rp.degraded(), dependent, reasons);
+                    return new Planned(cp, outcome.plan(), spec, spec.key(), rp.source(), rp.degraded(), dependent, reasons);
                 }
             }
         }

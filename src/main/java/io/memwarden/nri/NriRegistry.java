@@ -11,10 +11,23 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NriRegistry {
     private final Map<String, PodSandbox> pods = new ConcurrentHashMap<>();
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
+    private final Map<String, NriPlugin.Planned> plans = new ConcurrentHashMap<>();
 
     void clear() {
         pods.clear();
         containers.clear();
+        plans.clear();
+    }
+
+    /** The container's latest plan (create, update, synchronize, reconfigure). */
+    void putPlan(String containerId, NriPlugin.Planned p) {
+        if (!containerId.isEmpty() && containers.containsKey(containerId)) {
+            plans.put(containerId, p);
+        }
+    }
+
+    NriPlugin.Planned plan(String containerId) {
+        return plans.get(containerId);
     }
 
     void putPod(PodSandbox p) {
@@ -26,6 +39,7 @@ final class NriRegistry {
     void removePod(String podId) {
         pods.remove(podId);
         containers.values().removeIf(c -> c.getPodSandboxId().equals(podId));
+        plans.keySet().retainAll(containers.keySet());
     }
 
     PodSandbox pod(String podId) {
@@ -40,6 +54,7 @@ final class NriRegistry {
 
     void removeContainer(String id) {
         containers.remove(id);
+        plans.remove(id);
     }
 
     Container container(String id) {

@@ -48,24 +48,42 @@ public final class ControlLoops {
     public record ActionRecord(long atMillis, String loop, String pod, String container, String action, String trigger,
                                String result) {}
 
+    /**
+     * Takes a pod off the node for the pressure guard. The standalone default kills the pod's processes with SIGKILL
+     * through pidfds; the node agent uses the Kubernetes Eviction API when it has one.
+     */
+    @FunctionalInterface
+    public interface Evictor {
+        /** @return the outcome, as recorded in the action's result */
+        String evict(String podKey, String message, List<ContainerStatus> containers);
+    }
+
+    /** How many actions {@link #history()} keeps by default (the oldest are dropped first). */
+    public static final int DEFAULT_HISTORY = 10_000;
+
     private final HostFacts host;
-    private final StandaloneRunner runner;
-    private final Plan plan;
-    private final List<PodSpec> pods;
-    private final Options opt;
+    private final ManagedWorkload workload;
+    private volatile Options opt;
     private final Clock clock;
     private final Consumer<String> log;
-    private final PressureGuard guard;
+    private volatile PressureGuard guard;
     private final ThrottleRelief relief;
     private final ColdOffloader offloader;
-    private final List<ActionRecord> history = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.ArrayDeque<ActionRecord> history = new java.util.ArrayDeque<>();
+    private final Map<String, Long> offloaded = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile int historyLimit = DEFAULT_HISTORY;
+    private volatile long dropped;
+    private volatile Evictor evictor = ControlLoops::killWithPidfd;
+    private volatile Consumer<ActionRecord> listener = r -> { };
 
     public ControlLoops(HostFacts host, StandaloneRunner runner, Plan plan, List<PodSpec> pods, Options opt, Clock clock,
                         Consumer<String> log) {
+        this(host, ManagedWorkload.of(runner, plan, pods), opt, clock, log);
+    }
+
+    public ControlLoops(HostFacts host, ManagedWorkload workload, Options opt, Clock clock, Consumer<String> log) {
         this.host = host;
-        this.runner = runner;
-        this.plan = plan;
-        this.pods = pods;
+        this.workload = workload;
         this.opt = opt;
         this.clock = clock;
         this.log = log;
@@ -74,23 +92,96 @@ public final class ControlLoops {
         this.offloader = new ColdOffloader(ColdOffloader.Config.DEFAULTS, clock);
     }
 
+    /** Keep at most {@code limit} actions in {@link #history()} (the oldest are dropped). */
+    public ControlLoops historyLimit(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("history limit must be at least 1, got " + limit);
+        }
+        synchronized (history) {
+            historyLimit = limit;
+            trim();
+        }
+        return this;
+    }
+
+    private volatile Set<QosClass> offloadClasses = java.util.EnumSet.allOf(QosClass.class);
+
+    /** The offload loop only considers containers of pods in these QoS classes (default: all). */
+    public ControlLoops offloadClasses(Set<QosClass> classes) {
+        this.offloadClasses = classes.isEmpty() ? java.util.EnumSet.noneOf(QosClass.class)
+                : java.util.EnumSet.copyOf(classes);
+        return this;
+    }
+
+    /** Evict pods with {@code e} instead of SIGKILL via pidfd. */
+    public ControlLoops evictWith(Evictor e) {
+        this.evictor = e;
+        return this;
+    }
+
+    /** Hands every recorded action to {@code l} (on the loops' thread; a failing listener is ignored). */
+    public ControlLoops onAction(Consumer<ActionRecord> l) {
+        this.listener = l;
+        return this;
+    }
+
+    /**
+     * Replaces the options (a reloaded config). The pressure guard starts afresh (grace and cooldown timers) only
+     * when its thresholds changed; the other loops keep their state.
+     */
+    public synchronized void reconfigure(Options next) {
+        if (!next.guardConfig().equals(opt.guardConfig())) {
+            guard = new PressureGuard(next.guardConfig(), clock);
+        }
+        opt = next;
+    }
+
+    public Options options() {
+        return opt;
+    }
+
+    /** The newest actions, oldest first (at most the history limit). */
+    /** The clock that stamps {@link ActionRecord#atMillis()} (monotonic; surfaces convert to wall time). */
+    public Clock clock() {
+        return clock;
+    }
+
     public List<ActionRecord> history() {
         synchronized (history) {
             return List.copyOf(history);
         }
     }
 
+    /** Actions dropped from the history because it was full. */
+    public long droppedActions() {
+        return dropped;
+    }
+
+    /** Bytes each container ("namespace/pod/container") had offloaded by the offload loop so far. */
+    public Map<String, Long> offloadedBytes() {
+        return Map.copyOf(offloaded);
+    }
+
+    private void trim() {
+        while (history.size() > historyLimit) {
+            history.removeFirst();
+            dropped++;
+        }
+    }
+
     /** One observe → decide → act round. */
-    public void tick() throws IOException {
-        List<ContainerStatus> snap = runner.snapshot().stream().filter(ContainerStatus::running).toList();
+    public synchronized void tick() throws IOException {
+        Options opt = this.opt;
+        PressureGuard guard = this.guard;
+        List<ContainerStatus> snap = workload.snapshot().stream().filter(ContainerStatus::running).toList();
         NodeStats node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
         boolean swapRoom = node.swapTotal() > 0 && node.swapFree() > node.swapTotal() / 10;
         if (opt.guard()) {
             NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(), node.swapFree(),
                     node.swapInPages(), node.psi());
-            PressureGuard.Decision d = guard.decide(no, podObservations(snap));
+            PressureGuard.Decision d = guard.decide(no, podObservations(snap, opt));
             for (GuardAction a : d.actions()) {
-                act(a, snap);
+                act(a, snap, opt);
             }
         }
         if (opt.throttle()) {
@@ -113,15 +204,20 @@ public final class ControlLoops {
                 byCgroup.put(s.cgroup().toString(), s);
             }
             for (ThrottleRelief.Action a : relief.decide(obs)) {
-                act(a, byCgroup.get(a.cgroup()));
+                act(a, byCgroup.get(a.cgroup()), opt);
             }
         }
         if (opt.offload()) {
             List<ColdOffloader.Observation> obs = new ArrayList<>();
             Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
+            Map<String, QosClass> classOf = new java.util.HashMap<>();
+            for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+                classOf.put(mp.key(), QosClass.fromApiName(mp.plan().qosClass()));
+            }
+            Set<QosClass> classes = offloadClasses;
             for (ContainerStatus s : snap) {
                 MemoryUsage u = s.usage();
-                if (u == null) {
+                if (u == null || !classes.contains(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT))) {
                     continue;
                 }
                 long psiTotal = u.pressure() != null ? u.pressure().someTotalMicros()
@@ -135,13 +231,17 @@ public final class ControlLoops {
             }
             for (ColdOffloader.Offload o : offloader.decide(obs)) {
                 ContainerStatus s = byCgroup.get(o.cgroup());
-                reclaim("offload", s, o.bytes(), o.trigger());
+                long got = reclaim("offload", s, o.bytes(), o.trigger(), opt);
+                if (got > 0) {
+                    offloaded.merge(s.pod() + "/" + s.container(), got, Long::sum);
+                }
             }
         }
     }
 
     private long declaredLimit(ContainerStatus s) {
-        for (PodSpec p : pods) {
+        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+            PodSpec p = mp.spec();
             if (p.key().equals(s.pod())) {
                 for (var c : p.containers()) {
                     if (c.name().equals(s.container())) {
@@ -161,15 +261,16 @@ public final class ControlLoops {
         return Long.parseLong(v);
     }
 
-    private List<PodObservation> podObservations(List<ContainerStatus> snap) {
+    private List<PodObservation> podObservations(List<ContainerStatus> snap, Options opt) {
         List<PodObservation> out = new ArrayList<>();
-        for (Plan.PodPlan pp : plan.pods()) {
-            String key = pp.namespace() + "/" + pp.name();
+        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+            Plan.PodPlan pp = mp.plan();
+            String key = mp.key();
             List<ContainerStatus> mine = snap.stream().filter(s -> s.pod().equals(key) && s.usage() != null).toList();
             if (mine.isEmpty()) {
                 continue; // gone
             }
-            PodSpec spec = pods.stream().filter(p -> p.key().equals(key)).findFirst().orElseThrow();
+            PodSpec spec = mp.spec();
             long ws = 0;
             List<PodObservation.ContainerObservation> cs = new ArrayList<>();
             for (ContainerStatus s : mine) {
@@ -180,14 +281,40 @@ public final class ControlLoops {
                 cs.add(new PodObservation.ContainerObservation(s.container(), u.usageBytes(), allowance, high));
             }
             out.add(new PodObservation(spec, QosClass.fromApiName(pp.qosClass()), pp.memoryRequestBytes(), ws,
-                    opt.protectedPods().contains(key) || Criticality.isCritical(spec), cs));
+                    isProtected(opt.protectedPods(), key) || Criticality.isCritical(spec), cs));
         }
         return out;
     }
 
-    private void act(GuardAction a, List<ContainerStatus> snap) {
+    /**
+     * Whether {@code podKey} ("namespace/name") is among the protected pods: exact keys or globs with {@code *}
+     * (any run of characters) and {@code ?} (one character), e.g. {@code kube-system/coredns-*}.
+     */
+    public static boolean isProtected(Set<String> patterns, String podKey) {
+        for (String p : patterns) {
+            if (p.equals(podKey) || (p.indexOf('*') >= 0 || p.indexOf('?') >= 0) && glob(p, podKey)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean glob(String pattern, String text) {
+        StringBuilder re = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            switch (c) {
+                case '*' -> re.append(".*");
+                case '?' -> re.append('.');
+                default -> re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return text.matches(re.toString());
+    }
+
+    private void act(GuardAction a, List<ContainerStatus> snap, Options opt) {
         switch (a) {
-            case GuardAction.Reclaim r -> reclaim("guard", find(snap, r.pod(), r.container()), r.bytes(), r.trigger());
+            case GuardAction.Reclaim r -> reclaim("guard", find(snap, r.pod(), r.container()), r.bytes(), r.trigger(),
+                    opt);
             case GuardAction.Throttle t -> {
                 ContainerStatus s = find(snap, t.pod(), t.container());
                 if (s == null) {
@@ -199,49 +326,59 @@ public final class ControlLoops {
                     return;
                 }
                 record("guard", t.pod(), t.container(), "memory.high=" + t.highBytes(), t.trigger(),
-                        write(s.cgroup(), "memory.high", Long.toString(t.highBytes())));
+                        write(s.cgroup(), "memory.high", Long.toString(t.highBytes()), opt));
             }
             case GuardAction.Evict e -> {
                 String result;
                 if (opt.dryRun()) {
                     result = "dry-run";
                 } else {
-                    int killed = 0;
-                    StringBuilder errors = new StringBuilder();
-                    for (ContainerStatus s : snap) {
-                        if (!s.pod().equals(e.pod())) {
-                            continue;
-                        }
-                        for (long pid : s.usage().pids()) {
-                            try {
-                                if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
-                                    killed++;
-                                }
-                            } catch (IOException ex) {
-                                errors.append(ex.getMessage()).append("; ");
-                            }
-                        }
+                    List<ContainerStatus> podContainers = snap.stream().filter(s -> s.pod().equals(e.pod())).toList();
+                    try {
+                        result = evictor.evict(e.pod(), e.message(), podContainers);
+                    } catch (RuntimeException ex) {
+                        result = "failed: " + ex.getMessage();
                     }
-                    result = "killed " + killed + " process(es) with SIGKILL via pidfd (standalone: no Eviction API)"
-                            + (errors.isEmpty() ? "" : "; errors: " + errors);
                 }
                 record("guard", e.pod(), null, "evict: " + e.message(), e.trigger(), result);
             }
         }
     }
 
-    private void act(ThrottleRelief.Action a, ContainerStatus s) {
+    /** The standalone eviction: SIGKILL every process of the pod's cgroups through pidfds. */
+    public static String killWithPidfd(String podKey, String message, List<ContainerStatus> containers) {
+        int killed = 0;
+        StringBuilder errors = new StringBuilder();
+        for (ContainerStatus s : containers) {
+            if (s.usage() == null) {
+                continue;
+            }
+            for (long pid : s.usage().pids()) {
+                try {
+                    if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
+                        killed++;
+                    }
+                } catch (IOException ex) {
+                    errors.append(ex.getMessage()).append("; ");
+                }
+            }
+        }
+        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
+                + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+
+    private void act(ThrottleRelief.Action a, ContainerStatus s, Options opt) {
         if (s == null) {
             return;
         }
         switch (a) {
-            case ThrottleRelief.Action.Reclaim r -> reclaim("throttle-relief", s, r.bytes(), r.trigger());
+            case ThrottleRelief.Action.Reclaim r -> reclaim("throttle-relief", s, r.bytes(), r.trigger(), opt);
             case ThrottleRelief.Action.SetHigh h -> {
                 String result;
                 if (opt.dryRun()) {
                     result = "dry-run";
                 } else if (s.usage().version() == CgroupVersion.V2) {
-                    result = write(s.cgroup(), "memory.high", Long.toString(h.high()));
+                    result = write(s.cgroup(), "memory.high", Long.toString(h.high()), opt);
                 } else {
                     // v1: the projected ceiling is memory.limit_in_bytes; keep the swap allowance above it
                     Map<String, String> files = new LinkedHashMap<>();
@@ -265,25 +402,28 @@ public final class ControlLoops {
         }
     }
 
-    private void reclaim(String loop, ContainerStatus s, long bytes, String trigger) {
+    /** @return the bytes reclaimed (0 in dry-run or on failure) */
+    private long reclaim(String loop, ContainerStatus s, long bytes, String trigger, Options opt) {
         if (s == null) {
-            return;
+            return 0;
         }
         String result;
+        long got = 0;
         if (opt.dryRun()) {
             result = "dry-run";
         } else {
             try {
-                long got = CgroupReclaim.reclaim(s.cgroup(), s.usage().version(), bytes, host.pageSize());
+                got = CgroupReclaim.reclaim(s.cgroup(), s.usage().version(), bytes, host.pageSize());
                 result = "reclaimed " + got + " bytes";
             } catch (IOException e) {
                 result = "failed: " + e.getMessage();
             }
         }
         record(loop, s.pod(), s.container(), "reclaim " + bytes + " bytes", trigger, result);
+        return got;
     }
 
-    private String write(Path cg, String file, String value) {
+    private String write(Path cg, String file, String value, Options opt) {
         if (opt.dryRun()) {
             return "dry-run";
         }
@@ -301,7 +441,15 @@ public final class ControlLoops {
 
     private void record(String loop, String pod, String container, String action, String trigger, String result) {
         ActionRecord r = new ActionRecord(clock.millis(), loop, pod, container, action, trigger, result);
-        history.add(r);
+        synchronized (history) {
+            history.addLast(r);
+            trim();
+        }
+        try {
+            listener.accept(r);
+        } catch (RuntimeException ignored) {
+            // a listener's failure (e.g. an event sink) never stops the loops
+        }
         log.accept(loop + ": " + pod + (container == null ? "" : "/" + container) + ": " + action + " (" + result
                 + ") because " + trigger);
     }

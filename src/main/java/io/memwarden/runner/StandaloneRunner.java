@@ -75,6 +75,11 @@ public final class StandaloneRunner implements AutoCloseable {
         return this;
     }
 
+    /** The pod specs it runs. */
+    public List<PodSpec> pods() {
+        return pods;
+    }
+
     public Path root() {
         return tree == null ? null : tree.root();
     }

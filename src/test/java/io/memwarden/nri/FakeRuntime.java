@@ -33,18 +33,18 @@ import java.util.concurrent.TimeUnit;
  * plugin, calls it on connection 1 and answers its calls on connection 2. Also records every mux frame size the
  * plugin sent, and can write raw bytes.
  */
-final class FakeRuntime implements AutoCloseable {
-    final Path socket;
+public final class FakeRuntime implements AutoCloseable {
+    public final Path socket;
     private final ServerSocketChannel server;
 
-    FakeRuntime(Path dir) throws IOException {
+    public FakeRuntime(Path dir) throws IOException {
         socket = dir.resolve("nri.sock");
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
     }
 
     /** Waits for the plugin to connect. */
-    Session accept() throws IOException {
+    public Session accept() throws IOException {
         return new Session(server.accept());
     }
 
@@ -54,9 +54,9 @@ final class FakeRuntime implements AutoCloseable {
     }
 
     /** A call from the plugin (connection 2). */
-    record PluginCall(int streamId, Request request) {}
+    public record PluginCall(int streamId, Request request) {}
 
-    static final class Session implements AutoCloseable {
+    public static final class Session implements AutoCloseable {
         final ByteChannel ch;
         final BlockingQueue<PluginCall> pluginCalls = new LinkedBlockingQueue<>();
         final List<Integer> frameSizes = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -72,7 +72,7 @@ final class FakeRuntime implements AutoCloseable {
         }
 
         /** Answer RegisterPlugin immediately from now on (and any pending one). */
-        Session autoRegister() throws IOException {
+        public Session autoRegister() throws IOException {
             List<PluginCall> queued = new ArrayList<>();
             synchronized (this) {
                 autoRegister = true;
@@ -157,11 +157,11 @@ final class FakeRuntime implements AutoCloseable {
         }
 
         /** Calls a plugin method; returns the raw ttrpc response. */
-        Response call(String method, MessageLite req) throws Exception {
+        public Response call(String method, MessageLite req) throws Exception {
             return callRaw(PLUGIN_SERVICE, method, req.toByteArray()).get(5, TimeUnit.SECONDS);
         }
 
-        CompletableFuture<Response> callRaw(String service, String method, byte[] payload) throws Exception {
+        public CompletableFuture<Response> callRaw(String service, String method, byte[] payload) throws Exception {
             int id;
             synchronized (writeLock) {
                 id = nextId;
@@ -177,7 +177,7 @@ final class FakeRuntime implements AutoCloseable {
         }
 
         /** Calls and decodes a successful response. */
-        <T> T callOk(String method, MessageLite req, com.google.protobuf.Parser<T> parser) throws Exception {
+        public <T> T callOk(String method, MessageLite req, com.google.protobuf.Parser<T> parser) throws Exception {
             Response r = call(method, req);
             if (r.hasStatus() && r.getStatus().getCode() != 0) {
                 throw new RpcException(r.getStatus().getCode(), r.getStatus().getMessage());
@@ -185,7 +185,7 @@ final class FakeRuntime implements AutoCloseable {
             return parser.parseFrom(r.getPayload());
         }
 
-        void reply(PluginCall c, MessageLite payload) throws IOException {
+        public void reply(PluginCall c, MessageLite payload) throws IOException {
             Response r = Response.newBuilder().setPayload(payload.toByteString()).build(); // no status = OK
             send(new TtrpcMessage(RUNTIME_SERVICE_CONN, c.streamId(), TYPE_RESPONSE, (byte) 0, r.toByteArray()));
         }
@@ -195,7 +195,7 @@ final class FakeRuntime implements AutoCloseable {
             send(new TtrpcMessage(RUNTIME_SERVICE_CONN, c.streamId(), TYPE_RESPONSE, (byte) 0, r.toByteArray()));
         }
 
-        PluginCall awaitCall(String method) throws InterruptedException {
+        public PluginCall awaitCall(String method) throws InterruptedException {
             PluginCall c = pluginCalls.poll(5, TimeUnit.SECONDS);
             if (c == null) {
                 throw new AssertionError("no " + method + " call from the plugin within 5 s");
@@ -224,7 +224,7 @@ final class FakeRuntime implements AutoCloseable {
             }
         }
 
-        String awaitClosed() throws Exception {
+        public String awaitClosed() throws Exception {
             return closed.get(5, TimeUnit.SECONDS);
         }
 

@@ -1,0 +1,321 @@
+package io.memwarden.agent;
+
+import io.memwarden.api.ApiServer;
+import io.memwarden.api.ListenAddress;
+import io.memwarden.api.OomKillWatch;
+import io.memwarden.api.RunStatus;
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.control.Clock;
+import io.memwarden.kernel.OomEvent;
+import io.memwarden.k8s.ClusterActions;
+import io.memwarden.model.NodeFacts;
+import io.memwarden.nri.NriPlugin;
+import io.memwarden.nri.PodSpecSource;
+import io.memwarden.policy.KubeletSettings;
+import io.memwarden.policy.Plan;
+import io.memwarden.policy.Planner;
+import io.memwarden.runner.ContainerStatus;
+import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.ManagedWorkload;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: one daemon that wires the pod-spec source, the policy, the NRI plugin, the control loops, the OOM
+ * watch, the Kubernetes side ({@link ClusterActions}) and the read-only status API (docs/agent.md).
+ * <p>
+ * State: none of its own that matters for correctness. On (re)start the runtime's Synchronize tells the plugin every
+ * container, which it plans again; the loops observe the cgroups as they are. On stop it closes its connections and
+ * threads and writes nothing: every container keeps the values it has (nothing is unlimited on exit).
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+    /**
+     * @param nriSocket   the runtime's NRI socket
+     * @param configPath  the config file (watched for changes), or null for the defaults
+     * @param podSource   where pod specs come from first (Kubernetes API cache, manifest), or null for NRI-only
+     * @param cluster     the Kubernetes side ({@link ClusterActions#NONE} without one)
+     * @param listen      the status API address, or null for none
+     */
+    public record Setup(HostFacts host, NodeFacts node, KubeletSettings kubelet, AgentConfig config, Path configPath,
+                        Path nriSocket, NriPlugin.Options pluginOptions, PodSpecSource podSource, ClusterActions cluster, ListenAddress listen,
+                        boolean watchKernelLog, Clock clock) {}
+
+    private final Setup setup;
+    private final NriPlugin plugin;
+    private final ManagedWorkload workload;
+    private final ControlLoops loops;
+    private final AgentMetrics metrics;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile AgentConfig config;
+    private volatile boolean offloadPossible;
+    private volatile boolean stopping;
+    private Thread nriThread;
+    private Thread loopThread;
+    private ApiServer api;
+    private OomKillWatch oomWatch;
+    private ConfigWatch configWatch;
+
+    /**
+     * Builds the agent (nothing runs yet).
+     *
+     * @throws IllegalArgumentException when the kubelet config does not fit the node
+     */
+    public Agent(Setup setup, boolean offloadPossible) {
+        this.setup = setup;
+        this.config = setup.config();
+        this.offloadPossible = offloadPossible;
+        this.plugin = new NriPlugin(setup.pluginOptions(), setup.node(), setup.kubelet(), setup.config().policy(),
+                setup.podSource());
+        this.workload = new NriWorkload(plugin::managed, setup.host().memoryMount(), setup.host().memoryController());
+        this.metrics = new AgentMetrics();
+        this.loops = new ControlLoops(setup.host(), workload, loopOptions(config), setup.clock(),
+                line -> LOG.info("{}", line));
+        applyLoopSettings(config);
+        loops.onAction(this::announce);
+        plugin.onRequest(metrics::nriRequest);
+    }
+
+    public NriPlugin plugin() {
+        return plugin;
+    }
+
+    public ControlLoops loops() {
+        return loops;
+    }
+
+    public ManagedWorkload workload() {
+        return workload;
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    /** The status API's address, or null when it is off. */
+    public ApiServer api() {
+        return api;
+    }
+
+    /** Starts every part; returns once they run (the NRI connection is made in the background, with retries). */
+    public void start() throws IOException {
+        if (setup.watchKernelLog()) {
+            try {
+                oomWatch = OomKillWatch.start(this::oomKill);
+            } catch (IOException e) {
+                LOG.warn("kernel OOM kills are not watched (/dev/kmsg: {})", e.getMessage());
+            }
+        }
+        if (setup.listen() != null) {
+            api = ApiServer.start(setup.listen().address(), new RunStatus(setup.host(), workload, loops, null, oomWatch),
+                    true);
+            metrics.register(api.registry(), loops);
+            LOG.info("serving {}/metrics, /status, /healthz", api.url());
+        }
+        markNode(config);
+        if (setup.configPath() != null) {
+            configWatch = ConfigWatch.start(setup.configPath(), this::reload, this::rejected);
+        }
+        nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
+            try {
+                plugin.runExternal(setup.nriSocket());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(this::runLoops);
+    }
+
+    private void runLoops() {
+        while (!stopping) {
+            AgentConfig c = config;
+            boolean any = c.loops().guard().enabled() || c.loops().throttle()
+                    || c.loops().offload().enabled() && offloadPossible;
+            long t0 = System.nanoTime();
+            if (any) {
+                try {
+                    loops.tick();
+                    metrics.loopTick(System.nanoTime() - t0, false);
+                } catch (IOException | RuntimeException e) {
+                    metrics.loopTick(System.nanoTime() - t0, true);
+                    LOG.warn("control loops: {}", e.toString());
+                }
+            }
+            try {
+                if (stopped.await(c.loops().period().toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Blocks until {@link #close()} (or a signal's shutdown hook) stops the agent. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    private ControlLoops.Options loopOptions(AgentConfig c) {
+        AgentConfig.Loops l = c.loops();
+        return new ControlLoops.Options(l.guard().enabled(), l.throttle(), l.offload().enabled() && offloadPossible,
+                l.dryRun(), l.guard().resolve(setup.host().memTotal()), c.agent().protect(), null);
+    }
+
+    private void applyLoopSettings(AgentConfig c) {
+        loops.historyLimit(c.agent().history());
+        loops.offloadClasses(c.loops().offload().qosClasses());
+        ClusterActions cluster = setup.cluster();
+        if (cluster != ClusterActions.NONE && c.kubernetes().evictions()) {
+            loops.evictWith(this::evictThroughApi);
+        } else {
+            loops.evictWith(ControlLoops::killWithPidfd);
+        }
+    }
+
+    /** A changed config file that parsed: applies it everywhere it matters. */
+    void reload(AgentConfig next) {
+        AgentConfig prev = config;
+        config = next;
+        if (!next.agent().listen().equals(prev.agent().listen())) {
+            LOG.warn("agent.listen changed to {}: takes effect at the next start", next.agent().listen());
+        }
+        loops.reconfigure(loopOptions(next));
+        applyLoopSettings(next);
+        markNode(next);
+        plugin.reconfigure(next.policy()).whenComplete((failed, e) -> {
+            if (e != null) {
+                LOG.warn("config applied to new containers; running ones not updated: {}", e.getMessage());
+            } else {
+                LOG.info("config applied; {} running container(s) the runtime could not update", failed.size());
+            }
+        });
+        metrics.configReloaded(true);
+    }
+
+    /** A changed config file that did not parse: the old one stays, and the operator is told. */
+    void rejected(String message) {
+        LOG.error("config file changed but is invalid, keeping the previous config: {}", message);
+        metrics.configReloaded(false);
+        setup.cluster().nodeEvent("Warning", "MemwardenConfigRejected", "memwarden kept its previous config: "
+                + message);
+    }
+
+    private void markNode(AgentConfig c) {
+        String behavior = new Planner(setup.node(), setup.kubelet(), c.policy()).plan(List.of(), null, List.of()).node()
+                .swapBehavior();
+        setup.cluster().markNode(behavior, setup.node().swapOn(), c.kubernetes().nodeLabel(),
+                c.kubernetes().taintSwapNodes());
+    }
+
+    // ------------------------------------------------------------------ actions to the cluster
+
+    private String evictThroughApi(String podKey, String message, List<ContainerStatus> containers) {
+        String[] nsName = podKey.split("/", 2);
+        ClusterActions.EvictionOutcome o = setup.cluster().evict(nsName[0], nsName[1], message);
+        if (o.evicted()) {
+            return "evicted through the Eviction API: " + o.detail();
+        }
+        return "not evicted: " + o.detail();
+    }
+
+    /** Each loop action becomes an event on its pod (the cluster side aggregates and rate-limits them). */
+    private void announce(ControlLoops.ActionRecord r) {
+        if (!config.kubernetes().events() || r.result().equals("dry-run")) {
+            return;
+        }
+        String[] nsName = r.pod().split("/", 2);
+        if (nsName.length < 2) {
+            return;
+        }
+        String who = r.container() == null ? "" : "container " + r.container() + ": ";
+        boolean failed = r.result().startsWith("failed") || r.result().startsWith("not evicted");
+        String reason = switch (r.loop()) {
+            case "guard" -> r.action().startsWith("evict") ? "MemwardenEvicting" : "MemwardenPressureGuard";
+            case "throttle-relief" -> "MemwardenThrottleRelief";
+            case "offload" -> "MemwardenOffload";
+            default -> "Memwarden";
+        };
+        String message = r.loop().equals("offload")
+                // one message per container so the cluster side aggregates repeats into a count
+                ? who + "cold memory offloaded to swap (" + r.trigger() + ")"
+                : who + r.action() + " because " + r.trigger() + " (" + r.result() + ")";
+        setup.cluster().podEvent(nsName[0], nsName[1], failed || reason.equals("MemwardenEvicting") ? "Warning"
+                : "Normal", reason, message);
+    }
+
+    private void oomKill(OomEvent e) {
+        String ours = null;
+        for (NriPlugin.ManagedContainer c : plugin.managed()) {
+            try {
+                Path cg = CgroupPaths.resolve(setup.host().memoryMount(), c.cgroupsPath());
+                String rel = "/" + setup.host().memoryMount().relativize(cg);
+                if (rel.equals(e.containerCgroup())) {
+                    ours = c.podKey() + " container " + c.name();
+                    if (config.kubernetes().events()) {
+                        setup.cluster().podEvent(c.namespace(), c.pod(), "Warning", "MemwardenOomKill",
+                                "container " + c.name() + ": kernel OOM kill of pid " + e.pid() + " (" + e.process()
+                                        + "), " + (e.systemOom() ? "system OOM" : "limit of cgroup " + e.victimCgroup()));
+                    }
+                }
+            } catch (IllegalArgumentException ignored) {
+                // a container without a usable cgroups path cannot be the victim we look for
+            }
+        }
+        LOG.warn("OOM kill: pid {} ({}){}, {}, constraint {}", e.pid(), e.process(),
+                ours == null ? "" : " in " + ours, e.systemOom() ? "system OOM" : "cgroup " + e.victimCgroup(),
+                e.constraint().isEmpty() ? "-" : e.constraint());
+        if (e.systemOom()) {
+            setup.cluster().systemOom(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /** Stops every part; leaves every container's cgroup values as they are. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        LOG.info("stopping: containers keep their cgroup values");
+        stopped.countDown();
+        plugin.stop();
+        if (configWatch != null) {
+            configWatch.close();
+        }
+        join(nriThread);
+        join(loopThread);
+        if (api != null) {
+            api.close();
+        }
+        if (oomWatch != null) {
+            oomWatch.close();
+        }
+        setup.cluster().close();
+    }
+
+    private static void join(Thread t) {
+        if (t != null) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The node plan for no pods: node-level errors and warnings for the start-up checks. */
+    public static Plan.NodePlan nodePlan(NodeFacts node, KubeletSettings kubelet, AgentConfig c) {
+        return new Planner(node, kubelet, c.policy()).plan(List.of(), null, List.of()).node();
+    }
+}

@@ -1,0 +1,93 @@
+package io.memwarden.agent;
+
+import io.memwarden.control.PressureGuard;
+import io.memwarden.model.QosClass;
+import io.memwarden.policy.WardenConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The node agent's whole configuration: the policy ({@link WardenConfig}: memoryQos, swap, annotations) and the
+ * agent's own sections {@code agent}, {@code loops} and {@code kubernetes} of the same file (docs/agent.md).
+ */
+public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kubernetes kubernetes) {
+
+    public static final AgentConfig DEFAULTS = new AgentConfig(WardenConfig.DEFAULTS, Agent.DEFAULTS, Loops.DEFAULTS,
+            Kubernetes.DEFAULTS);
+
+    /** What the agent does when swap is on at start. */
+    public enum FailSwapOn {
+        /** refuse when the kubelet's failSwapOn is true (the kubelet would not start either), else go on */
+        KUBELET,
+        /** refuse to start with swap on */
+        REFUSE,
+        /** log a warning and go on */
+        WARN
+    }
+
+    /**
+     * @param listen     [HOST:]PORT of the status API, or "off"
+     * @param protect    namespace/name globs the pressure guard never evicts
+     * @param history    loop actions kept for /status and explain
+     */
+    public record Agent(String listen, FailSwapOn failSwapOn, Set<String> protect, int history) {
+        public static final Agent DEFAULTS = new Agent("127.0.0.1:9767", FailSwapOn.KUBELET, Set.of(), 500);
+
+        public Agent {
+            protect = Set.copyOf(protect);
+        }
+    }
+
+    /** A memory.available threshold: bytes, or a percentage of capacity. */
+    public record Threshold(Long bytes, Double percent, String text) {
+        public long resolve(long capacity) {
+            return bytes != null ? bytes : (long) Math.floor(capacity * percent / 100.0);
+        }
+    }
+
+    public record Guard(boolean enabled, Threshold softAvailable, Duration softGrace, Threshold hardAvailable,
+                        Duration cooldown) {
+        public static final Guard DEFAULTS = new Guard(true, new Threshold(null, 20.0, "20%"), Duration.ofSeconds(5),
+                new Threshold(null, 10.0, "10%"), Duration.ofSeconds(10));
+
+        /** The pressure guard's config for a node of {@code capacity} bytes. */
+        public PressureGuard.Config resolve(long capacity) {
+            PressureGuard.Config d = PressureGuard.Config.defaults(capacity);
+            return new PressureGuard.Config(softAvailable.resolve(capacity), softGrace, hardAvailable.resolve(capacity),
+                    d.psiSomeAvg10Soft(), d.psiFullAvg10Hard(), d.swapFreeMin(), d.swapInPagesPerSecMax(), cooldown,
+                    d.reclaimFraction());
+        }
+    }
+
+    public record Offload(boolean enabled, Set<QosClass> qosClasses) {
+        public static final Offload DEFAULTS = new Offload(true, Set.of(QosClass.BEST_EFFORT, QosClass.BURSTABLE));
+
+        public Offload {
+            qosClasses = Set.copyOf(qosClasses);
+        }
+    }
+
+    /** @param period how often the loops observe and act */
+    public record Loops(Duration period, boolean dryRun, Guard guard, boolean throttle, Offload offload) {
+        public static final Loops DEFAULTS = new Loops(Duration.ofSeconds(1), false, Guard.DEFAULTS, true,
+                Offload.DEFAULTS);
+    }
+
+    /** Whether to use the Kubernetes API. */
+    public enum KubeMode { AUTO, TRUE, FALSE }
+
+    public record Kubernetes(KubeMode enabled, boolean events, boolean evictions, boolean nodeLabel,
+                             boolean taintSwapNodes) {
+        public static final Kubernetes DEFAULTS = new Kubernetes(KubeMode.AUTO, true, true, true, false);
+    }
+
+    public AgentConfig withLoops(Loops l) {
+        return new AgentConfig(policy, agent, l, kubernetes);
+    }
+
+    /** The protect globs as a list, sorted (for messages). */
+    public List<String> protectSorted() {
+        return agent.protect().stream().sorted().toList();
+    }
+}

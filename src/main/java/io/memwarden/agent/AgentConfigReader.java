@@ -1,0 +1,227 @@
+package io.memwarden.agent;
+
+import io.memwarden.input.InputException;
+import io.memwarden.input.WardenConfigReader;
+import io.memwarden.input.YamlDocs;
+import io.memwarden.model.QosClass;
+import io.memwarden.policy.WardenConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Reads the node agent's config file: the policy sections with {@link WardenConfigReader}'s rules, and the
+ * {@code agent}, {@code loops} and {@code kubernetes} sections strictly (unknown keys are errors naming the field).
+ */
+public final class AgentConfigReader {
+    private AgentConfigReader() {}
+
+    public static final Set<String> AGENT_SECTIONS = Set.of("agent", "loops", "kubernetes");
+
+    public static AgentConfig read(Path path) throws InputException {
+        return parse(path.toString(), YamlDocs.readOne(path));
+    }
+
+    public static AgentConfig parse(String f, JsonNode n) throws InputException {
+        if (!n.isObject()) {
+            throw new InputException(f + ": expected one YAML mapping");
+        }
+        YamlDocs.onlyKnown(f, "", n, "memoryQos", "swap", "annotations", "agent", "loops", "kubernetes");
+        ObjectNode policyPart = ((ObjectNode) n).deepCopy();
+        AGENT_SECTIONS.forEach(policyPart::remove);
+        WardenConfig policy = WardenConfigReader.parse(f, policyPart);
+        return new AgentConfig(policy, agent(f, n.get("agent")), loops(f, n.get("loops")),
+                kubernetes(f, n.get("kubernetes")));
+    }
+
+    private static AgentConfig.Agent agent(String f, JsonNode n) throws InputException {
+        AgentConfig.Agent d = AgentConfig.Agent.DEFAULTS;
+        YamlDocs.requireObject(f, "agent", n);
+        if (n == null || n.isNull()) {
+            return d;
+        }
+        YamlDocs.onlyKnown(f, "agent.", n, "listen", "failSwapOn", "protect", "history");
+        String listen = YamlDocs.string(f, "agent.listen", n.get("listen"));
+        if (listen != null && !listen.equals("off")) {
+            try {
+                io.memwarden.api.ListenAddress.parse(listen);
+            } catch (IllegalArgumentException e) {
+                throw InputException.field(f, "agent.listen", e.getMessage());
+            }
+        }
+        String fso = YamlDocs.string(f, "agent.failSwapOn", n.get("failSwapOn"));
+        AgentConfig.FailSwapOn failSwapOn = d.failSwapOn();
+        if (fso != null) {
+            failSwapOn = switch (fso) {
+                case "kubelet" -> AgentConfig.FailSwapOn.KUBELET;
+                case "refuse" -> AgentConfig.FailSwapOn.REFUSE;
+                case "warn" -> AgentConfig.FailSwapOn.WARN;
+                default -> throw InputException.field(f, "agent.failSwapOn", "\"" + fso
+                        + "\" is not one of kubelet, refuse, warn");
+            };
+        }
+        Set<String> protect = new LinkedHashSet<>();
+        int i = 0;
+        for (String p : YamlDocs.strings(f, "agent.protect", n.get("protect"))) {
+            if (!p.matches("[a-z0-9*?][-a-z0-9.*?]*/[-a-zA-Z0-9.*?]+")) {
+                throw InputException.field(f, "agent.protect[" + i + "]", "\"" + p
+                        + "\" is not NAMESPACE/NAME (globs * and ? allowed), e.g. kube-system/coredns-*");
+            }
+            protect.add(p);
+            i++;
+        }
+        int history = d.history();
+        JsonNode h = n.get("history");
+        if (h != null && !h.isNull()) {
+            if (!h.isInt() || h.intValue() < 1 || h.intValue() > 1_000_000) {
+                throw InputException.field(f, "agent.history", "expected an integer from 1 to 1000000, got " + h);
+            }
+            history = h.intValue();
+        }
+        return new AgentConfig.Agent(listen == null ? d.listen() : listen, failSwapOn, protect, history);
+    }
+
+    private static AgentConfig.Loops loops(String f, JsonNode n) throws InputException {
+        AgentConfig.Loops d = AgentConfig.Loops.DEFAULTS;
+        YamlDocs.requireObject(f, "loops", n);
+        if (n == null || n.isNull()) {
+            return d;
+        }
+        YamlDocs.onlyKnown(f, "loops.", n, "period", "dryRun", "guard", "throttle", "offload");
+        Duration period = duration(f, "loops.period", n.get("period"), d.period());
+        if (period.compareTo(Duration.ofMillis(100)) < 0 || period.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw InputException.field(f, "loops.period", "must be from 100ms to 1m, got " + n.get("period").asString());
+        }
+        boolean dryRun = orDefault(YamlDocs.bool(f, "loops.dryRun", n.get("dryRun")), d.dryRun());
+
+        AgentConfig.Guard gd = d.guard();
+        AgentConfig.Guard guard = gd;
+        JsonNode g = n.get("guard");
+        YamlDocs.requireObject(f, "loops.guard", g);
+        if (g != null && g.isObject()) {
+            YamlDocs.onlyKnown(f, "loops.guard.", g, "enabled", "softAvailable", "softGrace", "hardAvailable",
+                    "cooldown");
+            AgentConfig.Threshold soft = threshold(f, "loops.guard.softAvailable", g.get("softAvailable"),
+                    gd.softAvailable());
+            AgentConfig.Threshold hard = threshold(f, "loops.guard.hardAvailable", g.get("hardAvailable"),
+                    gd.hardAvailable());
+            guard = new AgentConfig.Guard(orDefault(YamlDocs.bool(f, "loops.guard.enabled", g.get("enabled")),
+                    gd.enabled()), soft, duration(f, "loops.guard.softGrace", g.get("softGrace"), gd.softGrace()), hard,
+                    duration(f, "loops.guard.cooldown", g.get("cooldown"), gd.cooldown()));
+            // comparable only when both are of the same kind; mixed kinds are checked against the node at start
+            if (soft.percent() != null && hard.percent() != null && hard.percent() > soft.percent()
+                    || soft.bytes() != null && hard.bytes() != null && hard.bytes() > soft.bytes()) {
+                throw InputException.field(f, "loops.guard.hardAvailable", hard.text()
+                        + " is above loops.guard.softAvailable " + soft.text());
+            }
+        }
+        boolean throttle = d.throttle();
+        JsonNode t = n.get("throttle");
+        YamlDocs.requireObject(f, "loops.throttle", t);
+        if (t != null && t.isObject()) {
+            YamlDocs.onlyKnown(f, "loops.throttle.", t, "enabled");
+            throttle = orDefault(YamlDocs.bool(f, "loops.throttle.enabled", t.get("enabled")), throttle);
+        }
+        AgentConfig.Offload offload = d.offload();
+        JsonNode o = n.get("offload");
+        YamlDocs.requireObject(f, "loops.offload", o);
+        if (o != null && o.isObject()) {
+            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses");
+            Set<QosClass> classes = offload.qosClasses();
+            if (o.has("qosClasses")) {
+                classes = new LinkedHashSet<>();
+                int i = 0;
+                for (String c : YamlDocs.strings(f, "loops.offload.qosClasses", o.get("qosClasses"))) {
+                    try {
+                        classes.add(QosClass.fromApiName(c));
+                    } catch (IllegalArgumentException e) {
+                        throw InputException.field(f, "loops.offload.qosClasses[" + i + "]", "\"" + c
+                                + "\" is not a QoS class (Guaranteed, Burstable, BestEffort)");
+                    }
+                    i++;
+                }
+            }
+            offload = new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
+                    offload.enabled()), classes);
+        }
+        return new AgentConfig.Loops(period, dryRun, guard, throttle, offload);
+    }
+
+    private static AgentConfig.Kubernetes kubernetes(String f, JsonNode n) throws InputException {
+        AgentConfig.Kubernetes d = AgentConfig.Kubernetes.DEFAULTS;
+        YamlDocs.requireObject(f, "kubernetes", n);
+        if (n == null || n.isNull()) {
+            return d;
+        }
+        YamlDocs.onlyKnown(f, "kubernetes.", n, "enabled", "events", "evictions", "nodeLabel", "taintSwapNodes");
+        AgentConfig.KubeMode mode = d.enabled();
+        JsonNode e = n.get("enabled");
+        if (e != null && !e.isNull()) {
+            if (e.isBoolean()) {
+                mode = e.booleanValue() ? AgentConfig.KubeMode.TRUE : AgentConfig.KubeMode.FALSE;
+            } else if (e.isString() && e.stringValue().equals("auto")) {
+                mode = AgentConfig.KubeMode.AUTO;
+            } else {
+                throw InputException.field(f, "kubernetes.enabled", "expected auto, true or false, got " + e);
+            }
+        }
+        return new AgentConfig.Kubernetes(mode,
+                orDefault(YamlDocs.bool(f, "kubernetes.events", n.get("events")), d.events()),
+                orDefault(YamlDocs.bool(f, "kubernetes.evictions", n.get("evictions")), d.evictions()),
+                orDefault(YamlDocs.bool(f, "kubernetes.nodeLabel", n.get("nodeLabel")), d.nodeLabel()),
+                orDefault(YamlDocs.bool(f, "kubernetes.taintSwapNodes", n.get("taintSwapNodes")), d.taintSwapNodes()));
+    }
+
+    private static AgentConfig.Threshold threshold(String f, String field, JsonNode n, AgentConfig.Threshold d)
+            throws InputException {
+        if (n == null || n.isNull()) {
+            return d;
+        }
+        if (n.isString() && n.stringValue().endsWith("%")) {
+            String t = n.stringValue();
+            double pct;
+            try {
+                pct = Double.parseDouble(t.substring(0, t.length() - 1));
+            } catch (NumberFormatException e) {
+                throw InputException.field(f, field, "\"" + t + "\" is not a percentage such as 10%");
+            }
+            if (!(pct > 0 && pct < 100)) {
+                throw InputException.field(f, field, "\"" + t + "\" must be above 0% and below 100%");
+            }
+            return new AgentConfig.Threshold(null, pct, t);
+        }
+        Long b = YamlDocs.quantity(f, field, n);
+        if (b == 0) {
+            throw InputException.field(f, field, "must be above 0");
+        }
+        return new AgentConfig.Threshold(b, null, n.asString());
+    }
+
+    private static Duration duration(String f, String field, JsonNode n, Duration d) throws InputException {
+        String s = YamlDocs.string(f, field, n);
+        if (s == null) {
+            return d;
+        }
+        try {
+            Duration v = YamlDocs.goDuration(s);
+            if (v.isNegative()) {
+                throw InputException.field(f, field, "\"" + s + "\" must not be negative");
+            }
+            return v;
+        } catch (IllegalArgumentException e) {
+            throw InputException.field(f, field, e.getMessage());
+        }
+    }
+
+    private static boolean orDefault(Boolean b, boolean d) {
+        return b == null ? d : b;
+    }
+
+    static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,90 @@
+package io.memwarden.agent;
+
+import io.memwarden.input.InputException;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-reads the agent's config file when it changes and hands on a valid new config; an invalid one goes to
+ * {@code onInvalid} with the reader's message (naming the field and value) and the previous config stays. Watches
+ * the file's directory (inotify via {@link WatchService}) so editors' rename-over and Kubernetes ConfigMap symlink
+ * swaps ({@code ..data}) are seen; a change that leaves the content as it was is ignored.
+ */
+final class ConfigWatch implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigWatch.class);
+
+    private final WatchService watch;
+
+    private ConfigWatch(WatchService watch) {
+        this.watch = watch;
+    }
+
+    static ConfigWatch start(Path file, Consumer<AgentConfig> onChange, Consumer<String> onInvalid)
+            throws IOException {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        WatchService ws = dir.getFileSystem().newWatchService();
+        dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+        String[] last = {read(abs)};
+        Thread.ofPlatform().daemon().name("memwarden-config-watch").start(() -> {
+            try {
+                while (true) {
+                    WatchKey key = ws.take();
+                    boolean ours = key.pollEvents().stream().anyMatch(e -> e.context() instanceof Path p
+                            && (p.equals(abs.getFileName()) || p.toString().startsWith("..")));
+                    key.reset();
+                    if (!ours) {
+                        continue;
+                    }
+                    Thread.sleep(100); // let the writer finish; coalesce bursts of events
+                    while (ws.poll() instanceof WatchKey more) {
+                        more.pollEvents();
+                        more.reset();
+                    }
+                    String text = read(abs);
+                    if (text != null && text.equals(last[0])) {
+                        continue;
+                    }
+                    last[0] = text;
+                    try {
+                        AgentConfig cfg = AgentConfigReader.read(abs);
+                        LOG.info("config file {} changed: applying it", abs);
+                        onChange.accept(cfg);
+                    } catch (InputException e) {
+                        onInvalid.accept(e.getMessage());
+                    } catch (RuntimeException e) {
+                        onInvalid.accept(abs + ": " + e);
+                    }
+                }
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                // closed
+            }
+        });
+        return new ConfigWatch(ws);
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            watch.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.memwarden.k8s;
+
+import io.memwarden.kernel.OomEvent;
+
+/**
+ * What the node agent does to the cluster. Implementations never throw on API failure: they log and report.
+ * {@link KubeCluster} is the Kubernetes API implementation; {@link #NONE} is the one without a cluster.
+ */
+public interface ClusterActions extends AutoCloseable {
+
+    /** Warning event on this Node, reason SystemOOM, kubelet's message format (kubelet-semantics.md §6). */
+    void systemOom(OomEvent e);
+
+    /**
+     * An event on a pod (type "Normal" or "Warning"; reason CamelCase e.g. MemwardenThrottleRelief, MemwardenOffload,
+     * MemwardenEvicting, MemwardenOomKill).
+     */
+    void podEvent(String namespace, String pod, String type, String reason, String message);
+
+    /**
+     * {@link #podEvent(String, String, String, String, String)} when the caller knows the pod's uid (e.g. from its
+     * cgroup path or the pod cache), which saves the implementation looking it up. A null or empty uid means unknown.
+     */
+    default void podEvent(String namespace, String pod, String uid, String type, String reason, String message) {
+        podEvent(namespace, pod, type, reason, message);
+    }
+
+    /** An event on this Node (e.g. reason MemwardenConfigRejected when a reloaded config is invalid). */
+    void nodeEvent(String type, String reason, String message);
+
+    /**
+     * Evicts the pod through the Eviction API (policy/v1, so PodDisruptionBudgets are respected) with a kubelet-style
+     * message (see {@link EvictionMessage#kubeletStyleMessage}).
+     */
+    EvictionOutcome evict(String namespace, String pod, String message);
+
+    /**
+     * Sets this node's label memwarden.io/swap=&lt;swapBehavior&gt; (when enabled) and, when taint is true and swap is
+     * on, the taint memwarden.io/swap=&lt;behavior&gt;:NoSchedule (removes the taint when swap is off or taint false).
+     * Idempotent.
+     */
+    void markNode(String swapBehavior, boolean swapOn, boolean label, boolean taint);
+
+    @Override
+    void close();
+
+    /** Does nothing (no cluster): evict returns not-evicted with detail "no Kubernetes API". */
+    ClusterActions NONE = new ClusterActions() {
+        @Override
+        public void systemOom(OomEvent e) {
+        }
+
+        @Override
+        public void podEvent(String namespace, String pod, String type, String reason, String message) {
+        }
+
+        @Override
+        public void nodeEvent(String type, String reason, String message) {
+        }
+
+        @Override
+        public EvictionOutcome evict(String namespace, String pod, String message) {
+            return new EvictionOutcome(false, "no Kubernetes API");
+        }
+
+        @Override
+        public void markNode(String swapBehavior, boolean swapOn, boolean label, boolean taint) {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public String toString() {
+            return "ClusterActions.NONE";
+        }
+    };
+
+    /** @param detail what happened, for the agent's log and explain (names the pod and the API's answer) */
+    record EvictionOutcome(boolean evicted, String detail) {}
+}

@@ -1,0 +1,48 @@
+package io.memwarden.runner;
+
+import io.memwarden.model.PodSpec;
+import io.memwarden.policy.Plan;
+import java.util.List;
+
+/**
+ * The containers the control loops look after, wherever they come from: the standalone runner's own processes
+ * ({@link #of(StandaloneRunner, Plan, List)}), or the containers a runtime created and memwarden planned through NRI
+ * (the node agent). Read from the loops' thread and the status API's threads.
+ */
+public interface ManagedWorkload {
+
+    /** Every managed container now, with its cgroup's numbers ({@link ContainerStatus#usage()}). */
+    List<ContainerStatus> snapshot();
+
+    /** The managed pods: the spec the plan came from and the pod's plan. */
+    List<ManagedPod> pods();
+
+    /** A managed pod: its spec and plan ({@code plan.namespace()/plan.name()} equals {@code spec.key()}). */
+    record ManagedPod(PodSpec spec, Plan.PodPlan plan) {
+        public String key() {
+            return spec.key();
+        }
+    }
+
+    /** The standalone runner's workload: its containers, and the pods of its (fixed) plan. */
+    static ManagedWorkload of(StandaloneRunner runner, Plan plan, List<PodSpec> specs) {
+        List<ManagedPod> pods = new java.util.ArrayList<>();
+        for (Plan.PodPlan pp : plan.pods()) {
+            String key = pp.namespace() + "/" + pp.name();
+            specs.stream().filter(s -> s.key().equals(key)).findFirst()
+                    .ifPresent(s -> pods.add(new ManagedPod(s, pp)));
+        }
+        List<ManagedPod> fixed = List.copyOf(pods);
+        return new ManagedWorkload() {
+            @Override
+            public List<ContainerStatus> snapshot() {
+                return runner.snapshot();
+            }
+
+            @Override
+            public List<ManagedPod> pods() {
+                return fixed;
+            }
+        };
+    }
+}

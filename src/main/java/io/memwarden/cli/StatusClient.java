@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
@@ -77,12 +78,16 @@ final class StatusClient implements AutoCloseable {
         try {
             r = http.send(HttpRequest.newBuilder(status).timeout(REQUEST_TIMEOUT)
                     .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpConnectTimeoutException e) {
+            throw new Failure("cannot reach memwarden at " + server + ": no connection within "
+                    + CONNECT_TIMEOUT.toSeconds() + "s");
         } catch (HttpTimeoutException e) {
             throw new Failure("cannot read " + status + ": no answer within " + REQUEST_TIMEOUT.toSeconds() + "s");
         } catch (ConnectException e) {
-            throw new Failure("cannot reach memwarden at " + server + ": connection refused"
-                    + (e.getMessage() == null || e.getMessage().isBlank() ? "" : " (" + e.getMessage() + ")")
-                    + "; is `memwarden run --listen` or `memwarden agent` running there?");
+            // the JDK client leaves the message empty when the connection is refused
+            throw new Failure("cannot reach memwarden at " + server + ": "
+                    + (e.getMessage() == null || e.getMessage().isBlank() ? "connection refused" : e.getMessage())
+                    + "; is memwarden agent or memwarden run --listen running there?");
         } catch (IOException e) {
             throw new Failure("cannot read " + status + ": " + e);
         }

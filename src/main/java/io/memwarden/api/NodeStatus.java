@@ -69,6 +69,7 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
     /**
      * One control-loop action (or, in dry-run, one that would have been taken).
      *
+     * @param atMillis  when it was taken (epoch millis; {@link RunStatus} converts from the loops' monotonic clock)
      * @param container null when it concerned the whole pod (eviction)
      * @param action    free text, e.g. "reclaim 1048576 bytes", "memory.high=123", "evict: ..."
      * @param result    free text, e.g. "ok", "dry-run", "reclaimed 4096 bytes", "failed: ...", "skipped: ..."

@@ -48,8 +48,11 @@ public final class RunStatus implements StatusSource {
     @Override
     public NodeStatus status() throws IOException {
         NodeStats n = nodeCgroup == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, nodeCgroup);
+        // the loops stamp actions with their own monotonic clock; the status shows wall-clock epoch millis
+        long now = System.currentTimeMillis();
+        long loopClockToEpoch = loops == null ? 0 : now - loops.clock().millis();
         List<NodeStatus.LoopAction> actions = loops == null ? List.of() : loops.history().stream()
-                .map(RunStatus::action).toList();
+                .map(r -> action(r, loopClockToEpoch)).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
         java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
         for (ManagedWorkload.ManagedPod mp : workload.pods()) {
@@ -71,7 +74,7 @@ public final class RunStatus implements StatusSource {
                     pp == null ? "" : pp.qosClass(), s.swapBehavior(), s.running(), s.exitCode(), memory(s.usage()),
                     last, cp));
         }
-        return new NodeStatus(System.currentTimeMillis(), new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
+        return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
                 n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
                 oomKills == null ? null : oomKills.counts());
     }
@@ -85,9 +88,10 @@ public final class RunStatus implements StatusSource {
                 u.events());
     }
 
-    static NodeStatus.LoopAction action(ControlLoops.ActionRecord r) {
+    /** @param loopClockToEpoch added to the record's loop-clock millis gives epoch millis */
+    static NodeStatus.LoopAction action(ControlLoops.ActionRecord r, long loopClockToEpoch) {
         String[] nsName = r.pod().split("/", 2);
-        return new NodeStatus.LoopAction(r.atMillis(), r.loop(), nsName[0], nsName.length > 1 ? nsName[1] : "",
+        return new NodeStatus.LoopAction(r.atMillis() + loopClockToEpoch, r.loop(), nsName[0], nsName.length > 1 ? nsName[1] : "",
                 r.container(), r.action(), r.trigger(), r.result());
     }
 }

@@ -19,11 +19,11 @@ final class StatusJson {
             .build();
 
     record Document(long atMillis, NodeStatus.Node node, List<NodeStatus.Container> containers, int actionsTotal,
-                    List<NodeStatus.LoopAction> recentActions) {}
+                    List<NodeStatus.LoopAction> recentActions, NodeStatus.OomKills oomKills) {}
 
     static byte[] render(NodeStatus s) {
         List<NodeStatus.LoopAction> a = s.actions();
         return JSON.writeValueAsBytes(new Document(s.atMillis(), s.node(), s.containers(), a.size(),
-                a.subList(Math.max(0, a.size() - RECENT_ACTIONS), a.size())));
+                a.subList(Math.max(0, a.size() - RECENT_ACTIONS), a.size()), s.oomKills()));
     }
 }

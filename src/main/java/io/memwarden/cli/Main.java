@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Node-level memory management for Kubernetes: per-container memory cgroup values (swap,"
                 + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
         subcommands = {PlanCommand.class, RunCommand.class, DemoCommand.class, SwapCommand.class, OomWatchCommand.class, BenchCommand.class,
+                TopCommand.class, ExplainCommand.class,
                 NriCommand.class, AgentCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -141,6 +141,11 @@ public final class ControlLoops {
     }
 
     /** The newest actions, oldest first (at most the history limit). */
+    /** The clock that stamps {@link ActionRecord#atMillis()} (monotonic; surfaces convert to wall time). */
+    public Clock clock() {
+        return clock;
+    }
+
     public List<ActionRecord> history() {
         synchronized (history) {
             return List.copyOf(history);

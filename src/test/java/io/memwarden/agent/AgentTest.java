@@ -207,6 +207,18 @@ class AgentTest {
 
         String status = get("/status");
         assertThat(status).contains("\"pod\" : \"web\"").contains("throttle-relief").contains("manifest pods.yaml");
+        // the operator's views read the agent's API: the row shows the raised memory.high and the loop's action
+        java.io.StringWriter top = new java.io.StringWriter();
+        assertThat(io.memwarden.cli.Main.run(new java.io.PrintWriter(top, true), new java.io.PrintWriter(System.err, true),
+                "top", "--once", "--server", agent.api().url())).isZero();
+        assertThat(top.toString()).containsPattern("shop/web +app +.*throttle-relief memory\\.high=");
+        java.io.StringWriter explain = new java.io.StringWriter();
+        assertThat(io.memwarden.cli.Main.run(new java.io.PrintWriter(explain, true),
+                new java.io.PrintWriter(System.err, true), "explain", "shop/web/app", "--server", agent.api().url()))
+                .isZero();
+        assertThat(explain.toString()).contains("    - memory.high not written: memoryThrottlingFactor unset")
+                .contains("memory.max        1073741824 (1Gi)  live 1073741824 (1Gi)")
+                .contains("  live (cgroup v2):").contains("throttle-relief  memory.high=" + raised + "  -> ok");
         String metrics = get("/metrics");
         assertThat(metrics).contains("memwarden_nri_request_duration_seconds_count{method=\"CreateContainer\"} 1")
                 .contains("memwarden_container_memory_high_bytes{")

@@ -77,6 +77,8 @@ class ApiServerTest {
         assertThat(j.get("containers").get(2).has("memory")).isFalse();
         assertThat(j.get("actionsTotal").asInt()).isEqualTo(1);
         assertThat(j.get("recentActions").get(0).get("loop").asString()).isEqualTo("guard");
+        assertThat(j.get("oomKills").get("system").asLong()).isEqualTo(1);
+        assertThat(j.get("oomKills").get("cgroup").asLong()).isEqualTo(2);
     }
 
     @Test

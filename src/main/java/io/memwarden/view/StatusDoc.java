@@ -1,0 +1,113 @@
+package io.memwarden.view;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The {@code GET /status} document as a client reads it (docs/metrics.md). Fields the server leaves out are null;
+ * fields this client does not know are ignored, so a newer server still parses.
+ *
+ * @param actionsTotal  every loop action of the run; {@code recentActions} holds only the newest of them
+ * @param oomKills      null when the server does not read the kernel log
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record StatusDoc(long atMillis, Node node, List<Container> containers, int actionsTotal,
+                        List<Action> recentActions, OomKills oomKills) {
+
+    public StatusDoc {
+        containers = containers == null ? List.of() : List.copyOf(containers);
+        recentActions = recentActions == null ? List.of() : List.copyOf(recentActions);
+    }
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
+
+    /**
+     * Parses a {@code /status} body.
+     *
+     * @throws IllegalArgumentException naming what is wrong when it is not such a document
+     */
+    public static StatusDoc parse(String json) {
+        StatusDoc d;
+        try {
+            d = JSON.readValue(json, StatusDoc.class);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException("not a memwarden status document: " + e.getOriginalMessage());
+        }
+        if (d == null || d.node() == null) {
+            throw new IllegalArgumentException("not a memwarden status document: no \"node\" object");
+        }
+        return d;
+    }
+
+    /** Node memory, swap and PSI (the kubelet's view, or the cgroup standing in for the node). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
+                       long swapInPages, Psi psi) {}
+
+    /** PSI averages in percent. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Psi(double someAvg10, double someAvg60, double someAvg300, double fullAvg10, double fullAvg60,
+                      double fullAvg300) {}
+
+    /**
+     * One managed container.
+     *
+     * @param memory     null once its cgroup is gone
+     * @param psi        the container cgroup's {@code memory.pressure}, when the server sends it (memwarden run does
+     *                   not today)
+     * @param lastAction null before any loop action concerned it
+     * @param plan       null when the server knows no plan for it
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Container(String namespace, String pod, String container, boolean init, String qosClass,
+                            String swapBehavior, boolean running, Integer exitCode, Memory memory, Psi psi,
+                            Action lastAction, ContainerPlan plan) {
+
+        /** {@code NS/POD}. */
+        public String podKey() {
+            return namespace + "/" + pod;
+        }
+    }
+
+    /** Cgroup numbers; limits are bytes or -1 for unlimited; {@code highBytes} is -1 on v1. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Memory(int cgroupVersion, long usageBytes, long workingSetBytes, long swapBytes, long limitBytes,
+                         long swapLimitBytes, long highBytes, Map<String, Long> events) {
+        public Memory {
+            events = events == null ? Map.of() : events;
+        }
+    }
+
+    /** The container's plan entry ({@code memwarden plan -o json}, docs/plan-output.md). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record ContainerPlan(String name, boolean init, String swapBehavior, Integer oomScoreAdj,
+                                Map<String, String> cgroup, List<String> reasons) {
+        public ContainerPlan {
+            cgroup = cgroup == null ? Map.of() : cgroup;
+            reasons = reasons == null ? List.of() : List.copyOf(reasons);
+        }
+    }
+
+    /** One control-loop action; {@code container} is null when it concerned the whole pod. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Action(long atMillis, String loop, String namespace, String pod, String container, String action,
+                         String trigger, String result) {
+
+        /** Whether it concerned this container (directly, or its whole pod). */
+        public boolean concerns(String ns, String podName, String containerName) {
+            return ns.equals(namespace) && podName.equals(pod)
+                    && (container == null || containerName == null || container.equals(containerName));
+        }
+    }
+
+    /** Kernel OOM kills since the server started watching. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record OomKills(long system, long cgroup) {}
+}

@@ -105,6 +105,14 @@ public final class Agent implements AutoCloseable {
 
     /** Starts every part; returns once they run (the NRI connection is made in the background, with retries). */
     public void start() throws IOException {
+        // the runtime first: registration has a deadline (5 s in containerd), the rest has none
+        nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
+            try {
+                plugin.runExternal(setup.nriSocket());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         if (setup.watchKernelLog()) {
             try {
                 oomWatch = OomKillWatch.start(this::oomKill);
@@ -122,13 +130,6 @@ public final class Agent implements AutoCloseable {
         if (setup.configPath() != null) {
             configWatch = ConfigWatch.start(setup.configPath(), this::reload, this::rejected);
         }
-        nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
-            try {
-                plugin.runExternal(setup.nriSocket());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
         loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(this::runLoops);
     }
 
@@ -137,6 +138,13 @@ public final class Agent implements AutoCloseable {
             AgentConfig c = config;
             boolean any = c.loops().guard().enabled() || c.loops().throttle()
                     || c.loops().offload().enabled() && offloadPossible;
+            if (plugin.hasDegraded()) {
+                plugin.refreshDegraded().whenComplete((failed, e) -> {
+                    if (e != null) {
+                        LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+                    }
+                });
+            }
             long t0 = System.nanoTime();
             if (any) {
                 try {

@@ -143,5 +143,10 @@ hpid=
 synced=$(grep -o '"sync":\[[^]]*' "$work/h.out" | head -1 | grep -o container_id | wc -l || true)
 echo "synchronized $((pods * perpod)) containers in $pods pods (plugin answered with $synced update(s)); then $calls calls after $warmup warm-up"
 tail -1 "$work/h.out"
+if tail -1 "$work/h.out" | grep -q '"plugins":\[\]'; then
+  echo "footprint: the runtime had no active plugin during the timed calls (dropped: a timeout?); not a measurement" >&2
+  tail -20 "$work/plugin.log" >&2
+  exit 1
+fi
 echo "plugin after the bench: VmRSS $(rss "$ppid_" VmRSS) MiB (anon $(rss "$ppid_" RssAnon), file $(rss "$ppid_" RssFile)), VmHWM $(rss "$ppid_" VmHWM) MiB"
 nmt "$ppid_"

@@ -135,8 +135,23 @@ final class AotTrainCommand implements Callable<Integer> {
         renderApi(plan);
         err.printf("memwarden aot-train: %d pods planned, %d NRI calls, /metrics and /status rendered in %d ms%n",
                 manifests.pods().size(), sent, (System.nanoTime() - t0) / 1_000_000);
+        if (!jvmOptionsMention("-XX:+UseCompactObjectHeaders")) {
+            err.println("memwarden aot-train: note: this JVM was not started with -XX:+UseCompactObjectHeaders, which"
+                    + " bin/memwarden's daemons use; a cache must be created with the same setting as the JVMs that"
+                    + " use it (docs/nri.md)");
+        }
         err.flush();
         return ExitCodes.OK;
+    }
+
+    /** Whether the JVM's command line or its option environment variables contain {@code option}. */
+    private static boolean jvmOptionsMention(String option) {
+        List<String> sources = new ArrayList<>(ProcessHandle.current().info().arguments().map(List::of)
+                .orElse(List.of()));
+        for (String env : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
+            sources.add(System.getenv().getOrDefault(env, ""));
+        }
+        return sources.stream().anyMatch(a -> a.contains(option));
     }
 
     /** The daemons' host detection ({@code --node auto}); a build container may lack cgroups, which is fine here. */

@@ -180,7 +180,17 @@ final class AotTrainCommand implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                 }
             });
+            // the plugin connects within its first backoff step; if it never does, fail instead of hanging
+            Thread watchdog = Thread.ofPlatform().name("aot-train-accept").daemon().start(() -> {
+                try {
+                    Thread.sleep(STEP_TIMEOUT);
+                    server.close();
+                } catch (InterruptedException | IOException e) {
+                    // accepted in time (interrupted) or already closed
+                }
+            });
             SocketChannel accepted = server.accept();
+            watchdog.interrupt();
             try (NriRuntimePeer rt = new NriRuntimePeer(accepted, STEP_TIMEOUT)) {
                 rt.awaitRegistration();
                 rt.call("Configure", ConfigureRequest.newBuilder().setConfig(configText).setRuntimeName("aot-train")

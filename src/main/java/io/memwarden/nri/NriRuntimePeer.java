@@ -144,15 +144,28 @@ public final class NriRuntimePeer implements AutoCloseable {
                 long deadline = System.nanoTime() + timeout.toNanos();
                 while (b.hasRemaining()) {
                     if (channel.write(b) == 0) {
-                        if (System.nanoTime() > deadline) {
-                            throw new SocketTimeoutException("the plugin did not read within " + timeout);
-                        }
-                        Thread.onSpinWait();
+                        awaitWritable(deadline);
                     }
                 }
             }
         } catch (RpcException e) {
             throw new IOException("cannot encode " + m.streamId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until the socket takes more bytes (the plugin reads), at most until the deadline. */
+    private void awaitWritable(long deadlineNanos) throws IOException {
+        long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+        if (leftMillis <= 0) {
+            throw new SocketTimeoutException("the plugin did not read within " + timeout);
+        }
+        SelectionKey key = channel.keyFor(selector);
+        key.interestOps(SelectionKey.OP_WRITE);
+        try {
+            selector.select(leftMillis);
+            selector.selectedKeys().clear();
+        } finally {
+            key.interestOps(SelectionKey.OP_READ);
         }
     }
 

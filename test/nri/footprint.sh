@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # memwarden nri's footprint against the real NRI v0.6.1 runtime adaptation (test/nri/harness).
 #
-#   test/nri/footprint.sh startup [-n N]
+#   test/nri/footprint.sh startup [-n N] [-idle S]
 #       N times (default 5): start the harness, exec `bin/memwarden nri` against it, and report the seconds from
 #       the exec to the harness's own timestamp of the plugin's first completed registration (RegisterPlugin,
 #       Configure, Synchronize: `registered_unix_ms` of its "ready" line), the CPU time the plugin process (launcher
-#       included) had used when that was seen, and its VmRSS 2 s later.
+#       included) had used when that was seen, and its VmRSS S seconds later (default 2).
 #       Prints one line per run and min/median/max.
 #   test/nri/footprint.sh bench [-pods P] [-per-pod C] [-calls N] [-warmup W]
 #       The harness Synchronizes P*C existing running containers (default 20 pods x 10 = 200, all in the plugin's
@@ -22,10 +22,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 mode=${1:-}
 shift || true
-runs=5 pods=20 perpod=10 calls=20000 warmup=2000 go=false
+runs=5 idle=2 pods=20 perpod=10 calls=20000 warmup=2000 go=false
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
+    -idle) idle=$2; shift 2 ;;
     -pods) pods=$2; shift 2 ;;
     -per-pod) perpod=$2; shift 2 ;;
     -calls) calls=$2; shift 2 ;;
@@ -42,8 +43,8 @@ data=$root/src/test/resources/nri-interop
 work=$(mktemp -d /tmp/memwarden-footprint-XXXXXX)
 hpid= ppid_=
 cleanup() {
-  [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null && wait "$ppid_" 2>/dev/null
-  [ -n "$hpid" ] && kill "$hpid" 2>/dev/null && wait "$hpid" 2>/dev/null
+  local p
+  for p in $ppid_ $hpid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,8 +73,11 @@ nmt() {
 stop_plugin() { kill "$ppid_" 2>/dev/null || true; wait "$ppid_" 2>/dev/null || true; ppid_=; }
 ready_ms() { grep -o '"registered_unix_ms":[0-9.e+]*' "$1" | head -1 | cut -d: -f2; }
 
+# a first start builds the jar and trains the AOT cache when they are stale: not part of any measurement
+"$plugin" nri --help >/dev/null
+
 if [ "$mode" = startup ]; then
-  echo '{"op":"Sleep","ms":2500}' >"$work/scenario.json"
+  echo "{\"op\":\"Sleep\",\"ms\":$((idle * 1000 + 500))}" >"$work/scenario.json"
   results=()
   for i in $(seq "$runs"); do
     sock=$work/nri-$i.sock
@@ -86,8 +90,8 @@ if [ "$mode" = startup ]; then
     [ -n "$reg" ] || { echo "footprint: run $i: no registration; harness: $(tail -3 "$work/h.err")" >&2; cat "$work/plugin-$i.log" >&2; exit 1; }
     s=$(awk -v a="$(cat "$work/exec_ms")" -v b="$reg" 'BEGIN {printf "%.3f", (b - a) / 1000}')
     cpu=$(cpu_s "$ppid_")
-    sleep 2
-    echo "run $i: exec -> registered ${s} s (CPU ${cpu} s); RSS 2 s later $(rss "$ppid_" VmRSS) MiB (anon $(rss "$ppid_" RssAnon), file $(rss "$ppid_" RssFile), HWM $(rss "$ppid_" VmHWM))"
+    sleep "$idle"
+    echo "run $i: exec -> registered ${s} s (CPU ${cpu} s); RSS ${idle} s later $(rss "$ppid_" VmRSS) MiB (anon $(rss "$ppid_" RssAnon), file $(rss "$ppid_" RssFile), HWM $(rss "$ppid_" VmHWM))"
     nmt "$ppid_"
     results+=("$s")
     stop_plugin

@@ -136,6 +136,7 @@ class AgentFootprintBenchTest {
                 long[] cpu1 = cpuTicks(pid);
                 double wall = (System.nanoTime() - w0) / 1e9;
                 double cpuPct = ((cpu1[0] + cpu1[1]) - (cpu0[0] + cpu0[1])) / 100.0 / wall * 100;
+                double userPct = (cpu1[0] - cpu0[0]) / 100.0 / wall * 100;
                 long rss = rssKb(pid);
                 String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -143,8 +144,9 @@ class AgentFootprintBenchTest {
                         .filter(l -> l.contains("_sum") || l.contains("_count")).reduce("", (a, b) -> a + b + "; ");
                 System.out.printf(Locale.ROOT, "agent footprint: %d containers in %d pods, loops every 1s, %d s:"
                         + " start->registered %.2f s, Synchronize call %.2f s, start->synchronized %.2f s (%d"
-                        + " updates), RSS %d MiB (max %d MiB), CPU %.2f %% of a core; %s%n", containers.size(), PODS,
-                        seconds, registered, syncCall, synced, sync.getUpdateCount(), rss / 1024, rssMax / 1024, cpuPct, ticks);
+                        + " updates), RSS %d MiB (max %d MiB), CPU %.2f %% of a core (user %.2f %%); %s%n",
+                        containers.size(), PODS, seconds, registered, syncCall, synced, sync.getUpdateCount(),
+                        rss / 1024, rssMax / 1024, cpuPct, userPct, ticks);
                 assertThat(status).contains("\"pod\" : \"app-19\"");
                 assertThat(sync.getUpdateCount()).isPositive();
             } finally {

@@ -165,9 +165,13 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes);
+        java.util.concurrent.atomic.AtomicReference<ControlLoops> controlRef = new java.util.concurrent.atomic.AtomicReference<>();
         Thread hook = new Thread(() -> {
             try {
                 runner.close();
+                if (controlRef.get() != null) {
+                    controlRef.get().close();
+                }
             } catch (IOException e) {
                 System.err.println("memwarden run: cleanup: " + e.getMessage());
             }
@@ -188,6 +192,7 @@ final class RunCommand implements Callable<Integer> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });
+            controlRef.set(control);
             // OOM watch: every kernel OOM kill is logged (with the pod and container when it is one of ours) and
             // counted for /metrics
             String rootRel = "/" + host.memoryMount().relativize(runner.root());
@@ -265,6 +270,13 @@ final class RunCommand implements Callable<Integer> {
                 oomWatch.close();
             }
             runner.close();
+            if (controlRef.get() != null) {
+                try {
+                    controlRef.get().close();
+                } catch (IOException e) {
+                    err.println("memwarden run: cleanup: " + e.getMessage());
+                }
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {

@@ -22,6 +22,14 @@ import java.util.Set;
  * long before the next pageout (up to 16×). Pages of a range that stay resident after it was paged out whole (shared
  * or pinned pages, a full allowance) are retried only after another cold stretch.
  *
+ * <p>Referenced bits exist per page table entry but the kernel reports them per mapping only (page_idle and soft-dirty
+ * are not built here), and allocators put hot and cold data side by side in one mapping (adjacent anonymous mappings
+ * even merge). For a range that was referenced but whose resident bytes exceeded its largest referenced count over the
+ * last {@code coldSamples} samples, the difference is memory no sample saw touched; a share
+ * ({@code mixedReclaimShare}) of it is reclaimed through the kernel's LRU (v1: limit probing), whose reference check
+ * spares the pages whose accessed bit was set since the last {@code clear_refs} — the hot ones. Asking for no more
+ * than that estimate is what keeps the probe out of the working set.
+ *
  * <p>Back-off exactly as {@link ColdOffloader}: a stall (growth of the container's PSI some total, when the
  * container has its own PSI) at or above the target stops it for {@code backoffIntervals}; a refault burst (the
  * container's {@code workingset_refault_anon} growing by more than the bound) stops it for {@code backoffIntervals}
@@ -41,7 +49,15 @@ public final class RangeOffloader {
      * @param swapReserve                share of node swap kept free (nothing is paged out at or below it)
      */
     public record Config(Duration interval, int coldSamples, long bytesPerInterval, long stallTargetMicros,
-                         long refaultPagesPerIntervalMax, int backoffIntervals, double swapReserve) {
+                         long refaultPagesPerIntervalMax, int backoffIntervals, double swapReserve,
+                         double mixedReclaimShare) {
+        /** Without reclaim of partly referenced ranges (only whole cold ranges are paged out). */
+        public Config(Duration interval, int coldSamples, long bytesPerInterval, long stallTargetMicros,
+                      long refaultPagesPerIntervalMax, int backoffIntervals, double swapReserve) {
+            this(interval, coldSamples, bytesPerInterval, stallTargetMicros, refaultPagesPerIntervalMax,
+                    backoffIntervals, swapReserve, 0);
+        }
+
         public Config {
             if (interval == null || interval.toMillis() <= 0) {
                 throw new IllegalArgumentException("interval must be positive, got " + interval);
@@ -62,14 +78,19 @@ public final class RangeOffloader {
             if (!(swapReserve >= 0 && swapReserve < 1)) {
                 throw new IllegalArgumentException("swapReserve must be in [0, 1), got " + swapReserve);
             }
+            if (!(mixedReclaimShare >= 0 && mixedReclaimShare <= 1)) {
+                throw new IllegalArgumentException("mixedReclaimShare must be in [0, 1], got " + mixedReclaimShare);
+            }
         }
 
         /**
          * Defaults: sample every 2 s, cold after 3 idle samples (6 s, memtierd's sample pages out data idle ≥ 10 s),
          * at most 64 MiB per container per interval (32 MiB/s; memtierd moves ≤ 50 MB/s), back off at 20 ms of stall
-         * per interval or 256 refaults, for 3 intervals, keep 10 % of swap free.
+         * per interval or 256 refaults, for 3 intervals, keep 10 % of swap free; of the never-referenced bytes of
+         * partly referenced ranges, reclaim half per interval.
          */
-        public static final Config DEFAULTS = new Config(Duration.ofSeconds(2), 3, 64L << 20, 20_000, 256, 3, 0.10);
+        public static final Config DEFAULTS = new Config(Duration.ofSeconds(2), 3, 64L << 20, 20_000, 256, 3, 0.10,
+                0.5);
     }
 
     /**
@@ -102,10 +123,19 @@ public final class RangeOffloader {
     /** One range of one process to page out. */
     public record Pageout(long pid, long start, long length) {}
 
-    /** What to page out of one container, with an estimate of the resident bytes that covers. */
-    public record Decision(String cgroup, List<Pageout> ranges, long estimatedBytes, String trigger) {}
+    /**
+     * What to offload from one container: ranges to page out (with an estimate of the resident bytes they hold),
+     * and {@code reclaimBytes} to take from the container through the kernel's LRU (partly referenced ranges: the
+     * LRU's reference check spares the pages referenced since the last sample, and no more than a share of the
+     * bytes found unreferenced over the whole window is asked for).
+     */
+    public record Decision(String cgroup, List<Pageout> ranges, long estimatedBytes, long reclaimBytes,
+                           String trigger) {}
 
     static final long PAGE = 4096;
+
+    /** Smaller LRU reclaims are not worth a limit probe. */
+    static final long MIN_RECLAIM = 1L << 20;
 
     /** Refault bursts less than this many intervals apart count as "in a row" (the back-off doubles). */
     static final int BURST_MEMORY_INTERVALS = 30;
@@ -113,6 +143,8 @@ public final class RangeOffloader {
     private record Key(long pid, long start, long end) {}
 
     private static final class RangeState {
+        long[] recentReferenced;
+        int samples;
         int idle;
         int promotions;
         boolean pagedOut;
@@ -206,8 +238,12 @@ public final class RangeOffloader {
                 out.add(d);
             }
         }
-        states.keySet().retainAll(observations.stream().map(Observation::cgroup).toList());
         return out;
+    }
+
+    /** Forgets every container not in {@code live} (gone); containers merely not due are kept. */
+    public void retain(java.util.Collection<String> live) {
+        states.keySet().retainAll(new HashSet<>(live));
     }
 
     private void updateRanges(State s, List<Range> ranges) {
@@ -216,6 +252,11 @@ public final class RangeOffloader {
             Key k = new Key(r.pid(), r.start(), r.end());
             seen.add(k);
             RangeState rs = s.ranges.computeIfAbsent(k, x -> new RangeState());
+            if (rs.recentReferenced == null) {
+                rs.recentReferenced = new long[cfg.coldSamples()];
+            }
+            rs.recentReferenced[rs.samples % cfg.coldSamples()] = r.referencedBytes();
+            rs.samples++;
             if (r.referencedBytes() > 0) {
                 if (rs.pagedOut) {
                     rs.promotions = Math.min(rs.promotions + 1, 4);
@@ -279,12 +320,38 @@ public final class RangeOffloader {
                 rs.idle = 0; // whatever stayed resident is retried only after another cold stretch
             }
         }
-        if (chosen.isEmpty()) {
+        // partly referenced ranges with a full window: the bytes no sample saw referenced
+        long unreferenced = 0;
+        int mixed = 0;
+        for (Range r : o.ranges()) {
+            RangeState rs = s.ranges.get(new Key(r.pid(), r.start(), r.end()));
+            if (rs.idle > 0 || rs.samples < cfg.coldSamples()) {
+                continue;
+            }
+            long maxRef = 0;
+            for (long v : rs.recentReferenced) {
+                maxRef = Math.max(maxRef, v);
+            }
+            if (r.residentBytes() > maxRef) {
+                unreferenced += r.residentBytes() - maxRef;
+                mixed++;
+            }
+        }
+        long reclaim = (long) (unreferenced * cfg.mixedReclaimShare());
+        reclaim = Math.min(reclaim, budget - estimate) / PAGE * PAGE;
+        if (reclaim < MIN_RECLAIM) {
+            reclaim = 0;
+        }
+        if (chosen.isEmpty() && reclaim == 0) {
             return null;
         }
-        return new Decision(o.cgroup(), chosen, estimate, chosen.size() + " range(s) unreferenced for " + minIdle
-                + "+ samples of " + cfg.interval().toMillis() + " ms (" + cfg.coldSamples() + " needed), stall "
-                + (o.psiSomeTotalMicros() < 0 ? "unknown (no per-cgroup PSI)" : stall + " µs") + ", refaults "
-                + refaults + " pages: page out ~" + estimate + " bytes (budget " + budget + ")");
+        String why = (chosen.isEmpty() ? "" : chosen.size() + " range(s) unreferenced for " + minIdle + "+ samples of "
+                + cfg.interval().toMillis() + " ms (" + cfg.coldSamples() + " needed): page out ~" + estimate
+                + " bytes; ")
+                + (reclaim == 0 ? "" : mixed + " partly referenced range(s) hold " + unreferenced
+                + " bytes unreferenced in " + cfg.coldSamples() + " samples: reclaim " + reclaim + " through the LRU; ")
+                + "stall " + (o.psiSomeTotalMicros() < 0 ? "unknown (no per-cgroup PSI)" : stall + " µs")
+                + ", refaults " + refaults + " pages (budget " + budget + ")";
+        return new Decision(o.cgroup(), chosen, estimate, reclaim, why);
     }
 }

@@ -189,6 +189,37 @@ class RangeOffloaderTest {
     }
 
     @Test
+    void partlyReferencedRangesGiveAShareOfTheirNeverReferencedBytesToTheLru() {
+        RangeOffloader mixed = new RangeOffloader(new RangeOffloader.Config(Duration.ofSeconds(2), 3, 64 * MI, 20_000,
+                256, 2, 0.10, 0.5), () -> now);
+        // one 256 MiB mapping, 200 MiB resident, 30–40 MiB of it referenced per sample
+        long[] refs = {256 * MI, 30 * MI, 40 * MI, 35 * MI, 30 * MI};
+        List<List<RangeOffloader.Decision>> out = new ArrayList<>();
+        for (long ref : refs) {
+            now += 2000;
+            out.add(mixed.decide(List.of(quiet(List.of(new RangeOffloader.Range(7, COLD, COLD + 256 * MI, 200 * MI,
+                    Math.min(ref, 200 * MI)))))));
+        }
+        assertThat(out.get(0)).isEmpty(); // first sample
+        assertThat(out.get(1)).isEmpty(); // the window (3 samples) still holds the initial write
+        assertThat(out.get(2)).isEmpty();
+        // window = 30, 40, 35: never-referenced 200 − 40 = 160 MiB, half of it, capped by the 64 MiB budget
+        assertThat(out.get(3)).singleElement().satisfies(d -> {
+            assertThat(d.ranges()).isEmpty();
+            assertThat(d.reclaimBytes()).isEqualTo(64 * MI);
+            assertThat(d.trigger()).contains("partly referenced").contains("through the LRU");
+        });
+        // it went (resident 136 MiB): window 35, 30, 30 → (136 − 35) / 2 = 50.5 MiB
+        now += 2000;
+        assertThat(mixed.decide(List.of(quiet(List.of(new RangeOffloader.Range(7, COLD, COLD + 256 * MI, 136 * MI,
+                30 * MI)))))).singleElement().satisfies(d -> assertThat(d.reclaimBytes()).isEqualTo(101 * MI / 2));
+        // near the working set the estimate falls below 1 MiB: nothing
+        now += 2000;
+        assertThat(mixed.decide(List.of(quiet(List.of(new RangeOffloader.Range(7, COLD, COLD + 256 * MI, 31 * MI,
+                30 * MI)))))).isEmpty();
+    }
+
+    @Test
     void samplesOncePerInterval() {
         assertThat(off.due("c")).isTrue();
         step(quiet(ranges(48, 48 * MI, true)));
@@ -198,6 +229,19 @@ class RangeOffloaderTest {
         now += 1000;
         assertThat(off.due("c")).isTrue();
         assertThat(off.referencedBytes("c")).isEqualTo(32 * MI + 48 * MI);
+    }
+
+    @Test
+    void aContainerNotDueKeepsItsHistoryAndAGoneOneLosesIt() {
+        step(quiet(ranges(48, 48 * MI, true)));
+        step(quiet(ranges(48, 48 * MI, false)));
+        now += 500;
+        assertThat(off.decide(List.of())).isEmpty(); // a tick in which "c" was not due
+        step(quiet(ranges(48, 48 * MI, false)));
+        assertThat(step(quiet(ranges(48, 48 * MI, false)))).isNotEmpty();
+        off.retain(List.of("other"));
+        assertThat(off.due("c")).isTrue();
+        assertThat(off.referencedBytes("c")).isZero();
     }
 
     @Test

@@ -35,9 +35,13 @@ import java.util.Set;
 public final class OffloadBench {
     private OffloadBench() {}
 
-    /** @param v1Method how memwarden offloads on cgroup v1: cold-range pageout (madvise) or limit probing */
+    /**
+     * @param v1Method         how memwarden offloads on cgroup v1: cold ranges (madvise) or limit probing
+     * @param separateMappings the workload loads a module between its hot and cold allocations, so the kernel cannot
+     *                         merge them into one mapping (by default they share one, as allocations usually do)
+     */
     public record Options(int workloads, int hotMiB, int coldMiB, Duration duration, List<String> policies, Path out,
-                          ControlLoops.V1Offload v1Method) {}
+                          ControlLoops.V1Offload v1Method, boolean separateMappings) {}
 
     static String pods(Options o) {
         StringBuilder b = new StringBuilder();
@@ -49,11 +53,11 @@ public final class OffloadBench {
                     spec:
                       containers:
                         - name: app
-                          command: [perl, -e, '$| = 1; $hot = "\\x01" x (HOT * 1024 * 1024); $cold = "\\x02" x (COLD * 1024 * 1024); printf "sets %%d %%d %%d %%d\\n", unpack("Q", pack("p", $hot)), length($hot), unpack("Q", pack("p", $cold)), length($cold); while (1) { for ($i = 0; $i < length($hot); $i += 4096) { vec($hot, $i, 8) = 1 } select(undef, undef, undef, 0.1) }']
+                          command: [perl, -e, '$| = 1; $hot = "\\x01" x (HOT * 1024 * 1024); SEPARATE$cold = "\\x02" x (COLD * 1024 * 1024); printf "sets %%d %%d %%d %%d\\n", unpack("Q", pack("p", $hot)), length($hot), unpack("Q", pack("p", $cold)), length($cold); while (1) { for ($i = 0; $i < length($hot); $i += 4096) { vec($hot, $i, 8) = 1 } select(undef, undef, undef, 0.1) }']
                           resources: {requests: {memory: 64Mi}, limits: {memory: 1Gi}}
                     ---
                     """.formatted(i).replace("HOT", Integer.toString(o.hotMiB())).replace("COLD",
-                    Integer.toString(o.coldMiB())));
+                    Integer.toString(o.coldMiB())).replace("SEPARATE", o.separateMappings() ? "require POSIX; " : ""));
         }
         return b.toString();
     }
@@ -84,6 +88,7 @@ public final class OffloadBench {
         if (host.memoryController() == io.memwarden.model.CgroupVersion.V1) {
             report.put("v1Method", o.v1Method().name().toLowerCase(java.util.Locale.ROOT));
         }
+        report.put("layout", o.separateMappings() ? "separate" : "merged");
         report.put("policies", per);
         Charts.png(o.out().resolve("offload.png"), "bench offload: cold bytes out of RAM", "MiB", series);
         return report;

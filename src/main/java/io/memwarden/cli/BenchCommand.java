@@ -216,6 +216,12 @@ final class BenchCommand implements Runnable {
                         + " finds cold, with process_madvise) or limit (limit probing) (default ${DEFAULT-VALUE}).")
         String v1Method;
 
+        @Option(names = "--layout", defaultValue = "merged", paramLabel = "LAYOUT",
+                description = "merged: each workload's hot and cold sets share one mapping (adjacent allocations, as"
+                        + " the kernel merges them); separate: a module is loaded between the two allocations, so"
+                        + " the cold set has mappings of its own (default ${DEFAULT-VALUE}).")
+        String layout;
+
         java.time.Duration d;
         io.memwarden.runner.ControlLoops.V1Offload method;
 
@@ -242,6 +248,9 @@ final class BenchCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new InputException("--v1-method: " + e.getMessage());
             }
+            if (!layout.equals("merged") && !layout.equals("separate")) {
+                throw new InputException("--layout: must be merged or separate, got \"" + layout + "\"");
+            }
             if (workloads < 1 || hot < 1 || cold < 1) {
                 throw new InputException("--workloads, --hot and --cold must be positive");
             }
@@ -255,7 +264,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
-            return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out, method),
+            return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out, method,
+                    layout.equals("separate")),
                     progress);
         }
     }

@@ -18,10 +18,11 @@ import java.util.regex.Pattern;
  * Which anonymous memory of a process was referenced lately, and paging chosen ranges of it out — the mechanism of
  * the v1 cold-range offload (kernel-and-vm.md §5, all verified on the build kernel):
  * <ul>
- *   <li>{@link #sample}: read {@code /proc/PID/smaps} ({@code Referenced:} = bytes whose accessed bit or
- *       PG_referenced was set since the last clear) for every anonymous, private, writable, unlocked mapping, then
- *       write {@code 1} to {@code /proc/PID/clear_refs} (clears the referenced bits of all of that process's
- *       mappings and nobody else's; 2 would be mapped file pages only, 3 both, 4 soft-dirty, not built here).</li>
+ *   <li>{@link #read}: {@code /proc/PID/smaps} ({@code Referenced:} = bytes whose accessed bit or PG_referenced
+ *       was set since the last clear) for every anonymous, private, writable, unlocked mapping;
+ *       {@link #clearRefs}: write {@code 1} to {@code /proc/PID/clear_refs} (clears the referenced bits of that
+ *       process's pages and nobody else's; 2 would be mapped file pages only, 3 both, 4 soft-dirty, not built
+ *       here).</li>
  *   <li>{@link #pageout}: {@code process_madvise(pidfd, iovec[], n, MADV_PAGEOUT, 0)} (syscall 440 on x86_64,
  *       every iovec start page-aligned) through a pidfd, so a recycled pid is never touched; at most
  *       {@value #IOV_MAX} iovecs per call.</li>
@@ -45,15 +46,13 @@ public final class ProcessPages {
             "^([0-9a-f]+)-([0-9a-f]+) (\\S{4}) [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ (\\d+)\\s*(.*)$");
 
     /**
-     * Reads the mappings' referenced bytes and clears the bits for the next sample. Returns an empty list when the
-     * process is gone.
+     * Reads the eligible mappings with the bytes referenced since the last {@link #clearRefs}. Returns an empty list
+     * when the process is gone.
      */
-    public static List<Mapping> sample(long pid) throws IOException {
+    public static List<Mapping> read(long pid) throws IOException {
         Path dir = Path.of("/proc", Long.toString(pid));
-        List<Mapping> out;
         try {
-            out = parseSmaps(Files.readString(dir.resolve("smaps")));
-            Files.writeString(dir.resolve("clear_refs"), "1", StandardOpenOption.WRITE);
+            return parseSmaps(Files.readString(dir.resolve("smaps")));
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
@@ -62,7 +61,25 @@ public final class ProcessPages {
             }
             throw e;
         }
-        return out;
+    }
+
+    /**
+     * Writes {@code 1} to {@code /proc/PID/clear_refs}: the next {@link #read} counts only what is touched from now
+     * on. Returns false when the process is gone.
+     */
+    public static boolean clearRefs(long pid) throws IOException {
+        Path dir = Path.of("/proc", Long.toString(pid));
+        try {
+            Files.writeString(dir.resolve("clear_refs"), "1", StandardOpenOption.WRITE);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            if (!Files.exists(dir)) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /**

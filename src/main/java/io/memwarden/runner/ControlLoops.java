@@ -210,6 +210,7 @@ public final class ControlLoops implements AutoCloseable {
     private void offload(List<ContainerStatus> snap, NodeStats node) {
         List<ColdOffloader.Observation> obs = new ArrayList<>();
         List<RangeOffloader.Observation> rangeObs = new ArrayList<>();
+        List<Long> sampled = new ArrayList<>();
         Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
         for (ContainerStatus s : snap) {
             MemoryUsage u = s.usage();
@@ -230,7 +231,8 @@ public final class ControlLoops implements AutoCloseable {
                 if (allowance != 0 && node.swapTotal() > 0) {
                     for (long pid : u.pids()) {
                         try {
-                            for (ProcessPages.Mapping m : ProcessPages.sample(pid)) {
+                            sampled.add(pid);
+                            for (ProcessPages.Mapping m : ProcessPages.read(pid)) {
                                 rs.add(new RangeOffloader.Range(pid, m.start(), m.end(), m.anonymousBytes(),
                                         m.referencedBytes()));
                             }
@@ -257,6 +259,15 @@ public final class ControlLoops implements AutoCloseable {
         rangeOffloader.retain(byCgroup.keySet());
         for (RangeOffloader.Decision d : rangeOffloader.decide(rangeObs)) {
             pageout(byCgroup.get(d.cgroup()), d);
+        }
+        // only now start the next sample: the LRU reclaim above relied on the accessed bits of the whole interval
+        // to spare the hot pages (clearing them first would have left it nothing to tell hot from cold)
+        for (long pid : sampled) {
+            try {
+                ProcessPages.clearRefs(pid);
+            } catch (IOException e) {
+                log.accept("offload: cannot clear the referenced bits of pid " + pid + " (" + e.getMessage() + ")");
+            }
         }
     }
 

@@ -74,6 +74,11 @@ final class RunCommand implements Callable<Integer> {
                     + " memory offload), or none (default: ${DEFAULT-VALUE}).")
     List<String> loops;
 
+    @Option(names = "--v1-offload", paramLabel = "METHOD", defaultValue = "madvise",
+            description = "How the offload loop moves cold memory out on cgroup v1: madvise (page out what clear_refs"
+                    + " sampling finds cold) or limit (limit probing) (default: ${DEFAULT-VALUE}).")
+    String v1Offload;
+
     @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing.")
     boolean dryRun;
 
@@ -155,6 +160,13 @@ final class RunCommand implements Callable<Integer> {
                 return ExitCodes.USAGE;
             }
         }
+        ControlLoops.V1Offload v1Method;
+        try {
+            v1Method = ControlLoops.V1Offload.parse(v1Offload);
+        } catch (IllegalArgumentException e) {
+            err.println("memwarden run: --v1-offload: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         long confineBytes = 0;
         if (confine != null) {
             try {
@@ -188,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
             ControlLoops control = new ControlLoops(host, runner, plan, manifests.pods(), new ControlLoops.Options(
                     loopSet.contains("guard"), loopSet.contains("throttle"), loopSet.contains("offload"), dryRun,
                     PressureGuard.Config.defaults(capacity), new java.util.HashSet<>(protect),
-                    confineBytes > 0 ? runner.root() : null), Clock.SYSTEM, line -> {
+                    confineBytes > 0 ? runner.root() : null, v1Method), Clock.SYSTEM, line -> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });

@@ -78,6 +78,8 @@ public final class Agent implements AutoCloseable {
         this.loops = new ControlLoops(setup.host(), workload, loopOptions(config), setup.clock(),
                 line -> LOG.info("{}", line));
         applyLoopSettings(config);
+        // never move the runtime's processes into memwarden's own cgroup2 groups (the v1 PSI mirror)
+        loops.perContainerPsiOnV1(false);
         loops.onAction(this::announce);
         plugin.onRequest(metrics::nriRequest);
     }
@@ -308,6 +310,11 @@ public final class Agent implements AutoCloseable {
         }
         join(nriThread);
         join(loopThread);
+        try {
+            loops.close();
+        } catch (IOException e) {
+            LOG.warn("closing the control loops: {}", e.getMessage());
+        }
         if (api != null) {
             api.close();
         }

@@ -35,7 +35,13 @@ import java.util.Set;
 public final class OffloadBench {
     private OffloadBench() {}
 
-    public record Options(int workloads, int hotMiB, int coldMiB, Duration duration, List<String> policies, Path out) {}
+    /**
+     * @param v1Method         how memwarden offloads on cgroup v1: cold ranges (madvise) or limit probing
+     * @param separateMappings the workload loads a module between its hot and cold allocations, so the kernel cannot
+     *                         merge them into one mapping (by default they share one, as allocations usually do)
+     */
+    public record Options(int workloads, int hotMiB, int coldMiB, Duration duration, List<String> policies, Path out,
+                          ControlLoops.V1Offload v1Method, boolean separateMappings) {}
 
     static String pods(Options o) {
         StringBuilder b = new StringBuilder();
@@ -47,11 +53,11 @@ public final class OffloadBench {
                     spec:
                       containers:
                         - name: app
-                          command: [perl, -e, '$| = 1; $hot = "\\x01" x (HOT * 1024 * 1024); $cold = "\\x02" x (COLD * 1024 * 1024); printf "sets %%d %%d %%d %%d\\n", unpack("Q", pack("p", $hot)), length($hot), unpack("Q", pack("p", $cold)), length($cold); while (1) { for ($i = 0; $i < length($hot); $i += 4096) { vec($hot, $i, 8) = 1 } select(undef, undef, undef, 0.1) }']
+                          command: [perl, -e, '$| = 1; $hot = "\\x01" x (HOT * 1024 * 1024); SEPARATE$cold = "\\x02" x (COLD * 1024 * 1024); printf "sets %%d %%d %%d %%d\\n", unpack("Q", pack("p", $hot)), length($hot), unpack("Q", pack("p", $cold)), length($cold); while (1) { for ($i = 0; $i < length($hot); $i += 4096) { vec($hot, $i, 8) = 1 } select(undef, undef, undef, 0.1) }']
                           resources: {requests: {memory: 64Mi}, limits: {memory: 1Gi}}
                     ---
                     """.formatted(i).replace("HOT", Integer.toString(o.hotMiB())).replace("COLD",
-                    Integer.toString(o.coldMiB())));
+                    Integer.toString(o.coldMiB())).replace("SEPARATE", o.separateMappings() ? "require POSIX; " : ""));
         }
         return b.toString();
     }
@@ -79,9 +85,31 @@ public final class OffloadBench {
         report.put("workloads", o.workloads());
         report.put("hotMiBEach", o.hotMiB());
         report.put("coldMiBEach", o.coldMiB());
+        if (host.memoryController() == io.memwarden.model.CgroupVersion.V1) {
+            report.put("v1Method", o.v1Method().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        report.put("layout", o.separateMappings() ? "separate" : "merged");
         report.put("policies", per);
         Charts.png(o.out().resolve("offload.png"), "bench offload: cold bytes out of RAM", "MiB", series);
         return report;
+    }
+
+    /** The 1, 5 and 15 minute load averages (/proc/loadavg), to judge a run on a shared machine. */
+    static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+        return f[0] + " " + f[1] + " " + f[2];
+    }
+
+    /** Anonymous refaults of the workloads' own cgroups (memory.stat), the per-container promotion count. */
+    static long containerRefaults(StandaloneRunner runner) {
+        long n = 0;
+        for (ContainerStatus s : runner.snapshot()) {
+            if (s.usage() != null) {
+                n += s.usage().stat().getOrDefault("total_workingset_refault_anon",
+                        s.usage().stat().getOrDefault("workingset_refault_anon", 0L));
+            }
+        }
+        return n;
     }
 
     private record Sets(long pid, long hotAddr, long hotLen, long coldAddr, long coldLen) {}
@@ -112,13 +140,19 @@ public final class OffloadBench {
             if (sets.size() < pods.size()) {
                 throw new IOException("the workloads did not report their memory sets within 60 s");
             }
+            List<String> loopLog = java.util.Collections.synchronizedList(new ArrayList<>());
+            long t0 = System.nanoTime();
             ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner, plan, pods,
                     new ControlLoops.Options(false, false, true, false, PressureGuard.Config.defaults(host.memTotal()),
-                            Set.of(), null), Clock.SYSTEM, line -> { }) : null;
+                            Set.of(), null, o.v1Method()), Clock.SYSTEM,
+                    line -> loopLog.add(String.format("%.1f s %s", (System.nanoTime() - t0) / 1e9, line))) : null;
+            try {
+            String load0 = loadAverage();
             long coldTotal = sets.stream().mapToLong(Sets::coldLen).sum();
             long hotTotal = sets.stream().mapToLong(Sets::hotLen).sum();
             long start = System.nanoTime();
             long swapIn0 = NodeStats.read(host).swapInPages();
+            long refault0 = containerRefaults(runner);
             Long secondsTo90 = null;
             double psiMax = 0;
             long coldOutBytes = 0;
@@ -156,12 +190,24 @@ public final class OffloadBench {
             r.put("hotBytes", hotTotal);
             r.put("offloadedHotBytesAtEnd", hotOutBytes);
             r.put("hotPromotionPerMinutePercent", Math.round(10000.0 * swapIns * host.pageSize() / hotTotal / minutes) / 100.0);
+            r.put("containerRefaultsPerMinutePercent", Math.round(10000.0 * (containerRefaults(runner) - refault0)
+                    * host.pageSize() / hotTotal / minutes) / 100.0);
             r.put("psiSomeAvg10Max", psiMax);
             r.put("secondsToNinetyPercent", secondsTo90);
             r.put("actions", loops == null ? 0 : loops.history().size());
+            r.put("loadAverageAtStart", load0);
+            r.put("loadAverageAtEnd", loadAverage());
+            if (loops != null) {
+                Files.write(o.out().resolve("offload-" + policy + "-actions.log"), List.copyOf(loopLog));
+            }
             progress.println("offload " + policy + ": " + r);
             progress.flush();
             return r;
+            } finally {
+                if (loops != null) {
+                    loops.close();
+                }
+            }
         } finally {
             try (var f = Files.list(logs)) {
                 for (Path p : f.toList()) {

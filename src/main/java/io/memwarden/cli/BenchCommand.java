@@ -188,7 +188,8 @@ final class BenchCommand implements Runnable {
     @Command(name = "offload", mixinStandardHelpOptions = true,
             description = {"Cold-memory offload: N workloads, each touching a hot set every 100 ms and holding a cold"
                     + " set it touched once, all allowed to swap, no memory pressure; compares no agent (none) with"
-                    + " memwarden's cold offloader. Measures cold/hot bytes out of RAM from /proc/PID/pagemap, the"
+                    + " memwarden's cold offloader (on cgroup v1: --v1-method). Measures cold/hot bytes out of RAM from"
+                    + " /proc/PID/pagemap, the"
                     + " swap-in rate and node PSI. Needs swap on. Writes offload.json and offload.png to --out."})
     static final class Offload extends Scenario {
         @Option(names = "--workloads", defaultValue = "2", description = "Workloads (default ${DEFAULT-VALUE}).")
@@ -210,7 +211,19 @@ final class BenchCommand implements Runnable {
                 description = "Policies to compare (default ${DEFAULT-VALUE}).")
         List<String> policies;
 
+        @Option(names = "--v1-method", defaultValue = "madvise", paramLabel = "METHOD",
+                description = "How memwarden offloads on cgroup v1: madvise (page out the ranges clear_refs sampling"
+                        + " finds cold, with process_madvise) or limit (limit probing) (default ${DEFAULT-VALUE}).")
+        String v1Method;
+
+        @Option(names = "--layout", defaultValue = "merged", paramLabel = "LAYOUT",
+                description = "merged: each workload's hot and cold sets share one mapping (adjacent allocations, as"
+                        + " the kernel merges them); separate: a module is loaded between the two allocations, so"
+                        + " the cold set has mappings of its own (default ${DEFAULT-VALUE}).")
+        String layout;
+
         java.time.Duration d;
+        io.memwarden.runner.ControlLoops.V1Offload method;
 
         @Override
         String name() {
@@ -230,6 +243,14 @@ final class BenchCommand implements Runnable {
         @Override
         void validate() throws InputException {
             d = YamlDocs.goDuration(duration);
+            try {
+                method = io.memwarden.runner.ControlLoops.V1Offload.parse(v1Method);
+            } catch (IllegalArgumentException e) {
+                throw new InputException("--v1-method: " + e.getMessage());
+            }
+            if (!layout.equals("merged") && !layout.equals("separate")) {
+                throw new InputException("--layout: must be merged or separate, got \"" + layout + "\"");
+            }
             if (workloads < 1 || hot < 1 || cold < 1) {
                 throw new InputException("--workloads, --hot and --cold must be positive");
             }
@@ -243,7 +264,9 @@ final class BenchCommand implements Runnable {
 
         @Override
         Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
-            return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out), progress);
+            return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out, method,
+                    layout.equals("separate")),
+                    progress);
         }
     }
 }

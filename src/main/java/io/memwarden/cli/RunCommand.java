@@ -74,6 +74,11 @@ final class RunCommand implements Callable<Integer> {
                     + " memory offload), or none (default: ${DEFAULT-VALUE}).")
     List<String> loops;
 
+    @Option(names = "--v1-offload", paramLabel = "METHOD", defaultValue = "madvise",
+            description = "How the offload loop moves cold memory out on cgroup v1: madvise (page out what clear_refs"
+                    + " sampling finds cold) or limit (limit probing) (default: ${DEFAULT-VALUE}).")
+    String v1Offload;
+
     @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing.")
     boolean dryRun;
 
@@ -155,6 +160,13 @@ final class RunCommand implements Callable<Integer> {
                 return ExitCodes.USAGE;
             }
         }
+        ControlLoops.V1Offload v1Method;
+        try {
+            v1Method = ControlLoops.V1Offload.parse(v1Offload);
+        } catch (IllegalArgumentException e) {
+            err.println("memwarden run: --v1-offload: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         long confineBytes = 0;
         if (confine != null) {
             try {
@@ -165,9 +177,13 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes);
+        java.util.concurrent.atomic.AtomicReference<ControlLoops> controlRef = new java.util.concurrent.atomic.AtomicReference<>();
         Thread hook = new Thread(() -> {
             try {
                 runner.close();
+                if (controlRef.get() != null) {
+                    controlRef.get().close();
+                }
             } catch (IOException e) {
                 System.err.println("memwarden run: cleanup: " + e.getMessage());
             }
@@ -184,10 +200,11 @@ final class RunCommand implements Callable<Integer> {
             ControlLoops control = new ControlLoops(host, runner, plan, manifests.pods(), new ControlLoops.Options(
                     loopSet.contains("guard"), loopSet.contains("throttle"), loopSet.contains("offload"), dryRun,
                     PressureGuard.Config.defaults(capacity), new java.util.HashSet<>(protect),
-                    confineBytes > 0 ? runner.root() : null), Clock.SYSTEM, line -> {
+                    confineBytes > 0 ? runner.root() : null, v1Method), Clock.SYSTEM, line -> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });
+            controlRef.set(control);
             // OOM watch: every kernel OOM kill is logged (with the pod and container when it is one of ours) and
             // counted for /metrics
             String rootRel = "/" + host.memoryMount().relativize(runner.root());
@@ -265,6 +282,13 @@ final class RunCommand implements Callable<Integer> {
                 oomWatch.close();
             }
             runner.close();
+            if (controlRef.get() != null) {
+                try {
+                    controlRef.get().close();
+                } catch (IOException e) {
+                    err.println("memwarden run: cleanup: " + e.getMessage());
+                }
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {

@@ -31,8 +31,49 @@ public final class Pidfd {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
+    private static final MethodHandle SYSCALL5 = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+
     private static long syscall(MemorySegment st, long nr, long a, long b, long c, long d) throws Throwable {
         return (long) SYSCALL.invokeExact(st, nr, a, b, c, d);
+    }
+
+    static long syscall5(MemorySegment st, long nr, long a, long b, long c, long d, long e) throws Throwable {
+        return (long) SYSCALL5.invokeExact(st, nr, a, b, c, d, e);
+    }
+
+    static StructLayout captureLayout() {
+        return CAPTURE;
+    }
+
+    static int errno(MemorySegment st) {
+        return (int) ERRNO.get(st, 0L);
+    }
+
+    /**
+     * Opens a pidfd for {@code pid}; returns -1 when the process is gone. The caller closes it ({@link Libc#close}).
+     *
+     * @throws Libc.ErrnoException for any other failure
+     */
+    public static int open(long pid) throws Libc.ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            long fd = syscall(st, SYS_PIDFD_OPEN, pid, 0, 0, 0);
+            if (fd < 0) {
+                int e = errno(st);
+                if (e == ESRCH) {
+                    return -1;
+                }
+                throw new Libc.ErrnoException("pidfd_open(" + pid + ")", e);
+            }
+            return (int) fd;
+        } catch (Libc.ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /**

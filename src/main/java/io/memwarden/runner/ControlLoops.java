@@ -6,14 +6,19 @@ import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
+import io.memwarden.cgroup.Pressure;
+import io.memwarden.cgroup.PsiMirror;
 import io.memwarden.control.Clock;
 import io.memwarden.control.ColdOffloader;
 import io.memwarden.control.GuardAction;
 import io.memwarden.control.NodeObservation;
 import io.memwarden.control.PodObservation;
 import io.memwarden.control.PressureGuard;
+import io.memwarden.control.RangeOffloader;
 import io.memwarden.control.ThrottleRelief;
+import io.memwarden.kernel.Libc;
 import io.memwarden.kernel.Pidfd;
+import io.memwarden.kernel.ProcessPages;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
@@ -35,14 +40,43 @@ import java.util.function.Consumer;
  * (or the runner's root cgroup standing in for it), lets the pressure guard, throttle relief and cold offloader
  * decide, and acts — or, in dry-run, only logs. Every action is recorded with its trigger.
  */
-public final class ControlLoops {
+public final class ControlLoops implements AutoCloseable {
 
     /**
      * @param nodeCgroup a cgroup that stands in for the node (capacity = its limit), or null for the host
      * @param protectedPods namespace/name of pods the guard never touches (critical pods never anyway)
      */
     public record Options(boolean guard, boolean throttle, boolean offload, boolean dryRun, PressureGuard.Config guardConfig,
-                          Set<String> protectedPods, Path nodeCgroup) {}
+                          Set<String> protectedPods, Path nodeCgroup, V1Offload v1Offload) {
+        public Options(boolean guard, boolean throttle, boolean offload, boolean dryRun, PressureGuard.Config guardConfig,
+                       Set<String> protectedPods, Path nodeCgroup) {
+            this(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, V1Offload.MADVISE);
+        }
+
+        public Options {
+            if (v1Offload == null) {
+                throw new IllegalArgumentException("v1Offload must be set (madvise or limit)");
+            }
+        }
+    }
+
+    /**
+     * How cold memory leaves RAM on cgroup v1 (no memory.reclaim there): page out the ranges found cold by
+     * clear_refs sampling ({@link RangeOffloader}, falling back to limit probing where process_madvise is refused),
+     * or limit probing only ({@link ColdOffloader} with {@link CgroupReclaim}).
+     */
+    public enum V1Offload {
+        MADVISE, LIMIT;
+
+        public static V1Offload parse(String s) {
+            return switch (s) {
+                case "madvise" -> MADVISE;
+                case "limit" -> LIMIT;
+                default -> throw new IllegalArgumentException("v1 offload method must be madvise or limit, got \""
+                        + s + "\"");
+            };
+        }
+    }
 
     /** One decision taken (or, in dry-run, that would have been taken). */
     public record ActionRecord(long atMillis, String loop, String pod, String container, String action, String trigger,
@@ -75,6 +109,10 @@ public final class ControlLoops {
     private volatile long dropped;
     private volatile Evictor evictor = ControlLoops::killWithPidfd;
     private volatile Consumer<ActionRecord> listener = r -> { };
+    private final RangeOffloader rangeOffloader;
+    private PsiMirror psiMirror;
+    private boolean psiMirrorTried;
+    private String rangeOffloadRefused;
 
     public ControlLoops(HostFacts host, StandaloneRunner runner, Plan plan, List<PodSpec> pods, Options opt, Clock clock,
                         Consumer<String> log) {
@@ -90,6 +128,57 @@ public final class ControlLoops {
         this.guard = new PressureGuard(opt.guardConfig(), clock);
         this.relief = new ThrottleRelief(ThrottleRelief.Config.DEFAULTS, clock);
         this.offloader = new ColdOffloader(ColdOffloader.Config.DEFAULTS, clock);
+        this.rangeOffloader = new RangeOffloader(RangeOffloader.Config.DEFAULTS, clock);
+    }
+
+    /** Removes what the loops created (the v1 PSI mirror), moving processes still in it back. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (psiMirror != null) {
+            psiMirror.close();
+            psiMirror = null;
+        }
+    }
+
+    /** The v1 per-container PSI mirror, created on first use; null when the host cannot have one (then: none). */
+    private PsiMirror psiMirror() {
+        if (!psiMirrorAllowed) {
+            return null;
+        }
+        if (!psiMirrorTried) {
+            psiMirrorTried = true;
+            try {
+                psiMirror = PsiMirror.create(host);
+            } catch (IOException | RuntimeException e) {
+                log.accept("offload: no per-container PSI on cgroup v1 (" + e.getMessage()
+                        + "): refaults are the only back-off signal");
+            }
+        }
+        return psiMirror;
+    }
+
+    /** The container's own PSI: v2 memory.pressure, v1 its PSI mirror group; null when it has none. */
+    private Pressure ownPressure(ContainerStatus s) {
+        MemoryUsage u = s.usage();
+        if (u.pressure() != null) {
+            return u.pressure();
+        }
+        PsiMirror m = psiMirror();
+        if (m == null) {
+            return null;
+        }
+        try {
+            return m.pressure(s.cgroup().toString(), u.pids());
+        } catch (IOException e) {
+            log.accept("offload: " + s.pod() + "/" + s.container() + ": no PSI mirror reading (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /** The container's cumulative anonymous refaults (memory.stat; v1 hierarchical total). */
+    private static long refaults(MemoryUsage u) {
+        return u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("workingset_refault_anon", 0L)
+                : u.stat().getOrDefault("total_workingset_refault_anon", u.stat().getOrDefault("workingset_refault_anon", 0L));
     }
 
     /** Keep at most {@code limit} actions in {@link #history()} (the oldest are dropped). */
@@ -110,6 +199,19 @@ public final class ControlLoops {
     public ControlLoops offloadClasses(Set<QosClass> classes) {
         this.offloadClasses = classes.isEmpty() ? java.util.EnumSet.noneOf(QosClass.class)
                 : java.util.EnumSet.copyOf(classes);
+        return this;
+    }
+
+    private volatile boolean psiMirrorAllowed = true;
+
+    /**
+     * Whether the offload loop may give v1 containers their own PSI through the {@link PsiMirror} (default yes).
+     * The mirror moves the containers' processes into cgroup2 groups of memwarden's own: right for the processes
+     * the standalone runner started, wrong for a runtime's containers, whose cgroup2 membership belongs to systemd
+     * and the runtime. Without it, v1 offload backs off on the container's refaults and the node's PSI.
+     */
+    public ControlLoops perContainerPsiOnV1(boolean allowed) {
+        this.psiMirrorAllowed = allowed;
         return this;
     }
 
@@ -209,35 +311,128 @@ public final class ControlLoops {
             }
         }
         if (opt.offload()) {
-            List<ColdOffloader.Observation> obs = new ArrayList<>();
-            Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
-            Map<String, QosClass> classOf = new java.util.HashMap<>();
-            for (ManagedWorkload.ManagedPod mp : pods) {
-                classOf.put(mp.key(), QosClass.fromApiName(mp.plan().qosClass()));
+            offload(snap, pods, node, opt);
+        }
+    }
+
+    private void offload(List<ContainerStatus> snap, List<ManagedWorkload.ManagedPod> pods, NodeStats node,
+                         Options opt) {
+        Map<String, QosClass> classOf = new java.util.HashMap<>();
+        for (ManagedWorkload.ManagedPod mp : pods) {
+            classOf.put(mp.key(), QosClass.fromApiName(mp.plan().qosClass()));
+        }
+        Set<QosClass> classes = offloadClasses;
+        List<ColdOffloader.Observation> obs = new ArrayList<>();
+        List<RangeOffloader.Observation> rangeObs = new ArrayList<>();
+        List<Long> sampled = new ArrayList<>();
+        Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
+        for (ContainerStatus s : snap) {
+            MemoryUsage u = s.usage();
+            if (u == null || !classes.contains(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT))) {
+                continue;
             }
-            Set<QosClass> classes = offloadClasses;
-            for (ContainerStatus s : snap) {
-                MemoryUsage u = s.usage();
-                if (u == null || !classes.contains(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT))) {
+            String key = s.cgroup().toString();
+            byCgroup.put(key, s);
+            long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
+            boolean ranges = u.version() == CgroupVersion.V1 && opt.v1Offload() == V1Offload.MADVISE
+                    && rangeOffloadRefused == null;
+            if (ranges) {
+                if (!rangeOffloader.due(key)) {
                     continue;
                 }
-                long psiTotal = u.pressure() != null ? u.pressure().someTotalMicros()
-                        : node.psi() == null ? 0 : node.psi().someTotalMicros();
-                long anon = u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("anon", 0L)
-                        : u.stat().getOrDefault("total_rss", u.stat().getOrDefault("rss", 0L));
-                long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
-                obs.add(new ColdOffloader.Observation(s.cgroup().toString(), u.usageBytes(), anon, psiTotal,
-                        node.swapInPages(), allowance, node.swapFree(), node.swapTotal()));
-                byCgroup.put(s.cgroup().toString(), s);
-            }
-            for (ColdOffloader.Offload o : offloader.decide(obs)) {
-                ContainerStatus s = byCgroup.get(o.cgroup());
-                long got = reclaim("offload", s, o.bytes(), o.trigger(), opt);
-                if (got > 0) {
-                    offloaded.merge(s.pod() + "/" + s.container(), got, Long::sum);
+                Pressure own = allowance == 0 ? null : ownPressure(s);
+                List<RangeOffloader.Range> rs = new ArrayList<>();
+                if (allowance != 0 && node.swapTotal() > 0) {
+                    for (long pid : u.pids()) {
+                        try {
+                            sampled.add(pid);
+                            for (ProcessPages.Mapping m : ProcessPages.read(pid)) {
+                                rs.add(new RangeOffloader.Range(pid, m.start(), m.end(), m.anonymousBytes(),
+                                        m.referencedBytes()));
+                            }
+                        } catch (IOException e) {
+                            log.accept("offload: " + s.pod() + "/" + s.container() + ": cannot sample pid " + pid
+                                    + " (" + e.getMessage() + ")");
+                        }
+                    }
                 }
+                rangeObs.add(new RangeOffloader.Observation(key, rs, own == null ? -1 : own.someTotalMicros(),
+                        refaults(u), allowance, node.swapFree(), node.swapTotal()));
+                continue;
+            }
+            Pressure own = u.version() == CgroupVersion.V2 ? u.pressure() : allowance == 0 ? null : ownPressure(s);
+            long psiTotal = own != null ? own.someTotalMicros() : node.psi() == null ? 0 : node.psi().someTotalMicros();
+            long anon = u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("anon", 0L)
+                    : u.stat().getOrDefault("total_rss", u.stat().getOrDefault("rss", 0L));
+            obs.add(new ColdOffloader.Observation(key, u.usageBytes(), anon, psiTotal, refaults(u), allowance,
+                    node.swapFree(), node.swapTotal()));
+        }
+        for (ColdOffloader.Offload o : offloader.decide(obs)) {
+            ContainerStatus s = byCgroup.get(o.cgroup());
+            countOffloaded(s, reclaim("offload", s, o.bytes(), o.trigger(), opt));
+        }
+        rangeOffloader.retain(byCgroup.keySet());
+        for (RangeOffloader.Decision d : rangeOffloader.decide(rangeObs)) {
+            pageout(byCgroup.get(d.cgroup()), d, opt);
+        }
+        // only now start the next sample: the LRU reclaim above relied on the accessed bits of the whole interval
+        // to spare the hot pages (clearing them first would have left it nothing to tell hot from cold)
+        for (long pid : sampled) {
+            try {
+                ProcessPages.clearRefs(pid);
+            } catch (IOException e) {
+                log.accept("offload: cannot clear the referenced bits of pid " + pid + " (" + e.getMessage() + ")");
             }
         }
+    }
+
+    private void countOffloaded(ContainerStatus s, long bytes) {
+        if (s != null && bytes > 0) {
+            offloaded.merge(s.pod() + "/" + s.container(), bytes, Long::sum);
+        }
+    }
+
+    private void pageout(ContainerStatus s, RangeOffloader.Decision d, Options opt) {
+        if (d.reclaimBytes() > 0) {
+            countOffloaded(s, reclaim("offload", s, d.reclaimBytes(), d.trigger(), opt));
+        }
+        if (d.ranges().isEmpty()) {
+            return;
+        }
+        String action = "page out " + d.ranges().size() + " cold range(s), ~" + d.estimatedBytes() + " bytes";
+        if (opt.dryRun()) {
+            record("offload", s.pod(), s.container(), action, d.trigger(), "dry-run");
+            return;
+        }
+        Map<Long, List<RangeOffloader.Pageout>> byPid = new LinkedHashMap<>();
+        for (RangeOffloader.Pageout p : d.ranges()) {
+            byPid.computeIfAbsent(p.pid(), k -> new ArrayList<>()).add(p);
+        }
+        long bytes = 0;
+        int skipped = 0;
+        StringBuilder errors = new StringBuilder();
+        for (var e : byPid.entrySet()) {
+            long[] starts = e.getValue().stream().mapToLong(RangeOffloader.Pageout::start).toArray();
+            long[] lengths = e.getValue().stream().mapToLong(RangeOffloader.Pageout::length).toArray();
+            try {
+                ProcessPages.Result r = ProcessPages.pageout(e.getKey(), s.cgroup().resolve("cgroup.procs"), starts,
+                        lengths);
+                bytes += r.bytes(); // address range processed: the kernel does not say how much it paged out
+                skipped += r.skipped();
+            } catch (Libc.ErrnoException ex) {
+                errors.append(ex.getMessage()).append("; ");
+                if (ex.errno() == 1 || ex.errno() == 38) { // EPERM, ENOSYS: this host will not let us
+                    rangeOffloadRefused = ex.getMessage();
+                }
+            } catch (IOException ex) {
+                errors.append(ex.getMessage()).append("; ");
+            }
+        }
+        String result = "process_madvise(MADV_PAGEOUT) processed " + bytes + " bytes of address range"
+                + (skipped > 0 ? ", " + skipped + " range(s) gone since the sample" : "")
+                + (errors.isEmpty() ? "" : "; errors: " + errors)
+                + (rangeOffloadRefused != null ? "; falling back to limit probing on cgroup v1" : "");
+        record("offload", s.pod(), s.container(), action, d.trigger(), result);
     }
 
     private static long declaredLimit(ContainerStatus s, List<ManagedWorkload.ManagedPod> pods) {

@@ -41,6 +41,21 @@ public final class CgroupWriter {
     /** What was applied: file → {previous, written, read back}. */
     public record Applied(Path cgroup, Map<String, String[]> files) {}
 
+    /**
+     * The files of {@code target} whose current value differs from it (read-back equality: page rounding and v1's
+     * unlimited count as equal), file → current value; empty when the cgroup already has the target.
+     */
+    public Map<String, String> differing(Path cgroup, Map<String, String> target) throws CgroupWriteException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : target.entrySet()) {
+            String current = read(cgroup, e.getKey(), e.getValue());
+            if (!same(e.getValue(), current)) {
+                out.put(e.getKey(), current);
+            }
+        }
+        return out;
+    }
+
     public Applied apply(Path cgroup, Map<String, String> target) throws CgroupWriteException {
         Map<String, String> previous = new LinkedHashMap<>();
         for (String file : target.keySet()) {

@@ -138,7 +138,7 @@ public final class StandaloneApplier {
                 if (why != null) {
                     leftAlone++;
                     if (logged.add(f.cgroup() + "\n" + why)) {
-                        LOG.info("standalone: {} left alone: {}", f.id().cgroup(), why);
+                        LOG.info("standalone: /{} left alone: {}", f.id().cgroup(), why);
                     }
                     continue;
                 }
@@ -148,7 +148,7 @@ public final class StandaloneApplier {
                     default -> { }
                 }
                 List<String> reasons = new ArrayList<>();
-                reasons.add("pod spec from " + pod.source() + "; cgroup " + f.id().cgroup() + " found by the"
+                reasons.add("pod spec from " + pod.source() + "; cgroup /" + f.id().cgroup() + " found by the"
                         + " standalone scan (" + f.id().driver().name().toLowerCase() + " driver)");
                 reasons.addAll(cp.reasons());
                 out.add(new NriPlugin.ManagedContainer(f.id().containerId(), pod.spec().namespace(),

@@ -49,7 +49,7 @@ public final class CgroupWriter {
         Map<String, String> out = new LinkedHashMap<>();
         for (var e : target.entrySet()) {
             String current = read(cgroup, e.getKey(), e.getValue());
-            if (!same(e.getValue(), current)) {
+            if (!same(e.getKey(), e.getValue(), current)) {
                 out.put(e.getKey(), current);
             }
         }
@@ -71,7 +71,7 @@ public final class CgroupWriter {
             Map<String, String[]> out = new LinkedHashMap<>();
             for (String file : target.keySet()) {
                 String back = read(cgroup, file, target.get(file));
-                if (!same(target.get(file), back)) {
+                if (!same(file, target.get(file), back)) {
                     throw new CgroupWriteException(CgroupWriteException.Kind.VERIFY, cgroup, file, target.get(file),
                             "read back " + back, null);
                 }
@@ -151,6 +151,16 @@ public final class CgroupWriter {
 
     private static boolean isUnlimited(String v) {
         return bytes(v).equals(UNLIMITED);
+    }
+
+    /**
+     * Read-back equality for {@code file}: byte limits with {@link #same(String, String)}; other files (counts,
+     * flags such as {@code memory.swappiness} or {@code memory.oom.group}) only when equal as text.
+     */
+    boolean same(String file, String written, String readBack) {
+        boolean bytes = file.endsWith("_in_bytes") || file.equals("memory.max") || file.equals("memory.high")
+                || file.equals("memory.low") || file.equals("memory.min") || file.equals("memory.swap.max");
+        return bytes ? same(written, readBack) : written.strip().equals(readBack.strip());
     }
 
     boolean same(String written, String readBack) {

@@ -90,7 +90,8 @@ final class AgentCommand implements Callable<Integer> {
     String kube;
 
     @Option(names = "--pods", paramLabel = "PODS.yaml",
-            description = "Static pod manifests, asked before the Kubernetes API (nodes without an API server).")
+            description = "Static pod manifests, asked before the Kubernetes API (nodes without an API server);"
+                    + " with --standalone found by metadata.uid.")
     Path pods;
 
     @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing (overrides"
@@ -190,8 +191,8 @@ final class AgentCommand implements Callable<Integer> {
                 KubernetesClient client = new KubernetesClientBuilder().build();
                 nodePods = new NodePods(client, name);
                 if (!nodePods.start(Duration.ofSeconds(5))) {
-                    err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers fall"
-                            + " back to NRI data until they are");
+                    err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers"
+                            + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));
                 }
                 String apiName = "kubernetes API (node " + name + ")";
                 PodSpecSource api = new LookupPodSource(apiName, nodePods::find);

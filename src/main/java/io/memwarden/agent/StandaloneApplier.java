@@ -48,6 +48,7 @@ public final class StandaloneApplier {
     public record Round(int containerCgroups, int matched, int written, int failed, int leftAlone) {}
 
     private final Path memoryRoot;
+    private final Path procRoot;
     private final CgroupWriter writer;
     private final PodsByUid pods;
     private final Recorder recorder;
@@ -64,7 +65,14 @@ public final class StandaloneApplier {
      */
     public StandaloneApplier(Path memoryRoot, CgroupVersion version, long pageSize, Planner planner, PodsByUid pods,
                              Recorder recorder) {
+        this(memoryRoot, Path.of("/proc"), version, pageSize, planner, pods, recorder);
+    }
+
+    /** @param procRoot where {@code <pid>/comm} is read to tell a sandbox (pause) cgroup without container IDs */
+    public StandaloneApplier(Path memoryRoot, Path procRoot, CgroupVersion version, long pageSize, Planner planner,
+                             PodsByUid pods, Recorder recorder) {
         this.memoryRoot = memoryRoot;
+        this.procRoot = procRoot;
         this.writer = new CgroupWriter(version, pageSize);
         this.planner = planner;
         this.pods = pods;
@@ -107,8 +115,16 @@ public final class StandaloneApplier {
             } catch (Exception ex) {
                 lookupError = "pod uid " + uid + ": " + ex.getMessage();
             }
+            Set<String> sandboxes = new HashSet<>();
+            if (pod != null && !pod.idsKnown() && cs.size() > 1) {
+                for (KubepodsScan.Found f : cs) {
+                    if (onlyPause(f.cgroup())) {
+                        sandboxes.add(f.id().containerId());
+                    }
+                }
+            }
             Map<String, StandaloneMatch.Match> matches = StandaloneMatch.match(uid, pod,
-                    cs.stream().map(f -> f.id().containerId()).toList(), pods.describe());
+                    cs.stream().map(f -> f.id().containerId()).toList(), sandboxes, pods.describe());
             Planner.PodOutcome outcome = null;
             if (pod != null) {
                 outcome = p.planPod(pod.spec());
@@ -163,6 +179,25 @@ public final class StandaloneApplier {
         pending.keySet().removeIf(k -> !seen.contains(k.toString()));
         logged.removeIf(k -> !seen.contains(k.substring(0, k.indexOf('\n'))));
         return new Round(found.size(), out.size(), written, failed, leftAlone);
+    }
+
+    /** Whether the cgroup has processes and every one is the pause binary (comm "pause"): a pod's sandbox. */
+    private boolean onlyPause(Path cgroup) {
+        try {
+            List<String> pids = java.nio.file.Files.readAllLines(cgroup.resolve("cgroup.procs")).stream()
+                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            if (pids.isEmpty()) {
+                return false;
+            }
+            for (String pid : pids) {
+                if (!java.nio.file.Files.readString(procRoot.resolve(pid).resolve("comm")).strip().equals("pause")) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false; // gone, or unreadable: not known to be a sandbox
+        }
     }
 
     private static String errors(Planner.PodOutcome o, String container) {

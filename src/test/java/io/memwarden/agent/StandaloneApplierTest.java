@@ -55,7 +55,8 @@ class StandaloneApplierTest {
 
     StandaloneApplier applier(CgroupVersion v, WardenConfig cfg) {
         NodeFacts node = new NodeFacts(16 * GI, 0, v, true, 4096, null, "6.12.0");
-        return new StandaloneApplier(root, v, 4096, new Planner(node, KubeletSettings.DEFAULTS, cfg), source,
+        return new StandaloneApplier(root, root.resolve("proc"), v, 4096,
+                new Planner(node, KubeletSettings.DEFAULTS, cfg), source,
                 (loop, pod, c, action, trigger, result) -> records.add(loop + " " + pod + "/" + c + " " + action + " ("
                         + result + ") because " + trigger));
     }
@@ -198,6 +199,37 @@ class StandaloneApplierTest {
         assertThat(files(twoB)).isEqualTo(before);
         assertThat(files(stranger)).isEqualTo(before);
         assertThat(a.managed()).singleElement().satisfies(m -> assertThat(m.source()).isEqualTo("manifest pods.yaml"));
+    }
+
+    /** A process of the fake /proc in a cgroup. */
+    void process(Path cg, int pid, String comm) throws Exception {
+        Files.writeString(cg.resolve("cgroup.procs"), pid + "\n");
+        Files.createDirectories(root.resolve("proc/" + pid));
+        Files.writeString(root.resolve("proc/" + pid + "/comm"), comm + "\n");
+    }
+
+    @Test
+    void aManifestPodsSandboxIsToldByItsPauseProcessAndLeftAlone() throws Exception {
+        Path app = v2("kubepods/besteffort/pod" + UID + "/" + APP);
+        Path pause = v2("kubepods/besteffort/pod" + UID + "/" + PAUSE);
+        process(app, 4343, "nginx");
+        process(pause, 4242, "pause");
+        Map<String, String> pauseBefore = files(pause);
+        PodsByUid manifest = PodsByUid.manifest("pods.yaml", List.of(pod("one", UID, container("app", null, null))));
+        known.put(UID, manifest.find(UID).orElseThrow());
+        StandaloneApplier a = applier(CgroupVersion.V2, WardenConfig.DEFAULTS);
+        assertThat(a.round(false).matched()).isEqualTo(1);
+        assertThat(read(app, "memory.swap.max")).isEqualTo("0");
+        assertThat(files(pause)).isEqualTo(pauseBefore);
+
+        // its process is not pause any more: not known to be the sandbox → ambiguous, nothing more written
+        Files.writeString(app.resolve("memory.swap.max"), "max\n");
+        process(pause, 4244, "sh");
+        Map<String, String> appBefore = files(app);
+        StandaloneApplier.Round r = a.round(false);
+        assertThat(r.matched()).isZero();
+        assertThat(r.leftAlone()).isEqualTo(2);
+        assertThat(files(app)).isEqualTo(appBefore);
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.KubepodsScan;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.PodSpec;
 import io.memwarden.nri.NriPlugin;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
@@ -56,6 +57,11 @@ public final class StandaloneApplier {
     private volatile List<NriPlugin.ManagedContainer> managed = List.of();
     /** cgroup → what was last recorded for it while its values are not the plan's (dry-run, failure) */
     private final Map<Path, String> pending = new HashMap<>();
+    /** pod uid → its latest plan, reused while the spec and the planner are the same (pods rarely change) */
+    private final Map<String, Planned> plans = new HashMap<>();
+
+    private record Planned(PodSpec spec, Planner planner, Planner.PodOutcome outcome) {}
+
     /** cgroup + reason, for "left alone" lines logged once */
     private final Set<String> logged = new HashSet<>();
 
@@ -102,6 +108,7 @@ public final class StandaloneApplier {
         Planner p = planner;
         List<NriPlugin.ManagedContainer> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        Set<String> seenUids = new HashSet<>();
         int written = 0;
         int failed = 0;
         int leftAlone = 0;
@@ -127,7 +134,13 @@ public final class StandaloneApplier {
                     cs.stream().map(f -> f.id().containerId()).toList(), sandboxes, pods.describe());
             Planner.PodOutcome outcome = null;
             if (pod != null) {
-                outcome = p.planPod(pod.spec());
+                Planned cached = plans.get(uid);
+                if (cached == null || cached.planner() != p || !cached.spec().equals(pod.spec())) {
+                    cached = new Planned(pod.spec(), p, p.planPod(pod.spec()));
+                    plans.put(uid, cached);
+                }
+                outcome = cached.outcome();
+                seenUids.add(uid);
             }
             Plan.PodPlan plan = outcome == null ? null : outcome.plan();
             if (plan != null && !plan.podCgroup().isEmpty()) {
@@ -177,6 +190,7 @@ public final class StandaloneApplier {
                 .thenComparing(NriPlugin.ManagedContainer::pod).thenComparing(NriPlugin.ManagedContainer::name));
         managed = List.copyOf(out);
         pending.keySet().removeIf(k -> !seen.contains(k.toString()));
+        plans.keySet().retainAll(seenUids);
         logged.removeIf(k -> !seen.contains(k.substring(0, k.indexOf('\n'))));
         return new Round(found.size(), out.size(), written, failed, leftAlone);
     }

@@ -30,11 +30,21 @@ public final class KubepodsScan {
         return out;
     }
 
+    /** Whether a directory entry's name has a form of the kubelet's layouts (QoS, pod, slice, scope, container). */
+    static boolean layoutName(String n) {
+        return n.startsWith("pod") || n.equals("burstable") || n.equals("besteffort") || n.endsWith(".slice")
+                || n.endsWith(".scope") || n.startsWith("crio-") || n.length() == 64 && n.chars().allMatch(
+                        ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
+    }
+
     private static void walk(Path root, Path dir, int depth, List<Found> out) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
+        // a cgroup directory holds dozens of control files: look only at names of the layouts' forms (a stat per
+        // entry of every cgroup would be most of the scan's cost)
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir,
+                c -> layoutName(c.getFileName().toString()) && Files.isDirectory(c))) {
             for (Path child : children) {
                 String rel = root.relativize(child).toString();
                 var id = KubeletCgroupLayout.parse(rel);

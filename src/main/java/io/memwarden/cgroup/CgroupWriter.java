@@ -158,8 +158,7 @@ public final class CgroupWriter {
      * flags such as {@code memory.swappiness} or {@code memory.oom.group}) only when equal as text.
      */
     boolean same(String file, String written, String readBack) {
-        boolean bytes = file.endsWith("_in_bytes") || file.equals("memory.max") || file.equals("memory.high")
-                || file.equals("memory.low") || file.equals("memory.min") || file.equals("memory.swap.max");
+        boolean bytes = file.endsWith("_in_bytes") || file.matches("memory\\.((z?swap)\\.)?(max|high|low|min)");
         return bytes ? same(written, readBack) : written.strip().equals(readBack.strip());
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates the NRI interop harness without memwarden: the real NRI v0.6.1 runtime adaptation (harness) against
 # a tiny plugin built on NRI's own pkg/stub (testplugin), over a real unix socket. Compares the harness output
-# (timings removed) with testplugin/expected.jsonl, then times 2000 CreateContainer calls.
+# (timings and timestamps removed) with testplugin/expected.jsonl, then times 2000 CreateContainer calls.
 #   test/nri/selftest.sh [--update]     (--update rewrites expected.jsonl; review the diff)
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -30,7 +30,7 @@ run() { # $1 = harness args ... ; output in $tmp/out
 }
 
 run "$here/testplugin/scenario.json"
-sed -E 's/"ms":[0-9.]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/' "$tmp/out" >"$tmp/got.jsonl"
+sed -E 's/"ms":[0-9.]+,//; s/"registered_unix_ms":[0-9.e+]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/' "$tmp/out" >"$tmp/got.jsonl"
 if [ "${1:-}" = --update ]; then
   cp "$tmp/got.jsonl" "$here/testplugin/expected.jsonl"; echo "selftest: expected.jsonl updated"; exit 0
 fi

@@ -73,6 +73,7 @@ type harness struct {
 	mu            sync.Mutex
 	cond          *sync.Cond
 	registrations int
+	firstReg      time.Time // when the first plugin registration (register, configure, synchronize) completed
 	lastSync      []*api.ContainerUpdate
 	lastSyncErr   error
 
@@ -151,7 +152,11 @@ func run(socket string, plugins int, wait time.Duration, bench, warmup int, scen
 		if err := h.waitRegistrations(1, wait); err != nil {
 			return err
 		}
-		h.emit(map[string]interface{}{"event": "ready", "registrations": h.regs(), "plugins": h.activePlugins()})
+		h.mu.Lock()
+		first := h.firstReg
+		h.mu.Unlock()
+		h.emit(map[string]interface{}{"event": "ready", "registrations": h.regs(), "plugins": h.activePlugins(),
+			"registered_unix_ms": float64(first.UnixNano()) / 1e6})
 	}
 
 	if bench > 0 {
@@ -317,6 +322,9 @@ func (h *harness) syncFn(ctx context.Context, cb adaptation.SyncCB) error {
 	h.mu.Lock()
 	h.lastSync, h.lastSyncErr = upd, err
 	if err == nil {
+		if h.registrations == 0 {
+			h.firstReg = time.Now()
+		}
 		h.registrations++
 	}
 	h.cond.Broadcast()
@@ -733,13 +741,14 @@ func (h *harness) emit(v interface{}) {
 // --- timing mode ---------------------------------------------------------------------------------------------------------
 
 // bench times sequential CreateContainer calls through all registered plugins. The pod and container come from the
-// scenario's first CreateContainer step (default: a Burstable-looking pod with a 1 GiB limit).
+// scenario's first CreateContainer step (default: a Burstable-looking pod with a 1 GiB limit); steps before it run
+// untimed, as in a scenario (their result lines are printed).
 func (h *harness) bench(in io.Reader, n, warmup int) error {
 	pod := &api.PodSandbox{Id: "bench-pod", Name: "bench", Namespace: "default", Uid: "bench-pod"}
 	ctr := &api.Container{Name: "app", Linux: &api.LinuxContainer{Resources: &api.LinuxResources{
 		Memory: &api.LinuxMemory{Limit: &api.OptionalInt64{Value: 1 << 30}}}}}
 	dec := newPeek(json.NewDecoder(in))
-	for {
+	for i := 1; ; i++ {
 		var s step
 		more, err := dec.next(&s)
 		if err != nil {
@@ -747,6 +756,11 @@ func (h *harness) bench(in io.Reader, n, warmup int) error {
 		}
 		if !more {
 			break
+		}
+		if s.Op != "CreateContainer" {
+			// steps before the timed one (e.g. Synchronize existing containers) run as in a scenario
+			h.do(i, &s)
+			continue
 		}
 		if s.Op == "CreateContainer" {
 			p, err := h.pod(s.Pod, true)

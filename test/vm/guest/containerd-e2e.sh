@@ -7,6 +7,11 @@
 #   test/vm/run-in-vm.sh --swap 1G --env MW_JAVA=... --env MW_CONTAINERD_ROOT=... --env MW_CRI_CLIENT=... \
 #       -- test/vm/guest/containerd-e2e.sh
 #
+# Second phase: memwarden nri stops (containers keep their values), fabric8's mock Kubernetes API server (test
+# classpath in MW_TEST_CLASSPATH) serves the same pods, and `memwarden agent` takes over the NRI socket: it is
+# synchronized with the running containers, plans a new pod from the API's spec, relieves its memory.high throttling,
+# labels the node, sends events, serves /metrics and /status, and stops leaving every value in place.
+#
 # Output: one line per check, CHECK <name> PASS|FAIL <detail> (io.memwarden.vm.ContainerdE2eVmTest turns each
 # into a JUnit test), plus "#" diagnostic lines. Logs (containerd, memwarden, plans) go to $MW_RESULTS/e2e/.
 # Every writable path lives on tmpfs under /run/mw-e2e (the guest's / is the host's, read-only).
@@ -17,6 +22,9 @@ project=$(cd "$here/../../.." && pwd)
 JAVA=${MW_JAVA:-java}
 CROOT=${MW_CONTAINERD_ROOT:?MW_CONTAINERD_ROOT: the unpacked containerd/runc/busybox tree}
 CRI=${MW_CRI_CLIENT:?MW_CRI_CLIENT: the cri-client binary}
+TEST_CP=${MW_TEST_CLASSPATH:?MW_TEST_CLASSPATH: the memwarden test classpath (for the mock Kubernetes API server)}
+API_PORT=18080
+STATUS=http://127.0.0.1:9767
 JAR=$project/target/memwarden.jar
 D=/run/mw-e2e
 LOGS=${MW_RESULTS:-$D}/e2e
@@ -47,6 +55,7 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
   done
+  exec 7>&-   # the mock API server sees its stdin close and stops
   # shims and containers left behind (a failed run): kill the whole kubepods tree
   [ -d $CG/kubepods ] && echo 1 >$CG/kubepods/cgroup.kill 2>/dev/null
   pkill_shims
@@ -54,7 +63,7 @@ cleanup() {
 pkill_shims() { local p; for p in $(pgrep -f "^$CROOT/usr/bin/containerd-shim" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
-mkdir -p "$LOGS" $D/{trigger,root,state,nri/plugins,nri/conf.d,cni/bin,cni/net.d,opt,logs,images,work} || { echo "CHECK setup FAIL cannot create $D"; exit 1; }
+mkdir -p "$LOGS" $D/{api,trigger,root,state,nri/plugins,nri/conf.d,cni/bin,cni/net.d,opt,logs,images,work} || { echo "CHECK setup FAIL cannot create $D"; exit 1; }
 ip link set lo up 2>/dev/null || note "could not bring lo up"
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # process substitution; init.sh's devtmpfs has no /dev/fd
 for f in "$JAR" "$CRI" "$CROOT/usr/bin/containerd" "$CROOT/usr/bin/ctr" "$CROOT/usr/bin/busybox"; do
@@ -132,8 +141,68 @@ memoryQos:
     - memory.swap.max
     - memory.high
 EOF
-QOS_UID=8d6c1f3e-0001-4e2e-9a00-00000000e2e1
-HOG_UID=8d6c1f3e-0002-4e2e-9a00-00000000e2e2
+# ---- the mock Kubernetes API: this node and the e2e pods (it gives them their uids) ------------------
+cat >$D/api-pods.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: qos
+  namespace: e2e
+  annotations:
+    class.memory-qos.nri.io: silver
+spec:
+  containers:
+    - name: silver
+      image: docker.io/memwarden/busybox:e2e
+      resources:
+        requests: {memory: 32Mi}
+        limits: {memory: 128Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noswap
+  namespace: e2e
+spec:
+  containers:
+    - name: hog
+      image: docker.io/memwarden/busybox:e2e
+      resources:
+        requests: {memory: 32Mi}
+        limits: {memory: 64Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: relief
+  namespace: e2e
+  annotations:
+    class.memory-qos.nri.io: bronze
+    memory.swap.max.memory-qos.nri.io: "0"
+spec:
+  containers:
+    - name: fill
+      image: docker.io/memwarden/busybox:e2e
+      resources:
+        requests: {memory: 32Mi}
+        limits: {memory: 128Mi}
+EOF
+t0=$SECONDS
+mkfifo $D/api.stdin
+"$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$TEST_CP" io.memwarden.vm.MockApiServer $API_PORT mw-e2e \
+  $D/api-pods.yaml $D/api <$D/api.stdin >"$LOGS/api.log" 2>&1 &
+pids+=($!)
+exec 7>$D/api.stdin   # the server serves while this stays open
+api_ready() { grep -q '^ready' "$LOGS/api.log"; }
+if wait_until 180 api_ready; then
+  note "mock Kubernetes API on 127.0.0.1:$API_PORT after $((SECONDS - t0))s: $(tr '\n' ';' <$D/api/uids)"
+else
+  echo "CHECK setup FAIL the mock API server did not start: $(tail -n 5 "$LOGS/api.log" | tr '\n' ' ')"; exit 1
+fi
+uid_of() { awk -v k="$1" '$1 == k { print $2 }' $D/api/uids; }
+QOS_UID=$(uid_of e2e/qos) HOG_UID=$(uid_of e2e/noswap) RELIEF_UID=$(uid_of e2e/relief)
+api() { curl -sf --max-time 10 "http://127.0.0.1:$API_PORT$1"; }
+
 cat >$D/pods.yaml <<EOF
 apiVersion: v1
 kind: Pod
@@ -295,4 +364,129 @@ else
 fi
 
 note "memwarden's decisions: $(grep -E 'CreateContainer e2e' "$LOGS/memwarden.log" | sed 's/.*CreateContainer/CreateContainer/' | tr '\n' ';' | head -c 1500)"
+
+# ==== phase 2: memwarden agent with the (mock) Kubernetes API =======================================
+# nri stops: every container keeps its values (the plugin never writes on exit)
+silver_cg=$(find $CG -type d -path "*pod$QOS_UID/*" -print -quit 2>/dev/null)
+before=$(cat "$silver_cg/memory.high" "$silver_cg/memory.max" "$silver_cg/memory.swap.max" 2>&1 | tr '\n' ' ')
+kill -TERM $mw_pid 2>/dev/null
+for _ in $(seq 1 100); do kill -0 $mw_pid 2>/dev/null || break; sleep 0.2; done
+after=$(cat "$silver_cg/memory.high" "$silver_cg/memory.max" "$silver_cg/memory.swap.max" 2>&1 | tr '\n' ' ')
+if kill -0 $mw_pid 2>/dev/null; then
+  check nri_stop_keeps_values FAIL "memwarden nri still running 20s after SIGTERM"
+elif [ -n "$silver_cg" ] && [ "$before" = "$after" ]; then
+  check nri_stop_keeps_values PASS "memwarden nri exited on SIGTERM; e2e/qos silver memory.high/max/swap.max still $after"
+else
+  check nri_stop_keeps_values FAIL "before: $before; after: $after (cgroup ${silver_cg:-not found})"
+fi
+
+cat >$D/agent.yaml <<'EOF'
+memoryQos:
+  classes:
+    - name: bronze
+      swaplimitratio: 0.5
+    - name: silver
+      swaplimitratio: 0.2
+  unifiedannotations:
+    - memory.swap.max
+    - memory.high
+agent:
+  failSwapOn: warn          # the guest has swap and no kubelet config (failSwapOn true): serve anyway
+loops:
+  period: 1s
+  guard: {enabled: false}   # a 2 GiB guest: no evictions in this check
+  offload: {enabled: false}
+kubernetes:
+  enabled: true
+  taintSwapNodes: true
+EOF
+t0=$SECONDS
+KUBECONFIG=$D/api/kubeconfig java_mw agent --config $D/agent.yaml --nri-socket "$NRI_SOCK" --listen 127.0.0.1:9767 \
+  --node-name mw-e2e >"$LOGS/agent.log" 2>&1 &
+agent_pid=$!
+pids+=($agent_pid)
+agent_synced() { grep -q 'synchronized:' "$LOGS/agent.log"; }
+if wait_until 150 agent_synced; then
+  check agent_registered PASS "memwarden agent registered and synchronized after $((SECONDS - t0))s: $(grep -o 'synchronized:.*' "$LOGS/agent.log" | head -n 1); start-up: $(grep -o 'memwarden agent: warning: [^;]*' "$LOGS/agent.log" | head -n 1 | head -c 200)"
+else
+  check agent_registered FAIL "after $((SECONDS - t0))s; alive: $(kill -0 $agent_pid 2>/dev/null && echo yes || echo no); log: $(tail -n 8 "$LOGS/agent.log" | tr '\n' ' ' | head -c 1200)"
+fi
+
+# the running containers, re-planned from the API's specs, are in /status with their reasons (a container
+# synchronized before the agent's pod cache filled is planned again, and updated, once its pod arrives)
+status_json() { curl -sf --max-time 10 "$STATUS/status"; }
+qos_reason() { status_json | jq -r '.containers[] | select(.namespace == "e2e" and .pod == "qos") | .plan.reasons[0]'; }
+from_api() { [[ "$(qos_reason)" == "pod spec from kubernetes API"* ]]; }
+wait_until 90 from_api
+reasons=$(qos_reason)
+if [[ "$reasons" == "pod spec from kubernetes API"* ]]; then
+  check agent_status PASS "/status lists e2e/qos silver, first reason: $reasons$(grep -o ' arrived: planned again.*' "$LOGS/agent.log" | head -n 1); containers: $(status_json | jq -c '[.containers[] | "\(.namespace)/\(.pod)/\(.container)"]')"
+else
+  check agent_status FAIL "e2e/qos reasons: '$reasons'; status: $(status_json | head -c 600 | tr '\n' ' ')"
+fi
+
+labels=$(api /api/v1/nodes/mw-e2e | jq -c '{labels: .metadata.labels, taints: .spec.taints}')
+if jq -e '.labels["memwarden.io/swap"] == "NoSwap" and (.taints | any(.key == "memwarden.io/swap" and .effect == "NoSchedule"))' <<<"$labels" >/dev/null 2>&1; then
+  check agent_node_marked PASS "Node mw-e2e: $labels"
+else
+  check agent_node_marked FAIL "Node mw-e2e: $labels"
+fi
+
+# a new pod from the API's spec: bronze class (memory.high = 64Mi of a 128Mi limit), no swap; it fills a tmpfs
+# file (its rootfs) past memory.high, which throttles it; throttle relief must raise memory.high so it finishes
+FILL='["sh", "-c", "until [ -e /trigger/fill ]; do sleep 0.2; done; echo fill: start; dd if=/dev/zero of=/fill bs=1M count=100 2>&1 | tail -n 1; echo fill: dd exit $?; sleep 2147483647"]'
+t0=$SECONDS
+if run_container relief "$RELIEF_UID" '{"class.memory-qos.nri.io": "bronze", "memory.swap.max.memory-qos.nri.io": "0"}' \
+       fill $((128 * MiB)) "$FILL" 2>$D/work/run-err; then
+  relief_cg=$ctr_cg
+  planned_high=$(cat "$relief_cg/memory.high")
+  note "pod e2e/relief container fill created in $((SECONDS - t0))s: memory.high $planned_high, memory.max $(cat "$relief_cg/memory.max"), memory.swap.max $(cat "$relief_cg/memory.swap.max"); agent: $(grep -o 'CreateContainer e2e/relief:fill.*' "$LOGS/agent.log" | head -c 300)"
+  touch $D/trigger/fill
+  filled() { grep -q 'fill: dd exit' $D/logs/relief/fill.log 2>/dev/null; }
+  t0=$SECONDS
+  wait_until 240 filled
+  high_now=$(cat "$relief_cg/memory.high")
+  fill_out=$(sed 's/^[^ ]* [^ ]* [^ ]* //' $D/logs/relief/fill.log 2>/dev/null | tr '\n' ';')
+  actions=$(status_json | jq -c '[.recentActions[]? | select(.pod == "relief") | "\(.loop): \(.action) (\(.result))"]')
+  detail="planned memory.high $planned_high, now $high_now; fill: $fill_out after $((SECONDS - t0))s; memory.events: $(tr '\n' ' ' <"$relief_cg/memory.events"); actions: $(head -c 600 <<<"$actions")"
+  if filled && grep -q 'fill: dd exit 0' $D/logs/relief/fill.log && [ "$high_now" = max -o "${high_now:-0}" -gt "${planned_high:-0}" ] 2>/dev/null &&
+     [[ "$actions" == *throttle-relief* ]]; then
+    check agent_throttle_relief PASS "$detail"
+  else
+    check agent_throttle_relief FAIL "$detail"
+  fi
+else
+  check agent_throttle_relief FAIL "$(tr '\n' ' ' <$D/work/run-err)"
+fi
+
+events=$(api /api/v1/namespaces/e2e/events | jq -c '[.items[] | select(.involvedObject.name == "relief") | "\(.type) \(.reason) x\(.count): \(.message)"]')
+if [[ "$events" == *MemwardenThrottleRelief* ]]; then
+  check agent_events PASS "events on e2e/relief: $(head -c 500 <<<"$events")"
+else
+  check agent_events FAIL "events on e2e/relief: $events; all: $(api /api/v1/events | jq -c '[.items[] | .reason]')"
+fi
+
+metrics=$(curl -sf --max-time 10 "$STATUS/metrics")
+m_high=$(grep -E '^memwarden_container_memory_high_bytes\{[^}]*pod="relief"' <<<"$metrics" | head -n 1)
+m_nri=$(grep -E '^memwarden_nri_request_duration_seconds_count\{method="CreateContainer"\}' <<<"$metrics")
+m_act=$(grep -E '^memwarden_loop_actions_total\{[^}]*loop="throttle-relief"' <<<"$metrics" | head -n 1)
+if [ -n "$m_high" ] && [ -n "$m_nri" ] && [ -n "$m_act" ]; then
+  check agent_metrics PASS "$m_high; $m_nri; $m_act"
+else
+  check agent_metrics FAIL "high: '$m_high'; nri: '$m_nri'; actions: '$m_act'; $(grep -c '^memwarden_' <<<"$metrics") memwarden_ samples"
+fi
+
+# SIGTERM: the agent stops and leaves every value where it is (the raised memory.high stays)
+high_before=$(cat "${relief_cg:-/nonexistent}/memory.high" 2>&1)
+t0=$SECONDS
+kill -TERM $agent_pid 2>/dev/null
+for _ in $(seq 1 150); do kill -0 $agent_pid 2>/dev/null || break; sleep 0.2; done
+high_after=$(cat "${relief_cg:-/nonexistent}/memory.high" 2>&1)
+if kill -0 $agent_pid 2>/dev/null; then
+  check agent_shutdown FAIL "still running 30s after SIGTERM"
+elif [ "$high_before" = "$high_after" ] && [ -n "${relief_cg:-}" ]; then
+  check agent_shutdown PASS "stopped $((SECONDS - t0))s after SIGTERM; e2e/relief memory.high still $high_after"
+else
+  check agent_shutdown FAIL "memory.high $high_before before, $high_after after"
+fi
 exit $failed

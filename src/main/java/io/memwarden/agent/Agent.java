@@ -159,6 +159,16 @@ public final class Agent implements AutoCloseable {
      * standalone applier's first round runs on the loops' thread right away).
      */
     public void start() throws IOException {
+        // the runtime first: registration has a deadline (5 s in containerd), the rest has none
+        if (plugin != null) {
+            nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
+                try {
+                    plugin.runExternal(setup.nriSocket());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
         if (setup.watchKernelLog()) {
             try {
                 oomWatch = OomKillWatch.start(this::oomKill);
@@ -176,15 +186,6 @@ public final class Agent implements AutoCloseable {
         if (setup.configPath() != null) {
             configWatch = ConfigWatch.start(setup.configPath(), this::reload, this::rejected);
         }
-        if (plugin != null) {
-            nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
-                try {
-                    plugin.runExternal(setup.nriSocket());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
         loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(this::runLoops);
     }
 
@@ -201,6 +202,13 @@ public final class Agent implements AutoCloseable {
             }
             boolean any = c.loops().guard().enabled() || c.loops().throttle()
                     || c.loops().offload().enabled() && offloadPossible;
+            if (plugin != null && plugin.hasDegraded()) {
+                plugin.refreshDegraded().whenComplete((failed, e) -> {
+                    if (e != null) {
+                        LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+                    }
+                });
+            }
             long t0 = System.nanoTime();
             if (any) {
                 try {

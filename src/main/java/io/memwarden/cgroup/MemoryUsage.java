@@ -108,18 +108,42 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
 
     /** "key value" lines (memory.stat, memory.events, memory.oom_control). */
     static Map<String, Long> keyed(String text) {
+        // read every second for every container by the agent's loops: plain scanning, no regular expressions
         Map<String, Long> m = new LinkedHashMap<>();
-        for (String line : text.split("\n")) {
-            String[] f = line.strip().split("\\s+");
-            if (f.length == 2) {
+        int at = 0;
+        int n = text.length();
+        while (at < n) {
+            int end = text.indexOf('\n', at);
+            if (end < 0) {
+                end = n;
+            }
+            int k0 = skipSpace(text, at, end);
+            int k1 = k0;
+            while (k1 < end && !Character.isWhitespace(text.charAt(k1))) {
+                k1++;
+            }
+            int v0 = skipSpace(text, k1, end);
+            int v1 = v0;
+            while (v1 < end && !Character.isWhitespace(text.charAt(v1))) {
+                v1++;
+            }
+            if (k1 > k0 && v1 > v0 && skipSpace(text, v1, end) == end) {
                 try {
-                    m.put(f[0], Long.parseLong(f[1]));
+                    m.put(text.substring(k0, k1), Long.parseLong(text, v0, v1, 10));
                 } catch (NumberFormatException ignored) {
                     // not a counter line
                 }
             }
+            at = end + 1;
         }
         return m;
+    }
+
+    private static int skipSpace(String s, int from, int end) {
+        while (from < end && Character.isWhitespace(s.charAt(from))) {
+            from++;
+        }
+        return from;
     }
 
     private static Map<String, Long> peaks(Path cg, String... files) throws IOException {

@@ -1,5 +1,6 @@
 package io.memwarden.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,18 +9,30 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Node-level memory management for Kubernetes: per-container memory cgroup values (swap,"
-                + " memory QoS, oom_score_adj), computed kubelet-exact and explained.",
-        subcommands = {PlanCommand.class, RunCommand.class, DemoCommand.class, SwapCommand.class, OomWatchCommand.class, BenchCommand.class,
-                TopCommand.class, ExplainCommand.class,
-                NriCommand.class, AgentCommand.class,
-                CommandLine.HelpCommand.class})
+                + " memory QoS, oom_score_adj), computed kubelet-exact and explained.")
 public final class Main implements Runnable {
+
+    /**
+     * The subcommands, in help order. Building picocli's model of a command reads its annotations reflectively, so
+     * a command line that names one of them gets only that one (a daemon starts ~0.3 s sooner); anything else gets
+     * them all. AotTrainCommand is hidden.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, RunCommand.class, DemoCommand.class,
+            SwapCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
+            NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args));
+    }
+
+    /** The whole command line, every subcommand included (tests and tools that inspect it). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        SUBCOMMANDS.forEach(cl::addSubcommand);
+        return cl;
     }
 
     /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage/validation error). */
@@ -35,6 +48,13 @@ public final class Main implements Runnable {
     /** As {@link #run(java.io.PrintWriter, java.io.PrintWriter, String...)}, creating commands with {@code factory}. */
     static int run(CommandLine.IFactory factory, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main(), factory);
+        List<Class<?>> named = args.length == 0 ? List.of() : SUBCOMMANDS.stream()
+                .filter(c -> c != CommandLine.HelpCommand.class
+                        && c.getAnnotation(Command.class).name().equals(args[0]))
+                .toList();
+        for (Class<?> c : named.isEmpty() ? SUBCOMMANDS : named) {
+            cl.addSubcommand(c);
+        }
         if (out != null) {
             cl.setOut(out);
         }

@@ -311,6 +311,60 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         baseConfig = config;
         planner = p;
         List<ContainerUpdate> updates = replanAll(false);
+        if (!updates.isEmpty()) {
+            LOG.info("config changed: sending {} container update(s)", updates.size());
+        }
+        return send(updates);
+    }
+
+    /** Whether some container was planned from NRI data alone because its pod spec was not known yet. */
+    public boolean hasDegraded() {
+        return primary != null && registry.containers().stream().map(c -> registry.plan(c.getId()))
+                .anyMatch(p -> p != null && p.degraded());
+    }
+
+    /**
+     * Plans again the containers planned from NRI data alone whose pod the pod-spec source now knows (e.g. the
+     * Kubernetes API's cache filled after the runtime synchronized), and sends the changes to the runtime with
+     * UpdateContainers. Completes with the updates the runtime reports as failed.
+     */
+    public CompletableFuture<List<ContainerUpdate>> refreshDegraded() {
+        if (primary == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        List<ContainerUpdate> out = new ArrayList<>();
+        for (Container c : registry.containers()) {
+            Planned old = registry.plan(c.getId());
+            PodSandbox pod = registry.pod(c.getPodSandboxId());
+            if (old == null || !old.degraded() || pod == null
+                    || primary.lookup(new PodQuery(pod, registry.containersOf(pod.getId(), c), c)).isEmpty()) {
+                continue;
+            }
+            try {
+                Planned p = plan(pod, c, null, false);
+                if (p.degraded()) {
+                    continue;
+                }
+                LinuxResources cur = currentResources(c);
+                LinuxResources res = p.resources(node.cgroupVersion(), cur);
+                registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
+                registry.putPlan(c.getId(), p);
+                LOG.info("{}:{}: pod spec from {} arrived: planned again, {}", p.podKey(), c.getName(), p.source(),
+                        PlanToNri.isEmpty(res) ? "no change" : "update " + oneLine(res));
+                if (!PlanToNri.isEmpty(res)) {
+                    out.add(ContainerUpdate.newBuilder().setContainerId(c.getId())
+                            .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
+                            .build());
+                }
+            } catch (RpcException e) {
+                LOG.warn("{}/{}:{}: its pod spec arrived but does not plan: {}", pod.getNamespace(), pod.getName(),
+                        c.getName(), e.getMessage());
+            }
+        }
+        return send(out);
+    }
+
+    private CompletableFuture<List<ContainerUpdate>> send(List<ContainerUpdate> updates) {
         MuxConnection c = conn;
         if (updates.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
@@ -318,7 +372,6 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         if (c == null || !c.isOpen()) {
             return CompletableFuture.failedFuture(new IOException("not connected to the runtime"));
         }
-        LOG.info("config changed: sending {} container update(s)", updates.size());
         byte[] req = UpdateContainersRequest.newBuilder().addAllUpdate(updates).build().toByteArray();
         return c.call(RUNTIME_SERVICE, "UpdateContainers", req, requestTimeout).thenApply(bytes -> {
             try {

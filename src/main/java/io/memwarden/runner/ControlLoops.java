@@ -174,12 +174,13 @@ public final class ControlLoops {
         Options opt = this.opt;
         PressureGuard guard = this.guard;
         List<ContainerStatus> snap = workload.snapshot().stream().filter(ContainerStatus::running).toList();
+        List<ManagedWorkload.ManagedPod> pods = workload.pods(); // once per round: a runtime's view may be costly
         NodeStats node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
         boolean swapRoom = node.swapTotal() > 0 && node.swapFree() > node.swapTotal() / 10;
         if (opt.guard()) {
             NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(), node.swapFree(),
                     node.swapInPages(), node.psi());
-            PressureGuard.Decision d = guard.decide(no, podObservations(snap, opt));
+            PressureGuard.Decision d = guard.decide(no, podObservations(snap, pods, opt));
             for (GuardAction a : d.actions()) {
                 act(a, snap, opt);
             }
@@ -192,7 +193,7 @@ public final class ControlLoops {
                 if (u == null) {
                     continue;
                 }
-                long declared = declaredLimit(s);
+                long declared = declaredLimit(s, pods);
                 boolean v2 = u.version() == CgroupVersion.V2;
                 long high = v2 ? u.highBytes() : u.limitBytes();
                 long max = v2 ? u.limitBytes() : declared;
@@ -211,7 +212,7 @@ public final class ControlLoops {
             List<ColdOffloader.Observation> obs = new ArrayList<>();
             Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
             Map<String, QosClass> classOf = new java.util.HashMap<>();
-            for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+            for (ManagedWorkload.ManagedPod mp : pods) {
                 classOf.put(mp.key(), QosClass.fromApiName(mp.plan().qosClass()));
             }
             Set<QosClass> classes = offloadClasses;
@@ -239,8 +240,8 @@ public final class ControlLoops {
         }
     }
 
-    private long declaredLimit(ContainerStatus s) {
-        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+    private static long declaredLimit(ContainerStatus s, List<ManagedWorkload.ManagedPod> pods) {
+        for (ManagedWorkload.ManagedPod mp : pods) {
             PodSpec p = mp.spec();
             if (p.key().equals(s.pod())) {
                 for (var c : p.containers()) {
@@ -261,9 +262,10 @@ public final class ControlLoops {
         return Long.parseLong(v);
     }
 
-    private List<PodObservation> podObservations(List<ContainerStatus> snap, Options opt) {
+    private List<PodObservation> podObservations(List<ContainerStatus> snap, List<ManagedWorkload.ManagedPod> pods,
+                                                 Options opt) {
         List<PodObservation> out = new ArrayList<>();
-        for (ManagedWorkload.ManagedPod mp : workload.pods()) {
+        for (ManagedWorkload.ManagedPod mp : pods) {
             Plan.PodPlan pp = mp.plan();
             String key = mp.key();
             List<ContainerStatus> mine = snap.stream().filter(s -> s.pod().equals(key) && s.usage() != null).toList();

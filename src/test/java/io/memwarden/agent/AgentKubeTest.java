@@ -185,4 +185,74 @@ class AgentKubeTest {
         assertThat(rejected.getInvolvedObject().getKind()).isEqualTo("Node");
         assertThat(rejected.getMessage()).contains("kubernetes.evictions").contains("sometimes");
     }
+
+    @Test
+    void aContainerPlannedBeforeItsPodReachedTheCacheIsPlannedAgainWhenItDoes() throws Exception {
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a").endMetadata().build()).create();
+        nodePods = new NodePods(client, "node-a", false);
+        assertThat(nodePods.start(Duration.ofSeconds(10))).isTrue();
+        Path cgroupRoot = dir.resolve("cgroup");
+        fakeCgroup(cgroupRoot, "kubepods/pod3/db", 100 * MI);
+        Path cfgFile = dir.resolve("memwarden.yaml");
+        Files.writeString(cfgFile, "loops: {period: 100ms, guard: {enabled: false}, offload: {enabled: false}}\n");
+        HostFacts host = new HostFacts(CgroupVersion.V2, false, cgroupRoot, cgroupRoot, cgroupRoot, true, true,
+                16 * GI, 4 * GI, List.of("/swap"), List.of(), null, "6.12.0", 4096);
+        NodeFacts node = new NodeFacts(16 * GI, 4 * GI, CgroupVersion.V2, true, 4096, null, "6.12.0");
+        // LimitedSwap: without the pod's request (NRI data alone) a Burstable container gets no swap
+        KubeletSettings limited = io.memwarden.input.KubeletConfigReader.parse("k.yaml", io.memwarden.input.YamlDocs
+                .readAll("k.yaml", "kind: KubeletConfiguration\nfailSwapOn: false\n"
+                        + "memorySwap: {swapBehavior: LimitedSwap}\n").getFirst());
+        rt = new FakeRuntime(dir);
+        agent = new Agent(new Agent.Setup(host, node, limited, AgentConfigReader.read(cfgFile),
+                null, rt.socket, new NriPlugin.Options("memwarden", "50", Duration.ofMillis(100), Duration.ofSeconds(5)),
+                new LookupPodSource("kubernetes API (node node-a)", nodePods::find), KubeClusterNone.INSTANCE, null,
+                false, Clock.SYSTEM), true);
+        agent.start();
+        FakeRuntime.Session s = rt.accept().autoRegister();
+        s.callOk("Configure", ConfigureRequest.newBuilder().setRuntimeName("containerd").build(),
+                ConfigureResponse.parser());
+        s.callOk("Synchronize", SynchronizeRequest.getDefaultInstance(), SynchronizeResponse.parser());
+        PodSandbox db = PodSandbox.newBuilder().setId("p3").setNamespace("shop").setName("db").setUid("u-3").build();
+        Container ctr = container("db", "p3", "/kubepods/pod3/db").toBuilder()
+                .setLinux(LinuxContainer.newBuilder().setCgroupsPath("/kubepods/pod3/db").setResources(
+                        io.memwarden.nri.api.LinuxResources.newBuilder().setMemory(io.memwarden.nri.api.LinuxMemory
+                                .newBuilder().setLimit(io.memwarden.nri.api.OptionalInt64.newBuilder()
+                                        .setValue(512 * MI))))).build();
+        CreateContainerResponse first = s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(db)
+                .setContainer(ctr).build(), CreateContainerResponse.parser());
+        assertThat(first.getAdjust().getLinux().hasOomScoreAdj()).as("degraded: no oom_score_adj").isFalse();
+        assertThat(first.getAdjust().getLinux().getResources().getUnifiedMap()).containsEntry("memory.swap.max", "0");
+        assertThat(agent.plugin().managed()).singleElement().satisfies(m -> assertThat(m.degraded()).isTrue());
+
+        // the pod reaches the API (and the cache): Burstable with a 256Mi request → LimitedSwap's share of swap
+        Pod created = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata()
+                .withNamespace("shop").withName("db").endMetadata().withNewSpec().withNodeName("node-a")
+                .addNewContainer().withName("app").withImage("x").withNewResources()
+                .addToRequests("memory", new Quantity("256Mi")).addToLimits("memory", new Quantity("512Mi"))
+                .endResources()
+                .endContainer().endSpec().build()).create();
+        assertThat(created.getMetadata().getUid()).isNotEqualTo("u-3");
+        // the runtime's sandbox has the API's uid (as on a real node)
+        s.callOk("UpdatePodSandbox", io.memwarden.nri.api.UpdatePodSandboxRequest.newBuilder()
+                .setPod(db.toBuilder().setUid(created.getMetadata().getUid())).build(),
+                io.memwarden.nri.api.UpdatePodSandboxResponse.parser());
+        FakeRuntime.PluginCall update = s.awaitCall("UpdateContainers");
+        var req = io.memwarden.nri.api.UpdateContainersRequest.parseFrom(update.request().getPayload());
+        // 256Mi / 16Gi of 4Gi swap = 64Mi (kubelet-semantics §1)
+        assertThat(req.getUpdateList()).singleElement().satisfies(u -> {
+            assertThat(u.getContainerId()).isEqualTo("db");
+            assertThat(u.getLinux().getResources().getUnifiedMap()).containsEntry("memory.swap.max",
+                    Long.toString(64 * MI));
+        });
+        s.reply(update, io.memwarden.nri.api.UpdateContainersResponse.getDefaultInstance());
+        assertThat(agent.plugin().managed()).singleElement().satisfies(m -> {
+            assertThat(m.degraded()).isFalse();
+            assertThat(m.plan().reasons().getFirst()).isEqualTo("pod spec from kubernetes API (node node-a)");
+        });
+    }
+
+    /** No cluster side for this test. */
+    static final class KubeClusterNone {
+        static final io.memwarden.k8s.ClusterActions INSTANCE = io.memwarden.k8s.ClusterActions.NONE;
+    }
 }

@@ -189,7 +189,7 @@ class DeployManifestsTest {
 
     @Test
     void theAgentsArgumentsParseWithMemwardensCommandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = Main.commandLine();
         assertThat(cl.getSubcommands()).containsKey("agent");
         CommandLine.ParseResult r = cl.parseArgs(agent.getArgs().toArray(String[]::new));
         assertThat(r.hasSubcommand()).isTrue();

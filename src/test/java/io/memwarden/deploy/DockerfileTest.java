@@ -74,7 +74,7 @@ class DockerfileTest {
     static List<String> daemonFlags(String script) {
         Matcher common = Pattern.compile("(?ms)^flags=\\((.*?)\\)").matcher(script);
         assertThat(common.find()).as("flags=( ... ) in bin/memwarden").isTrue();
-        Matcher daemon = Pattern.compile("(?m)^\\s*([\\w|]+)\\)\\s*flags\\+=\\((.*?)\\)\\s*;;").matcher(script);
+        Matcher daemon = Pattern.compile("(?ms)^\\s*([\\w|]+)\\)(?:\\s*\\w+=\\w+)*\\s*flags\\+=\\((.*?)\\)\\s*;;").matcher(script);
         List<String> out = new ArrayList<>(words(common.group(1)));
         boolean found = false;
         while (daemon.find()) {
@@ -157,7 +157,14 @@ class DockerfileTest {
         List<String> runFlags = entry.subList(1, entry.indexOf("-jar"));
         List<String> aot = runFlags.stream().filter(f -> f.startsWith("-XX:AOTCache=")).toList();
         assertThat(aot).hasSize(1);
-        assertThat(runFlags.stream().filter(f -> !aot.contains(f)).toList()).isEqualTo(expected);
+        // the flags bin/memwarden adds when it uses its cache (besides -XX:AOTCache itself)
+        Matcher use = Pattern.compile("flags\\+=\\(-XX:AOTCache=\"\\$aot\"([^)]*)\\)")
+                .matcher(Files.readString(ROOT.resolve("bin/memwarden")));
+        assertThat(use.find()).as("bin/memwarden's flags for using its AOT cache").isTrue();
+        List<String> cacheUse = words(use.group(1));
+        List<String> withCache = new ArrayList<>(expected);
+        withCache.addAll(cacheUse);
+        assertThat(runFlags.stream().filter(f -> !aot.contains(f)).toList()).isEqualTo(withCache);
 
         Instruction train = stage(1).stream().filter(i -> i.keyword().equals("RUN")
                 && i.args().contains("-XX:AOTCacheOutput=")).collect(java.util.stream.Collectors.collectingAndThen(java.util.stream.Collectors.toList(), DockerfileTest::one));

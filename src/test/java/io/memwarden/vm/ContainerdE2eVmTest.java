@@ -33,10 +33,18 @@ class ContainerdE2eVmTest {
             "nri_registered",   // memwarden nri registers with containerd's NRI and is synchronized
             "plan_silver",      // Burstable container, nri memory-qos class silver: cgroup files = memwarden plan
             "plan_noswap",      // Burstable container under NoSwap: cgroup files = memwarden plan
-            "noswap_hog");      // 200 MiB hog at a 64Mi limit: never swaps, OOM-killed (oom_kill grows)
+            "noswap_hog",       // 200 MiB hog at a 64Mi limit: never swaps, OOM-killed (oom_kill grows)
+            "nri_stop_keeps_values", // memwarden nri stops on SIGTERM; the containers keep their values
+            "agent_registered", // memwarden agent (mock Kubernetes API) registers and is synchronized
+            "agent_status",     // /status lists the running containers, planned from the API's pod specs
+            "agent_node_marked",   // the Node gets memwarden.io/swap label and taint
+            "agent_throttle_relief", // a throttled container (memory.high, no swap) finishes: relief raised it
+            "agent_events",     // the relief is an event on the pod in the API
+            "agent_metrics",    // /metrics: the container's memory.high, NRI latency, loop actions
+            "agent_shutdown");  // SIGTERM: the agent stops, the raised memory.high stays
 
     /** One boot to poweroff takes 60-90 s on 2 cores under TCG; the limit leaves room for slow hosts. */
-    static final Duration TIMEOUT = Duration.ofMinutes(8);
+    static final Duration TIMEOUT = Duration.ofMinutes(15);
 
     @TestFactory
     Stream<DynamicTest> containerdWithMemwardenAsNriPlugin() throws Exception {
@@ -50,7 +58,8 @@ class ContainerdE2eVmTest {
                 "--swap", "1G",
                 "--env", "MW_JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java"),
                 "--env", "MW_CONTAINERD_ROOT=" + containerd,
-                "--env", "MW_CRI_CLIENT=" + criClient),
+                "--env", "MW_CRI_CLIENT=" + criClient,
+                "--env", "MW_TEST_CLASSPATH=" + testClasspath()),
                 List.of(VmRun.projectDir().resolve("test/vm/guest/containerd-e2e.sh").toString()), TIMEOUT);
         System.out.println(run.summary());
 
@@ -69,6 +78,33 @@ class ContainerdE2eVmTest {
         tests.add(dynamicTest("no unexpected checks", () ->
                 assertThat(checks.keySet()).as("CHECK lines").isSubsetOf(CHECKS)));
         return tests.stream();
+    }
+
+    /**
+     * This JVM's class path (test classes and every dependency), for the guest's mock API server; surefire may run
+     * the tests from a manifest-only jar whose Class-Path holds the real entries.
+     */
+    static String testClasspath() throws IOException {
+        String cp = System.getProperty("java.class.path");
+        if (!cp.contains(java.io.File.pathSeparator) && cp.endsWith(".jar")) {
+            Path jar = Path.of(cp).toAbsolutePath();
+            try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+                String entries = j.getManifest() == null ? null
+                        : j.getManifest().getMainAttributes().getValue("Class-Path");
+                if (entries != null) {
+                    List<String> out = new ArrayList<>();
+                    for (String e : entries.trim().split("\\s+")) {
+                        out.add(Path.of(jar.getParent().toUri().resolve(e)).toString());
+                    }
+                    cp = String.join(java.io.File.pathSeparator, out);
+                }
+            }
+        }
+        List<String> abs = new ArrayList<>();
+        for (String e : cp.split(java.io.File.pathSeparator)) {
+            abs.add(Path.of(e).toAbsolutePath().toString());
+        }
+        return String.join(java.io.File.pathSeparator, abs);
     }
 
     private static String property(String name, String script) throws IOException, InterruptedException {

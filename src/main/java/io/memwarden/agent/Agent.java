@@ -29,9 +29,14 @@ import org.slf4j.LoggerFactory;
  * The node agent: one daemon that wires the pod-spec source, the policy, the NRI plugin, the control loops, the OOM
  * watch, the Kubernetes side ({@link ClusterActions}) and the read-only status API (docs/agent.md).
  * <p>
+ * Two ways to reach the containers: as an NRI plugin of the runtime (the default), or standalone
+ * ({@link Setup#standalone()}, docs/agent-standalone.md) for runtimes without NRI: a {@link StandaloneApplier} finds
+ * the containers in the kubelet's cgroup tree and writes their plans itself, each loop period before the loops run.
+ * <p>
  * State: none of its own that matters for correctness. On (re)start the runtime's Synchronize tells the plugin every
- * container, which it plans again; the loops observe the cgroups as they are. On stop it closes its connections and
- * threads and writes nothing: every container keeps the values it has (nothing is unlimited on exit).
+ * container (standalone: the first scan finds them), which it plans again; the loops observe the cgroups as they
+ * are. On stop it closes its connections and threads and writes nothing: every container keeps the values it has
+ * (nothing is unlimited on exit).
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -42,13 +47,41 @@ public final class Agent implements AutoCloseable {
      * @param podSource   where pod specs come from first (Kubernetes API cache, manifest), or null for NRI-only
      * @param cluster     the Kubernetes side ({@link ClusterActions#NONE} without one)
      * @param listen      the status API address, or null for none
+     * @param standalone  run without NRI (then {@code nriSocket}, {@code pluginOptions} and {@code podSource} are
+     *                    unused), or null for the NRI plugin
      */
     public record Setup(HostFacts host, NodeFacts node, KubeletSettings kubelet, AgentConfig config, Path configPath,
                         Path nriSocket, NriPlugin.Options pluginOptions, PodSpecSource podSource, ClusterActions cluster, ListenAddress listen,
-                        boolean watchKernelLog, Clock clock) {}
+                        boolean watchKernelLog, Clock clock, Standalone standalone) {
+
+        /** The NRI plugin's setup. */
+        public Setup(HostFacts host, NodeFacts node, KubeletSettings kubelet, AgentConfig config, Path configPath,
+                     Path nriSocket, NriPlugin.Options pluginOptions, PodSpecSource podSource, ClusterActions cluster,
+                     ListenAddress listen, boolean watchKernelLog, Clock clock) {
+            this(host, node, kubelet, config, configPath, nriSocket, pluginOptions, podSource, cluster, listen,
+                    watchKernelLog, clock, null);
+        }
+
+        /** The memory root the agent looks under: the standalone one, else the host's memory mount. */
+        Path memoryRoot() {
+            return standalone != null && standalone.memoryRoot() != null ? standalone.memoryRoot()
+                    : host.memoryMount();
+        }
+    }
+
+    /**
+     * Standalone mode.
+     *
+     * @param pods       where the pods of the cgroups found are looked up by uid
+     * @param memoryRoot the memory controller's root holding kubepods (null: the host's memory mount); tests point
+     *                   it at a tree of their own
+     */
+    public record Standalone(PodsByUid pods, Path memoryRoot) {}
 
     private final Setup setup;
     private final NriPlugin plugin;
+    private final StandaloneApplier applier;
+    private final java.util.function.Supplier<List<NriPlugin.ManagedContainer>> managed;
     private final ManagedWorkload workload;
     private final ControlLoops loops;
     private final AgentMetrics metrics;
@@ -71,9 +104,19 @@ public final class Agent implements AutoCloseable {
         this.setup = setup;
         this.config = setup.config();
         this.offloadPossible = offloadPossible;
-        this.plugin = new NriPlugin(setup.pluginOptions(), setup.node(), setup.kubelet(), setup.config().policy(),
-                setup.podSource());
-        this.workload = new NriWorkload(plugin::managed, setup.host().memoryMount(), setup.host().memoryController());
+        if (setup.standalone() == null) {
+            this.plugin = new NriPlugin(setup.pluginOptions(), setup.node(), setup.kubelet(), setup.config().policy(),
+                    setup.podSource());
+            this.applier = null;
+            this.managed = plugin::managed;
+        } else {
+            this.plugin = null;
+            this.applier = new StandaloneApplier(setup.memoryRoot(), setup.host().memoryController(),
+                    setup.host().pageSize(), new Planner(setup.node(), setup.kubelet(), setup.config().policy()),
+                    setup.standalone().pods(), this::recordApply);
+            this.managed = applier::managed;
+        }
+        this.workload = new NriWorkload(managed, setup.memoryRoot(), setup.host().memoryController());
         this.metrics = new AgentMetrics();
         this.loops = new ControlLoops(setup.host(), workload, loopOptions(config), setup.clock(),
                 line -> LOG.info("{}", line));
@@ -81,11 +124,19 @@ public final class Agent implements AutoCloseable {
         // never move the runtime's processes into memwarden's own cgroup2 groups (the v1 PSI mirror)
         loops.perContainerPsiOnV1(false);
         loops.onAction(this::announce);
-        plugin.onRequest(metrics::nriRequest);
+        if (plugin != null) {
+            plugin.onRequest(metrics::nriRequest);
+        }
     }
 
+    /** The NRI plugin; null in standalone mode. */
     public NriPlugin plugin() {
         return plugin;
+    }
+
+    /** The standalone applier; null in NRI mode. */
+    public StandaloneApplier applier() {
+        return applier;
     }
 
     public ControlLoops loops() {
@@ -105,16 +156,21 @@ public final class Agent implements AutoCloseable {
         return api;
     }
 
-    /** Starts every part; returns once they run (the NRI connection is made in the background, with retries). */
+    /**
+     * Starts every part; returns once they run (the NRI connection is made in the background, with retries; the
+     * standalone applier's first round runs on the loops' thread right away).
+     */
     public void start() throws IOException {
         // the runtime first: registration has a deadline (5 s in containerd), the rest has none
-        nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
-            try {
-                plugin.runExternal(setup.nriSocket());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        if (plugin != null) {
+            nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
+                try {
+                    plugin.runExternal(setup.nriSocket());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
         if (setup.watchKernelLog()) {
             try {
                 oomWatch = OomKillWatch.start(this::oomKill);
@@ -138,9 +194,17 @@ public final class Agent implements AutoCloseable {
     private void runLoops() {
         while (!stopping) {
             AgentConfig c = config;
+            if (applier != null) {
+                try {
+                    applier.round(c.loops().dryRun());
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("standalone: scanning the kubelet's cgroups under {}: {}", setup.memoryRoot(),
+                            e.toString());
+                }
+            }
             boolean any = c.loops().guard().enabled() || c.loops().throttle()
                     || c.loops().offload().enabled() && offloadPossible;
-            if (plugin.hasDegraded()) {
+            if (plugin != null && plugin.hasDegraded()) {
                 plugin.refreshDegraded().whenComplete((failed, e) -> {
                     if (e != null) {
                         LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
@@ -165,6 +229,10 @@ public final class Agent implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    private void recordApply(String loop, String pod, String container, String action, String trigger, String result) {
+        loops.recordAction(loop, pod, container, action, trigger, result);
     }
 
     /** Blocks until {@link #close()} (or a signal's shutdown hook) stops the agent. */
@@ -201,13 +269,19 @@ public final class Agent implements AutoCloseable {
         loops.reconfigure(loopOptions(next));
         applyLoopSettings(next);
         markNode(next);
-        plugin.reconfigure(next.policy()).whenComplete((failed, e) -> {
-            if (e != null) {
-                LOG.warn("config applied to new containers; running ones not updated: {}", e.getMessage());
-            } else {
-                LOG.info("config applied; {} running container(s) the runtime could not update", failed.size());
-            }
-        });
+        if (plugin != null) {
+            plugin.reconfigure(next.policy()).whenComplete((failed, e) -> {
+                if (e != null) {
+                    LOG.warn("config applied to new containers; running ones not updated: {}", e.getMessage());
+                } else {
+                    LOG.info("config applied; {} running container(s) the runtime could not update", failed.size());
+                }
+            });
+        } else {
+            // the next round re-plans every container and writes what changed
+            applier.replan(new Planner(setup.node(), setup.kubelet(), next.policy()));
+            LOG.info("config applied; the standalone applier re-plans every container in its next round");
+        }
         metrics.configReloaded(true);
     }
 
@@ -246,6 +320,9 @@ public final class Agent implements AutoCloseable {
                 || r.result().startsWith("evicted through the Eviction API")) { // the cluster side announced it
             return;
         }
+        if (r.loop().equals(StandaloneApplier.LOOP) && !r.result().startsWith("failed")) {
+            return; // the plan written: the normal case, in the log and /status (NRI adjustments are not announced)
+        }
         String[] nsName = r.pod().split("/", 2);
         if (nsName.length < 2) {
             return;
@@ -257,6 +334,7 @@ public final class Agent implements AutoCloseable {
                     : failed ? "MemwardenEvictionFailed" : "MemwardenEvicting";
             case "throttle-relief" -> "MemwardenThrottleRelief";
             case "offload" -> "MemwardenOffload";
+            case StandaloneApplier.LOOP -> "MemwardenApplyFailed";
             default -> "Memwarden";
         };
         String message = r.loop().equals("offload")
@@ -269,10 +347,10 @@ public final class Agent implements AutoCloseable {
 
     private void oomKill(OomEvent e) {
         String ours = null;
-        for (NriPlugin.ManagedContainer c : plugin.managed()) {
+        for (NriPlugin.ManagedContainer c : managed.get()) {
             try {
-                Path cg = CgroupPaths.resolve(setup.host().memoryMount(), c.cgroupsPath());
-                String rel = "/" + setup.host().memoryMount().relativize(cg);
+                Path cg = CgroupPaths.resolve(setup.memoryRoot(), c.cgroupsPath());
+                String rel = "/" + setup.memoryRoot().relativize(cg);
                 if (rel.equals(e.containerCgroup())) {
                     ours = c.podKey() + " container " + c.name();
                     if (config.kubernetes().events()) {
@@ -304,7 +382,9 @@ public final class Agent implements AutoCloseable {
         stopping = true;
         LOG.info("stopping: containers keep their cgroup values");
         stopped.countDown();
-        plugin.stop();
+        if (plugin != null) {
+            plugin.stop();
+        }
         if (configWatch != null) {
             configWatch.close();
         }

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * The node agent's workload in NRI mode: every container the runtime created and memwarden planned
  * ({@link NriPlugin#managed()}), with its cgroup found from the runtime's cgroups path and read on each snapshot.
  * A container whose cgroup does not exist (yet, or any more) is listed without usage, and the loops skip it.
+ * <p>
+ * Standalone mode uses it too: {@link StandaloneApplier#managed()} gives the containers it matched in the same form,
+ * with the cgroup it found as a cgroupfs-style path.
  */
 public final class NriWorkload implements ManagedWorkload {
     private static final Logger LOG = LoggerFactory.getLogger(NriWorkload.class);

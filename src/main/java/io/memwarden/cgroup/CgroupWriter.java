@@ -41,6 +41,21 @@ public final class CgroupWriter {
     /** What was applied: file → {previous, written, read back}. */
     public record Applied(Path cgroup, Map<String, String[]> files) {}
 
+    /**
+     * The files of {@code target} whose current value differs from it (read-back equality: page rounding and v1's
+     * unlimited count as equal), file → current value; empty when the cgroup already has the target.
+     */
+    public Map<String, String> differing(Path cgroup, Map<String, String> target) throws CgroupWriteException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : target.entrySet()) {
+            String current = read(cgroup, e.getKey(), e.getValue());
+            if (!same(e.getKey(), e.getValue(), current)) {
+                out.put(e.getKey(), current);
+            }
+        }
+        return out;
+    }
+
     public Applied apply(Path cgroup, Map<String, String> target) throws CgroupWriteException {
         Map<String, String> previous = new LinkedHashMap<>();
         for (String file : target.keySet()) {
@@ -56,7 +71,7 @@ public final class CgroupWriter {
             Map<String, String[]> out = new LinkedHashMap<>();
             for (String file : target.keySet()) {
                 String back = read(cgroup, file, target.get(file));
-                if (!same(target.get(file), back)) {
+                if (!same(file, target.get(file), back)) {
                     throw new CgroupWriteException(CgroupWriteException.Kind.VERIFY, cgroup, file, target.get(file),
                             "read back " + back, null);
                 }
@@ -136,6 +151,15 @@ public final class CgroupWriter {
 
     private static boolean isUnlimited(String v) {
         return bytes(v).equals(UNLIMITED);
+    }
+
+    /**
+     * Read-back equality for {@code file}: byte limits with {@link #same(String, String)}; other files (counts,
+     * flags such as {@code memory.swappiness} or {@code memory.oom.group}) only when equal as text.
+     */
+    boolean same(String file, String written, String readBack) {
+        boolean bytes = file.endsWith("_in_bytes") || file.matches("memory\\.((z?swap)\\.)?(max|high|low|min)");
+        return bytes ? same(written, readBack) : written.strip().equals(readBack.strip());
     }
 
     boolean same(String written, String readBack) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.memwarden.agent.Agent;
 import io.memwarden.agent.AgentConfig;
 import io.memwarden.agent.AgentConfigReader;
+import io.memwarden.agent.PodsByUid;
 import io.memwarden.agent.StartupChecks;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
@@ -39,6 +40,12 @@ import picocli.CommandLine.Spec;
                 + " The config file is re-read when it changes (an invalid one is rejected, the old one kept)."
                 + " On exit every container keeps its cgroup values. docs/agent.md.",
                 "",
+                "With --standalone (runtimes without NRI, e.g. containerd 1.6): no NRI plugin; memwarden finds the"
+                + " containers in the kubelet's cgroup tree (kubepods, cgroupfs or systemd driver), matches them to"
+                + " their pods (Kubernetes API: by pod uid and container ID; --pods: one-container pods by uid) and"
+                + " writes their planned cgroup values itself each loop period, where they differ."
+                + " docs/agent-standalone.md.",
+                "",
                 "Exit codes: 0 stopped by a signal; 1 a start-up failure (e.g. the status API's port is taken);"
                 + " 2 usage error, invalid input, or a start-up check refused (e.g. swap on with failSwapOn)."})
 final class AgentCommand implements Callable<Integer> {
@@ -56,6 +63,10 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--nri-socket", paramLabel = "PATH", defaultValue = "/var/run/nri/nri.sock",
             description = "The runtime's NRI socket (default ${DEFAULT-VALUE}).")
     Path nriSocket;
+
+    @Option(names = "--standalone", description = "No NRI: find the containers in the kubelet's cgroup tree and write"
+            + " their plans into their cgroups (excludes --nri-socket and --nri-index).")
+    boolean standalone;
 
     @Option(names = "--nri-index", paramLabel = "NN", defaultValue = "50",
             description = "NRI plugin index, two digits (default ${DEFAULT-VALUE}).")
@@ -79,7 +90,8 @@ final class AgentCommand implements Callable<Integer> {
     String kube;
 
     @Option(names = "--pods", paramLabel = "PODS.yaml",
-            description = "Static pod manifests, asked before the Kubernetes API (nodes without an API server).")
+            description = "Static pod manifests, asked before the Kubernetes API (nodes without an API server);"
+                    + " with --standalone found by metadata.uid.")
     Path pods;
 
     @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing (overrides"
@@ -89,6 +101,16 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        if (standalone) {
+            var parsed = spec.commandLine().getParseResult();
+            for (String nriOnly : new String[] {"--nri-socket", "--nri-index"}) {
+                if (parsed.hasMatchedOption(nriOnly)) {
+                    err.println("memwarden agent: --standalone and " + nriOnly + " exclude each other (standalone"
+                            + " mode does not use NRI)");
+                    return ExitCodes.USAGE;
+                }
+            }
+        }
         HostFacts host;
         NodeFacts nf;
         KubeletSettings k;
@@ -146,6 +168,7 @@ final class AgentCommand implements Callable<Integer> {
         NodePods nodePods = null;
         ClusterActions cluster = ClusterActions.NONE;
         PodSpecSource source = null;
+        PodsByUid byUid = null;
         try {
             if (pods != null) {
                 PodManifestReader.Result r = PodManifestReader.read(pods);
@@ -153,23 +176,50 @@ final class AgentCommand implements Callable<Integer> {
                     err.println("memwarden agent: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
                 }
                 source = new ManifestPodSource(pods.toString(), r.pods());
+                if (standalone) {
+                    for (var p : r.pods()) {
+                        if (p.uid().isEmpty()) {
+                            err.println("memwarden agent: " + pods + ": " + p.key() + " has no metadata.uid: standalone"
+                                    + " mode finds pods by uid, so its containers are left alone");
+                        }
+                    }
+                    byUid = PodsByUid.manifest(pods.toString(), r.pods());
+                }
             }
             if (useKube(cfg)) {
                 String name = nodeName();
                 KubernetesClient client = new KubernetesClientBuilder().build();
                 nodePods = new NodePods(client, name);
                 if (!nodePods.start(Duration.ofSeconds(5))) {
-                    err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers fall"
-                            + " back to NRI data until they are");
+                    err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers"
+                            + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));
                 }
-                PodSpecSource api = new LookupPodSource("kubernetes API (node " + name + ")", nodePods::find);
+                String apiName = "kubernetes API (node " + name + ")";
+                PodSpecSource api = new LookupPodSource(apiName, nodePods::find);
                 source = source == null ? api : new FirstOfPodSource(source, api);
+                NodePods cache = nodePods;
+                PodsByUid apiByUid = new PodsByUid() {
+                    @Override
+                    public java.util.Optional<Known> find(String uid) throws InputException {
+                        return cache.byUid(uid).map(p -> new Known(p.spec(), p.containerNames(), true, apiName));
+                    }
+
+                    @Override
+                    public String describe() {
+                        return apiName;
+                    }
+                };
+                byUid = byUid == null ? apiByUid : PodsByUid.firstOf(byUid, apiByUid);
                 // every part on: the agent gates events, evictions and node marking by its (reloadable) config
                 cluster = new io.memwarden.k8s.KubeCluster(client, name);
                 err.println("memwarden agent: Kubernetes API " + client.getMasterUrl() + ", node " + name);
             } else {
-                err.println("memwarden agent: no Kubernetes API (pod specs from " + (pods != null ? pods : "NRI only")
-                        + "; evictions kill with SIGKILL via pidfd; no events)");
+                err.println("memwarden agent: no Kubernetes API (pod specs from " + (pods != null ? pods
+                        : standalone ? "nowhere" : "NRI only") + "; evictions kill with SIGKILL via pidfd; no events)");
+            }
+            if (standalone && byUid == null) {
+                throw new InputException("--standalone needs pod specs: the Kubernetes API (--kube on, or a"
+                        + " kubeconfig) or --pods PODS.yaml");
             }
         } catch (InputException e) {
             err.println("memwarden agent: " + e.getMessage());
@@ -186,13 +236,15 @@ final class AgentCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         Agent agent = new Agent(new Agent.Setup(host, nf, k, cfg, config, nriSocket, pluginOptions, source, cluster,
-                listenAddress, Files.isReadable(Path.of("/dev/kmsg")), Clock.SYSTEM), checks.offloadPossible());
+                listenAddress, Files.isReadable(Path.of("/dev/kmsg")), Clock.SYSTEM,
+                standalone ? new Agent.Standalone(byUid, null) : null), checks.offloadPossible());
         Thread hook = new Thread(agent::close, "memwarden-agent-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             agent.start();
-            err.println("memwarden agent: serving; NRI socket " + nriSocket + (agent.api() == null ? ""
-                    : ", status API " + agent.api().url()));
+            err.println("memwarden agent: serving; " + (standalone ? "standalone: containers found under "
+                    + host.memoryMount() + " (kubepods, kubepods.slice)" : "NRI socket " + nriSocket)
+                    + (agent.api() == null ? "" : ", status API " + agent.api().url()));
             err.flush();
             agent.awaitStop();
             return ExitCodes.OK;

@@ -6,7 +6,11 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.memwarden.input.InputException;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.model.PodSpec;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -14,10 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pods of one node, watched from the Kubernetes API (an informer on pods with {@code spec.nodeName=NODE}):
- * a local cache the NRI plugin asks for pod specs. Thread-safe; lookups never touch the network.
+ * a local cache the NRI plugin asks for pod specs (by name) and the standalone agent asks by uid (with the containers'
+ * runtime IDs). Thread-safe; lookups never touch the network.
  */
 public final class NodePods implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodePods.class);
+
+    private static final String UID_INDEX = "uid";
 
     private final KubernetesClient client;
     private final String nodeName;
@@ -44,6 +51,8 @@ public final class NodePods implements AutoCloseable {
         var pods = client.pods().inAnyNamespace();
         // not inform(): it blocks for the first list and throws when the API is unreachable
         informer = (fieldSelector ? pods.withField("spec.nodeName", nodeName) : pods).runnableInformer(0);
+        informer.addIndexers(java.util.Map.of(UID_INDEX, p -> p.getMetadata() == null
+                || p.getMetadata().getUid() == null ? List.of() : List.of(p.getMetadata().getUid())));
         informer.exceptionHandler((started, t) -> {
             LOG.warn("watching the pods of node {}: {} (retrying)", nodeName, t.toString());
             return true; // keep retrying with the informer's backoff
@@ -79,6 +88,57 @@ public final class NodePods implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(PodManifestReader.fromPod(pod));
+    }
+
+    /**
+     * A pod found by uid: its spec and its containers' runtime IDs ({@code status.containerStatuses[].containerID},
+     * init and ephemeral containers included, without the {@code containerd://}/{@code cri-o://} scheme) → name.
+     */
+    public record ByUid(PodSpec spec, Map<String, String> containerNames) {
+        public ByUid {
+            containerNames = Map.copyOf(containerNames);
+        }
+    }
+
+    /**
+     * The pod with this uid if the cache holds it on this node, with the IDs of its containers as the kubelet last
+     * reported them (a container that just started may not be listed yet).
+     *
+     * @throws InputException when the API's pod has an invalid field (the message names it)
+     */
+    public Optional<ByUid> byUid(String uid) throws InputException {
+        if (informer == null || uid == null || uid.isEmpty()) {
+            return Optional.empty();
+        }
+        for (Pod pod : informer.getIndexer().byIndex(UID_INDEX, uid)) {
+            if (pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())) {
+                continue;
+            }
+            Map<String, String> names = new LinkedHashMap<>();
+            if (pod.getStatus() != null) {
+                for (var list : List.of(pod.getStatus().getInitContainerStatuses(),
+                        pod.getStatus().getContainerStatuses(), pod.getStatus().getEphemeralContainerStatuses())) {
+                    for (ContainerStatus cs : list == null ? List.<ContainerStatus>of() : list) {
+                        String id = runtimeId(cs.getContainerID());
+                        if (id != null && cs.getName() != null) {
+                            names.put(id, cs.getName());
+                        }
+                    }
+                }
+            }
+            return Optional.of(new ByUid(PodManifestReader.fromPod(pod), names));
+        }
+        return Optional.empty();
+    }
+
+    /** {@code containerd://ID}, {@code cri-o://ID}, {@code docker://ID} → ID; null when absent or malformed. */
+    static String runtimeId(String containerId) {
+        if (containerId == null) {
+            return null;
+        }
+        int at = containerId.indexOf("://");
+        String id = at < 0 ? containerId : containerId.substring(at + 3);
+        return id.isEmpty() || id.contains("/") ? null : id;
     }
 
     @Override

@@ -636,6 +636,14 @@ public final class ControlLoops implements AutoCloseable {
         return snap.stream().filter(s -> s.pod().equals(pod) && s.container().equals(container)).findFirst().orElse(null);
     }
 
+    /**
+     * Records an action another part took on a managed container (the standalone agent's plan writes): into the
+     * history, to the listener and the log, like the loops' own.
+     */
+    public void recordAction(String loop, String pod, String container, String action, String trigger, String result) {
+        record(loop, pod, container, action, trigger, result);
+    }
+
     private void record(String loop, String pod, String container, String action, String trigger, String result) {
         ActionRecord r = new ActionRecord(clock.millis(), loop, pod, container, action, trigger, result);
         synchronized (history) {

@@ -109,6 +109,12 @@ class CgroupRoomTest {
         assertThat(w.same("100000000", "99999744")).isTrue();
         assertThat(w.same("100000000", "99995648")).isFalse();
         assertThat(w.same("-1", "9223372036854771712")).isTrue();
+        // byte limits are page-rounded by the kernel; flags and counts are not
+        assertThat(w.same("memory.max", "100000000", "99999744")).isTrue();
+        assertThat(w.same("memory.zswap.max", "100000000", "99999744")).isTrue();
+        assertThat(w.same("memory.oom.group", "1", "0")).isFalse();
+        assertThat(w.same("memory.swappiness", "0", "60")).isFalse();
+        assertThat(w.same("memory.swappiness", "60", "60\n")).isTrue();
         assertThat(w.same("max", "max")).isTrue();
         assertThat(w.same("max", "1000")).isFalse();
     }

@@ -45,6 +45,8 @@ wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.2 s
 }
 cri() { "$CRI" -socket "$SOCK" -timeout 120s "$@"; }
 java_mw() { "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar "$JAR" "$@"; }
+# a daemon started with `java_daemon ... &`: exec, so that $! is the JVM's pid (signals reach memwarden itself)
+java_daemon() { exec "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar "$JAR" "$@"; }
 
 pods_created=()
 cleanup() {
@@ -235,7 +237,7 @@ spec:
         limits: {memory: 64Mi}
 EOF
 t0=$SECONDS
-java_mw nri --socket "$NRI_SOCK" --index 50 --node auto --config $D/memwarden.yaml --pods $D/pods.yaml \
+java_daemon nri --socket "$NRI_SOCK" --index 50 --node auto --config $D/memwarden.yaml --pods $D/pods.yaml \
   >"$LOGS/memwarden.log" 2>&1 &
 mw_pid=$!
 pids+=($mw_pid)
@@ -371,11 +373,12 @@ silver_cg=$(find $CG -type d -path "*pod$QOS_UID/*" -print -quit 2>/dev/null)
 before=$(cat "$silver_cg/memory.high" "$silver_cg/memory.max" "$silver_cg/memory.swap.max" 2>&1 | tr '\n' ' ')
 kill -TERM $mw_pid 2>/dev/null
 for _ in $(seq 1 100); do kill -0 $mw_pid 2>/dev/null || break; sleep 0.2; done
+wait $mw_pid 2>/dev/null; nri_rc=$?
 after=$(cat "$silver_cg/memory.high" "$silver_cg/memory.max" "$silver_cg/memory.swap.max" 2>&1 | tr '\n' ' ')
 if kill -0 $mw_pid 2>/dev/null; then
   check nri_stop_keeps_values FAIL "memwarden nri still running 20s after SIGTERM"
 elif [ -n "$silver_cg" ] && [ "$before" = "$after" ]; then
-  check nri_stop_keeps_values PASS "memwarden nri exited on SIGTERM; e2e/qos silver memory.high/max/swap.max still $after"
+  check nri_stop_keeps_values PASS "memwarden nri (pid $mw_pid) exited on SIGTERM (status $nri_rc); e2e/qos silver memory.high/max/swap.max still $after"
 else
   check nri_stop_keeps_values FAIL "before: $before; after: $after (cgroup ${silver_cg:-not found})"
 fi
@@ -399,9 +402,10 @@ loops:
 kubernetes:
   enabled: true
   taintSwapNodes: true
+  watchAllPods: true        # fabric8's mock server ignores the spec.nodeName field selector (lists nothing)
 EOF
 t0=$SECONDS
-KUBECONFIG=$D/api/kubeconfig java_mw agent --config $D/agent.yaml --nri-socket "$NRI_SOCK" --listen 127.0.0.1:9767 \
+KUBECONFIG=$D/api/kubeconfig java_daemon agent --config $D/agent.yaml --nri-socket "$NRI_SOCK" --listen 127.0.0.1:9767 \
   --node-name mw-e2e >"$LOGS/agent.log" 2>&1 &
 agent_pid=$!
 pids+=($agent_pid)
@@ -481,11 +485,12 @@ high_before=$(cat "${relief_cg:-/nonexistent}/memory.high" 2>&1)
 t0=$SECONDS
 kill -TERM $agent_pid 2>/dev/null
 for _ in $(seq 1 150); do kill -0 $agent_pid 2>/dev/null || break; sleep 0.2; done
+wait $agent_pid 2>/dev/null; agent_rc=$?
 high_after=$(cat "${relief_cg:-/nonexistent}/memory.high" 2>&1)
 if kill -0 $agent_pid 2>/dev/null; then
   check agent_shutdown FAIL "still running 30s after SIGTERM"
 elif [ "$high_before" = "$high_after" ] && [ -n "${relief_cg:-}" ]; then
-  check agent_shutdown PASS "stopped $((SECONDS - t0))s after SIGTERM; e2e/relief memory.high still $high_after"
+  check agent_shutdown PASS "memwarden agent (pid $agent_pid) stopped $((SECONDS - t0))s after SIGTERM (status $agent_rc; log: $(grep -o 'stopping: .*' "$LOGS/agent.log" | head -n 1)); e2e/relief memory.high still $high_after"
 else
   check agent_shutdown FAIL "memory.high $high_before before, $high_after after"
 fi

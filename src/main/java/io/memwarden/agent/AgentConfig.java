@@ -77,9 +77,14 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
     /** Whether to use the Kubernetes API. */
     public enum KubeMode { AUTO, TRUE, FALSE }
 
+    /**
+     * @param watchAllPods list and watch every pod of the cluster and keep this node's, instead of asking the API
+     *                     server for {@code spec.nodeName=NODE} only: for API servers and proxies without that field
+     *                     selector (fabric8's mock server, for one); costs memory and traffic on large clusters
+     */
     public record Kubernetes(KubeMode enabled, boolean events, boolean evictions, boolean nodeLabel,
-                             boolean taintSwapNodes) {
-        public static final Kubernetes DEFAULTS = new Kubernetes(KubeMode.AUTO, true, true, true, false);
+                             boolean taintSwapNodes, boolean watchAllPods) {
+        public static final Kubernetes DEFAULTS = new Kubernetes(KubeMode.AUTO, true, true, true, false, false);
     }
 
     public AgentConfig withLoops(Loops l) {

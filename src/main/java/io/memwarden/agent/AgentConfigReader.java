@@ -157,7 +157,8 @@ public final class AgentConfigReader {
         if (n == null || n.isNull()) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "kubernetes.", n, "enabled", "events", "evictions", "nodeLabel", "taintSwapNodes");
+        YamlDocs.onlyKnown(f, "kubernetes.", n, "enabled", "events", "evictions", "nodeLabel", "taintSwapNodes",
+                "watchAllPods");
         AgentConfig.KubeMode mode = d.enabled();
         JsonNode e = n.get("enabled");
         if (e != null && !e.isNull()) {
@@ -173,7 +174,8 @@ public final class AgentConfigReader {
                 orDefault(YamlDocs.bool(f, "kubernetes.events", n.get("events")), d.events()),
                 orDefault(YamlDocs.bool(f, "kubernetes.evictions", n.get("evictions")), d.evictions()),
                 orDefault(YamlDocs.bool(f, "kubernetes.nodeLabel", n.get("nodeLabel")), d.nodeLabel()),
-                orDefault(YamlDocs.bool(f, "kubernetes.taintSwapNodes", n.get("taintSwapNodes")), d.taintSwapNodes()));
+                orDefault(YamlDocs.bool(f, "kubernetes.taintSwapNodes", n.get("taintSwapNodes")), d.taintSwapNodes()),
+                orDefault(YamlDocs.bool(f, "kubernetes.watchAllPods", n.get("watchAllPods")), d.watchAllPods()));
     }
 
     private static AgentConfig.Threshold threshold(String f, String field, JsonNode n, AgentConfig.Threshold d)

@@ -189,7 +189,7 @@ final class AgentCommand implements Callable<Integer> {
             if (useKube(cfg)) {
                 String name = nodeName();
                 KubernetesClient client = new KubernetesClientBuilder().build();
-                nodePods = new NodePods(client, name);
+                nodePods = new NodePods(client, name, !cfg.kubernetes().watchAllPods());
                 if (!nodePods.start(Duration.ofSeconds(5))) {
                     err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers"
                             + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));

@@ -41,7 +41,8 @@ class AgentConfigTest {
                   guard: {enabled: true, softAvailable: 2Gi, softGrace: 10s, hardAvailable: 1Gi, cooldown: 30s}
                   throttle: {enabled: false}
                   offload: {enabled: true, qosClasses: [BestEffort]}
-                kubernetes: {enabled: false, events: false, evictions: false, nodeLabel: false, taintSwapNodes: true}
+                kubernetes: {enabled: false, events: false, evictions: false, nodeLabel: false, taintSwapNodes: true,
+                             watchAllPods: true}
                 """);
         assertThat(c.policy().swap().behavior()).isEqualTo(SwapBehavior.LIMITED_SWAP);
         assertThat(c.agent()).isEqualTo(new AgentConfig.Agent("127.0.0.1:19767", AgentConfig.FailSwapOn.WARN,
@@ -53,7 +54,7 @@ class AgentConfigTest {
         assertThat(c.loops().guard().resolve(16 * GI).softAvailableBytes()).isEqualTo(2 * GI);
         assertThat(c.loops().guard().resolve(16 * GI).cooldown()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.kubernetes()).isEqualTo(new AgentConfig.Kubernetes(AgentConfig.KubeMode.FALSE, false, false,
-                false, true));
+                false, true, true));
         // percentages scale with the node
         assertThat(AgentConfig.DEFAULTS.loops().guard().resolve(10 * GI).hardAvailableBytes()).isEqualTo(GI);
     }

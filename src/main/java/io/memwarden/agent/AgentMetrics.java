@@ -40,7 +40,9 @@ final class AgentMetrics {
     private final Counter reloads = Counter.builder().name("memwarden_config_reloads")
             .help("Config file changes, by result (applied, rejected).").labelNames("result").build();
 
-    void register(PrometheusRegistry r, ControlLoops loops, io.memwarden.k8s.ClusterActions cluster) {
+    void register(PrometheusRegistry r, ControlLoops loops, io.memwarden.k8s.ClusterActions cluster,
+                  io.memwarden.runner.ManagedWorkload workload) {
+        r.register(new Refaults(workload));
         if (cluster instanceof io.memwarden.k8s.KubeCluster kc) {
             r.register(new ClusterStats(kc));
         }
@@ -68,6 +70,35 @@ final class AgentMetrics {
 
     void configReloaded(boolean applied) {
         reloads.labelValues(applied ? "applied" : "rejected").inc();
+    }
+
+    /**
+     * Each container's anonymous refaults (memory.stat {@code workingset_refault_anon}; v1 its hierarchical total):
+     * pages brought back from swap after the kernel or memwarden pushed them out. Its rate is the container's
+     * promotion (swap-in) rate, what the offload loop backs off on.
+     */
+    private record Refaults(io.memwarden.runner.ManagedWorkload workload) implements MultiCollector {
+        @Override
+        public MetricSnapshots collect() {
+            CounterSnapshot.Builder b = CounterSnapshot.builder().name("memwarden_container_anon_refaults")
+                    .help("Anonymous pages of the container refaulted (swapped back in) since its cgroup was created"
+                            + " (memory.stat workingset_refault_anon).");
+            for (io.memwarden.runner.ContainerStatus s : workload.snapshot()) {
+                var u = s.usage();
+                if (u == null) {
+                    continue;
+                }
+                Long v = u.stat().getOrDefault("total_workingset_refault_anon", u.stat().get("workingset_refault_anon"));
+                if (v == null) {
+                    continue;
+                }
+                String[] nsName = s.pod().split("/", 2);
+                b.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(Labels.of("namespace",
+                        nsName[0], "pod", nsName.length > 1 ? nsName[1] : "", "container", s.container()))
+                        .value(v).build());
+            }
+            return new MetricSnapshots(b.build());
+        }
     }
 
     /** What the agent sent to the Kubernetes API, by outcome (read at scrape time). */

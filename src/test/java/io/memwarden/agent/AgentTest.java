@@ -125,7 +125,8 @@ class AgentTest {
         Files.writeString(cg.resolve("memory.swap.max"), "0");
         Files.writeString(cg.resolve("memory.swap.current"), "0");
         Files.writeString(cg.resolve("memory.events"), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
-        Files.writeString(cg.resolve("memory.stat"), "anon " + 250 * MI + "\ninactive_file 0\n");
+        Files.writeString(cg.resolve("memory.stat"), "anon " + 250 * MI + "\ninactive_file 0\n"
+                + "workingset_refault_anon 7\n");
         Files.writeString(cg.resolve("memory.pressure"), "some avg10=50.00 avg60=20.00 avg300=5.00 total=900000\n"
                 + "full avg10=10.00 avg60=5.00 avg300=1.00 total=200000\n");
         Files.writeString(cg.resolve("cgroup.procs"), "");
@@ -222,7 +223,8 @@ class AgentTest {
         String metrics = get("/metrics");
         assertThat(metrics).contains("memwarden_nri_request_duration_seconds_count{method=\"CreateContainer\"} 1")
                 .contains("memwarden_container_memory_high_bytes{")
-                .containsPattern("memwarden_loop_actions_total\\{[^}]*loop=\"throttle-relief\"");
+                .containsPattern("memwarden_loop_actions_total\\{[^}]*loop=\"throttle-relief\"")
+                .contains("memwarden_container_anon_refaults_total{container=\"app\",namespace=\"shop\",pod=\"web\"} 7.0");
 
         // stopping writes nothing: the raised value stays
         agent.close();

@@ -284,8 +284,44 @@ check_memwarden_throttle_relief() { # memwarden's throttle relief keeps a contai
   fi
 }
 
+check_memwarden_offload() { # memwarden's cold offloader (v2: memory.reclaim) moves a cold set out, the hot set stays
+  local jar=$project/target/memwarden.jar out st j
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" bench offload --policies none,memwarden --workloads 1 --hot 16 --cold 64 --duration 60s \
+        --out "$SCRATCH/offload" 2>&1); st=$?
+  sed 's/^/# bench: /' <<<"$out" >&2
+  j=$SCRATCH/offload/offload.json
+  local none mw
+  none=$(jq -c '.policies[] | select(.policy == "none") | {offloadRatio, hotPromotionPerMinutePercent}' "$j" 2>/dev/null)
+  mw=$(jq -c '.policies[] | select(.policy == "memwarden") | {offloadRatio, secondsToNinetyPercent, hotPromotionPerMinutePercent, psiSomeAvg10Max}' "$j" 2>/dev/null)
+  if [ "$st" = 0 ] && jq -e '.policies[] | select(.policy == "memwarden") | .offloadRatio >= 0.8' "$j" >/dev/null 2>&1 &&
+     jq -e '.policies[] | select(.policy == "none") | .offloadRatio < 0.2' "$j" >/dev/null 2>&1; then
+    pass "no agent: $none; memwarden: $mw"
+  else
+    fail "exit $st; no agent: ${none:-?}; memwarden: ${mw:-?}; $(grep -E 'memwarden bench|Exception' <<<"$out" | head -2 | tr '\n' ' ')"
+  fi
+}
+
+check_memwarden_pressure_guard() { # the pressure guard acts before the kernel OOM killer, the protected pod lives
+  local jar=$project/target/memwarden.jar out st j
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" bench pressure --policies none,memwarden --runs 2 --out "$SCRATCH/pressure" 2>&1); st=$?
+  sed 's/^/# bench: /' <<<"$out" >&2
+  j=$SCRATCH/pressure/pressure.json
+  local none mw
+  none=$(jq -c '.policies[] | select(.policy == "none") | {runs, kernelOomKills, protectedKilled}' "$j" 2>/dev/null)
+  mw=$(jq -c '.policies[] | select(.policy == "memwarden") | {runs, kernelOomKills, protectedKilled, hogKilledByAgent, actionLatencyMillisP50, actionLatencyMillisMax}' "$j" 2>/dev/null)
+  if [ "$st" = 0 ] && jq -e '.policies[] | select(.policy == "memwarden") | .kernelOomKills == 0 and .protectedKilled == 0 and .hogKilledByAgent == .runs' "$j" >/dev/null 2>&1; then
+    pass "no agent: $none; memwarden: $mw"
+  else
+    fail "exit $st; no agent: ${none:-?}; memwarden: ${mw:-?}; $(grep -E 'memwarden bench|Exception' <<<"$out" | head -2 | tr '\n' ' ')"
+  fi
+}
+
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_demo memwarden_throttle_relief)
+            psi_trigger oom_group memwarden_demo memwarden_throttle_relief memwarden_offload memwarden_pressure_guard)
 
 # ---- runner ----------------------------------------------------------------------------------------
 cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }

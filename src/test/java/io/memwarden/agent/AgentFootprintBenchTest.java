@@ -56,6 +56,7 @@ class AgentFootprintBenchTest {
     void twoHundredContainersAllLoopsAtOneSecond() throws Exception {
         HostFacts h = KernelAssumptions.requireMemoryCgroup();
         int seconds = Integer.getInteger("memwarden.bench.seconds", 60);
+        String period = System.getProperty("memwarden.bench.period", "1s");
         Path project = Path.of("").toAbsolutePath();
         try (CgroupTree tree = KernelAssumptions.newTree(h); FakeRuntime rt = new FakeRuntime(dir)) {
             StringBuilder pods = new StringBuilder();
@@ -88,9 +89,9 @@ class AgentFootprintBenchTest {
             Path podsFile = Files.writeString(dir.resolve("pods.yaml"), pods);
             Path cfg = Files.writeString(dir.resolve("memwarden.yaml"), """
                     agent: {failSwapOn: warn}
-                    loops: {period: 1s}
+                    loops: {period: %s}
                     kubernetes: {enabled: false}
-                    """);
+                    """.formatted(period));
             int port = 19000 + (int) (ProcessHandle.current().pid() % 500);
             long t0 = System.nanoTime();
             Process agent = new ProcessBuilder(project.resolve("bin/memwarden").toString(), "agent", "--config",
@@ -142,10 +143,10 @@ class AgentFootprintBenchTest {
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
                 String ticks = metrics.lines().filter(l -> l.startsWith("memwarden_loop_tick_duration_seconds_"))
                         .filter(l -> l.contains("_sum") || l.contains("_count")).reduce("", (a, b) -> a + b + "; ");
-                System.out.printf(Locale.ROOT, "agent footprint: %d containers in %d pods, loops every 1s, %d s:"
+                System.out.printf(Locale.ROOT, "agent footprint: %d containers in %d pods, loops every %s, %d s:"
                         + " start->registered %.2f s, Synchronize call %.2f s, start->synchronized %.2f s (%d"
                         + " updates), RSS %d MiB (max %d MiB), CPU %.2f %% of a core (user %.2f %%); %s%n",
-                        containers.size(), PODS, seconds, registered, syncCall, synced, sync.getUpdateCount(),
+                        containers.size(), PODS, period, seconds, registered, syncCall, synced, sync.getUpdateCount(),
                         rss / 1024, rssMax / 1024, cpuPct, userPct, ticks);
                 assertThat(status).contains("\"pod\" : \"app-19\"");
                 assertThat(sync.getUpdateCount()).isPositive();

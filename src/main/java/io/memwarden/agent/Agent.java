@@ -6,7 +6,9 @@ import io.memwarden.api.OomKillWatch;
 import io.memwarden.api.RunStatus;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.control.Clock;
+import io.memwarden.control.WakeUp;
 import io.memwarden.kernel.OomEvent;
+import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.k8s.ClusterActions;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.nri.NriPlugin;
@@ -16,10 +18,12 @@ import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.runner.ContainerStatus;
 import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.LoopWakeUp;
 import io.memwarden.runner.ManagedWorkload;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -192,42 +196,66 @@ public final class Agent implements AutoCloseable {
     }
 
     private void runLoops() {
-        while (!stopping) {
-            AgentConfig c = config;
-            if (applier != null) {
-                try {
-                    applier.round(c.loops().dryRun());
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("standalone: scanning the kubelet's cgroups under {}: {}", setup.memoryRoot(),
-                            e.toString());
-                }
-            }
-            boolean any = c.loops().guard().enabled() || c.loops().throttle()
-                    || c.loops().offload().enabled() && offloadPossible;
-            if (plugin != null && plugin.hasDegraded()) {
-                plugin.refreshDegraded().whenComplete((failed, e) -> {
-                    if (e != null) {
-                        LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+        LoopWakeUp wake = null;
+        String wokenBy = null;
+        try {
+            while (!stopping) {
+                AgentConfig c = config;
+                if (wake == null || !Objects.equals(wake.spec(), c.loops().psiTrigger())) {
+                    // first round, or a reload changed loops.psiTrigger
+                    if (wake != null) {
+                        wake.close();
                     }
-                });
-            }
-            long t0 = System.nanoTime();
-            if (any) {
-                try {
-                    loops.tick();
-                    metrics.loopTick(System.nanoTime() - t0, false);
-                } catch (IOException | RuntimeException e) {
-                    metrics.loopTick(System.nanoTime() - t0, true);
-                    LOG.warn("control loops: {}", e.toString());
+                    wake = LoopWakeUp.open(c.loops().psiTrigger(), PsiTrigger.SYSTEM_MEMORY, this::sleepUnlessStopped,
+                            () -> stopping, line -> LOG.info("{}", line));
                 }
-            }
-            try {
-                if (stopped.await(c.loops().period().toMillis(), TimeUnit.MILLISECONDS)) {
+                if (applier != null) {
+                    try {
+                        applier.round(c.loops().dryRun());
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("standalone: scanning the kubelet's cgroups under {}: {}", setup.memoryRoot(),
+                                e.toString());
+                    }
+                }
+                boolean any = c.loops().guard().enabled() || c.loops().throttle()
+                        || c.loops().offload().enabled() && offloadPossible;
+                if (plugin != null && plugin.hasDegraded()) {
+                    plugin.refreshDegraded().whenComplete((failed, e) -> {
+                        if (e != null) {
+                            LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+                        }
+                    });
+                }
+                long t0 = System.nanoTime();
+                if (any) {
+                    try {
+                        loops.tick(wokenBy);
+                        metrics.loopTick(System.nanoTime() - t0, false);
+                    } catch (IOException | RuntimeException e) {
+                        metrics.loopTick(System.nanoTime() - t0, true);
+                        LOG.warn("control loops: {}", e.toString());
+                    }
+                }
+                WakeUp.Reason r = wake.await(c.loops().period().toMillis());
+                if (r == WakeUp.Reason.STOPPED) {
                     return;
                 }
-            } catch (InterruptedException e) {
-                return;
+                wokenBy = wake.wokenBy(r);
             }
+        } finally {
+            if (wake != null) {
+                wake.close();
+            }
+        }
+    }
+
+    /** Sleeps up to {@code millis}; true when the agent is stopping. */
+    private boolean sleepUnlessStopped(long millis) {
+        try {
+            return stopped.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 

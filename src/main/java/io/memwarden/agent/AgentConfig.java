@@ -1,6 +1,7 @@
 package io.memwarden.agent;
 
 import io.memwarden.control.PressureGuard;
+import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
 import java.time.Duration;
@@ -68,10 +69,20 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
         }
     }
 
-    /** @param period how often the loops observe and act */
-    public record Loops(Duration period, boolean dryRun, Guard guard, boolean throttle, Offload offload) {
+    /**
+     * @param period     how often the loops observe and act
+     * @param psiTrigger the system PSI trigger that wakes the loops before the period ends (docs/control-loops.md
+     *                   "Wake-up"), or null ("off"): the fixed period only
+     */
+    public record Loops(Duration period, boolean dryRun, Guard guard, boolean throttle, Offload offload,
+                        PsiTrigger.Spec psiTrigger) {
+        public static final PsiTrigger.Spec PSI_TRIGGER_DEFAULT = PsiTrigger.Spec.parse("some 150000 2000000");
         public static final Loops DEFAULTS = new Loops(Duration.ofSeconds(1), false, Guard.DEFAULTS, true,
-                Offload.DEFAULTS);
+                Offload.DEFAULTS, PSI_TRIGGER_DEFAULT);
+
+        public Loops withDryRun(boolean dryRun) {
+            return new Loops(period, dryRun, guard, throttle, offload, psiTrigger);
+        }
     }
 
     /** Whether to use the Kubernetes API. */

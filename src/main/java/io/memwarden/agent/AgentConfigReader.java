@@ -3,6 +3,7 @@ package io.memwarden.agent;
 import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
 import java.nio.file.Path;
@@ -91,12 +92,21 @@ public final class AgentConfigReader {
         if (n == null || n.isNull()) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "loops.", n, "period", "dryRun", "guard", "throttle", "offload");
+        YamlDocs.onlyKnown(f, "loops.", n, "period", "dryRun", "psiTrigger", "guard", "throttle", "offload");
         Duration period = duration(f, "loops.period", n.get("period"), d.period());
         if (period.compareTo(Duration.ofMillis(100)) < 0 || period.compareTo(Duration.ofMinutes(1)) > 0) {
             throw InputException.field(f, "loops.period", "must be from 100ms to 1m, got " + n.get("period").asString());
         }
         boolean dryRun = orDefault(YamlDocs.bool(f, "loops.dryRun", n.get("dryRun")), d.dryRun());
+        PsiTrigger.Spec psiTrigger = d.psiTrigger();
+        String pt = YamlDocs.string(f, "loops.psiTrigger", n.get("psiTrigger"));
+        if (pt != null) {
+            try {
+                psiTrigger = "off".equals(pt.trim()) ? null : PsiTrigger.Spec.parse(pt);
+            } catch (IllegalArgumentException e) {
+                throw InputException.field(f, "loops.psiTrigger", e.getMessage() + " (or \"off\")");
+            }
+        }
 
         AgentConfig.Guard gd = d.guard();
         AgentConfig.Guard guard = gd;
@@ -148,7 +158,7 @@ public final class AgentConfigReader {
             offload = new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
                     offload.enabled()), classes);
         }
-        return new AgentConfig.Loops(period, dryRun, guard, throttle, offload);
+        return new AgentConfig.Loops(period, dryRun, guard, throttle, offload, psiTrigger);
     }
 
     private static AgentConfig.Kubernetes kubernetes(String f, JsonNode n) throws InputException {

@@ -127,7 +127,7 @@ final class AgentCommand implements Callable<Integer> {
             cfg = config == null ? AgentConfig.DEFAULTS : AgentConfigReader.read(config);
             if (dryRun) {
                 AgentConfig.Loops l = cfg.loops();
-                cfg = cfg.withLoops(new AgentConfig.Loops(l.period(), true, l.guard(), l.throttle(), l.offload()));
+                cfg = cfg.withLoops(l.withDryRun(true));
             }
             String where = listen != null ? listen : cfg.agent().listen();
             if (!where.equals("off")) {

@@ -8,6 +8,7 @@ import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
 import io.memwarden.kernel.Kmsg;
+import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.model.NodeFacts;
@@ -15,8 +16,10 @@ import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.control.Clock;
 import io.memwarden.control.PressureGuard;
+import io.memwarden.control.WakeUp;
 import io.memwarden.runner.ContainerStatus;
 import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.LoopWakeUp;
 import io.memwarden.runner.RunView;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
@@ -96,6 +99,15 @@ final class RunCommand implements Callable<Integer> {
                     + " lifetime, e.g. 127.0.0.1:9767. Without a host: 127.0.0.1. Off by default.")
     String listen;
 
+    @Option(names = "--psi-trigger", paramLabel = "SPEC|off", defaultValue = "some 150000 2000000",
+            description = "PSI trigger on /proc/pressure/memory that wakes the control loops before their period"
+                    + " ends: \"some|full <stall us> <window us>\", the window a multiple of 2 s up to 10 s; off: the"
+                    + " fixed period only (default: ${DEFAULT-VALUE}).")
+    String psiTrigger;
+
+    /** The loops' fixed period. */
+    static final long LOOP_PERIOD_MILLIS = 200;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -117,6 +129,13 @@ final class RunCommand implements Callable<Integer> {
                 err.println("memwarden run: warning: --listen " + listen + " is not a loopback address: /metrics and"
                         + " /status are reachable from the network");
             }
+        }
+        PsiTrigger.Spec psiSpec;
+        try {
+            psiSpec = "off".equals(psiTrigger.trim()) ? null : PsiTrigger.Spec.parse(psiTrigger);
+        } catch (IllegalArgumentException e) {
+            err.println("memwarden run: --psi-trigger " + e.getMessage() + " (or off)");
+            return ExitCodes.USAGE;
         }
         try {
             every = YamlDocs.goDuration(interval);
@@ -239,15 +258,28 @@ final class RunCommand implements Callable<Integer> {
                 out.flush();
             }
             boolean anyLoop = loopSet.stream().anyMatch(l -> !l.equals("none"));
-            Thread loopThread = Thread.ofVirtual().name("memwarden-loops").start(() -> {
-                while (anyLoop && !Thread.currentThread().isInterrupted()) {
-                    try {
-                        control.tick();
-                        Thread.sleep(200);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (IOException | RuntimeException e) {
-                        err.println("memwarden run: control loops: " + e.getMessage());
+            // a platform thread: the PSI trigger's poll(2) through FFM would pin a virtual thread's carrier
+            Thread loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(() -> {
+                if (!anyLoop) {
+                    return;
+                }
+                try (LoopWakeUp wake = LoopWakeUp.open(psiSpec, PsiTrigger.SYSTEM_MEMORY, RunCommand::sleep,
+                        () -> Thread.currentThread().isInterrupted(), line -> {
+                            err.println("memwarden run: " + line);
+                            err.flush();
+                        })) {
+                    String wokenBy = null;
+                    while (!Thread.currentThread().isInterrupted()) {
+                        try {
+                            control.tick(wokenBy);
+                        } catch (IOException | RuntimeException e) {
+                            err.println("memwarden run: control loops: " + e.getMessage());
+                        }
+                        WakeUp.Reason r = wake.await(LOOP_PERIOD_MILLIS);
+                        if (r == WakeUp.Reason.STOPPED) {
+                            return;
+                        }
+                        wokenBy = wake.wokenBy(r);
                     }
                 }
             });
@@ -263,6 +295,11 @@ final class RunCommand implements Callable<Integer> {
                 out.flush();
             }
             loopThread.interrupt();
+            try {
+                loopThread.join(2000); // its PSI wait ends within one slice (250 ms)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             List<ContainerStatus> last = runner.snapshot();
             out.println("final state:");
             out.print(RunView.table(last));
@@ -295,6 +332,17 @@ final class RunCommand implements Callable<Integer> {
                 // the hook is running
             }
             out.flush();
+        }
+    }
+
+    /** The loops' sleep without a trigger: true when interrupted (the run is ending). */
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 }

@@ -271,6 +271,22 @@ public final class ControlLoops implements AutoCloseable {
         }
     }
 
+    /** What woke the current round (guarded by this), for its actions' triggers; null: the period. */
+    private String wokenBy;
+
+    /**
+     * One round woken early by {@code wokenBy} (e.g. "PSI trigger some 150000/2000000"; null: the period): every
+     * action it records says so in its trigger.
+     */
+    public synchronized void tick(String wokenBy) throws IOException {
+        this.wokenBy = wokenBy;
+        try {
+            tick();
+        } finally {
+            this.wokenBy = null;
+        }
+    }
+
     /** One observe → decide → act round. */
     public synchronized void tick() throws IOException {
         Options opt = this.opt;
@@ -645,6 +661,9 @@ public final class ControlLoops implements AutoCloseable {
     }
 
     private void record(String loop, String pod, String container, String action, String trigger, String result) {
+        if (wokenBy != null && Thread.holdsLock(this)) { // only the woken round's own actions
+            trigger = trigger + "; woken by " + wokenBy;
+        }
         ActionRecord r = new ActionRecord(clock.millis(), loop, pod, container, action, trigger, result);
         synchronized (history) {
             history.addLast(r);

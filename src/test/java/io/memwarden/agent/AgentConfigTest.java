@@ -38,6 +38,7 @@ class AgentConfigTest {
                 loops:
                   period: 2s
                   dryRun: true
+                  psiTrigger: full 200000 4000000
                   guard: {enabled: true, softAvailable: 2Gi, softGrace: 10s, hardAvailable: 1Gi, cooldown: 30s}
                   throttle: {enabled: false}
                   offload: {enabled: true, qosClasses: [BestEffort]}
@@ -49,6 +50,7 @@ class AgentConfigTest {
                 Set.of("kube-system/coredns-*"), 20));
         assertThat(c.loops().period()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.loops().dryRun()).isTrue();
+        assertThat(c.loops().psiTrigger().text()).isEqualTo("full 200000 4000000");
         assertThat(c.loops().throttle()).isFalse();
         assertThat(c.loops().offload().qosClasses()).containsExactly(QosClass.BEST_EFFORT);
         assertThat(c.loops().guard().resolve(16 * GI).softAvailableBytes()).isEqualTo(2 * GI);
@@ -57,6 +59,13 @@ class AgentConfigTest {
                 false, true, true));
         // percentages scale with the node
         assertThat(AgentConfig.DEFAULTS.loops().guard().resolve(10 * GI).hardAvailableBytes()).isEqualTo(GI);
+    }
+
+    @Test
+    void psiTriggerDefaultsToSome150msIn2sAndOffDisablesIt() throws Exception {
+        assertThat(parse("loops: {}").loops().psiTrigger().text()).isEqualTo("some 150000 2000000");
+        assertThat(parse("loops: {psiTrigger: \"off\"}").loops().psiTrigger()).isNull();
+        assertThat(parse("loops: {dryRun: true}").loops().psiTrigger()).isEqualTo(AgentConfig.Loops.PSI_TRIGGER_DEFAULT);
     }
 
     @ParameterizedTest
@@ -74,6 +83,10 @@ class AgentConfigTest {
             + " 100%",
         "loops: {offload: {qosClasses: [Gold]}}|field loops.offload.qosClasses[0]: \"Gold\" is not a QoS class",
         "loops: {throttle: yes please}|field loops.throttle: expected a mapping",
+        "loops: {psiTrigger: some 150000 1000000}|field loops.psiTrigger: \"some 150000 1000000\": PSI trigger window"
+            + " must be a multiple of 2000000 us (2 s)",
+        "loops: {psiTrigger: sometimes}|field loops.psiTrigger: PSI trigger \"sometimes\" must be",
+        "loops: {psiTrigger: 5}|field loops.psiTrigger: expected a string, got 5",
         "kubernetes: {enabled: maybe}|field kubernetes.enabled: expected auto, true or false, got",
         "kubernetes: {taint: true}|field kubernetes.taint: unknown field",
         "swap: {behavior: Sometimes}|field swap.behavior:",

@@ -234,6 +234,36 @@ class AgentTest {
     }
 
     @Test
+    void aRoundWokenByPsiSaysSoInItsActions() throws Exception {
+        // the agent's own thread ticks once at start, then waits a minute (no trigger): the rounds below are ours
+        Files.writeString(configFile, """
+                loops:
+                  period: 1m
+                  psiTrigger: "off"
+                  guard: {enabled: false}
+                  offload: {enabled: false}
+                """);
+        Path cg = fakeCgroup();
+        start();
+        FakeRuntime.Session s = connect();
+        s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(sandbox()).setContainer(container())
+                .build(), CreateContainerResponse.parser());
+        assertThat(agent.config().loops().psiTrigger()).isNull();
+        long events = 0;
+        for (int i = 0; i < 20 && Long.parseLong(Files.readString(cg.resolve("memory.high")).strip()) == 256 * MI;
+                i++) {
+            events += 500;
+            Files.writeString(cg.resolve("memory.events"), "low 0\nhigh " + events + "\nmax 0\noom 0\noom_kill 0\n");
+            agent.loops().tick("PSI trigger some 150000/2000000");
+        }
+        assertThat(agent.loops().history()).filteredOn(r -> r.loop().equals("throttle-relief")).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.trigger()).endsWith("; woken by PSI trigger some 150000/2000000"));
+        // an action recorded outside a round (the standalone applier's) is not annotated
+        agent.loops().recordAction("apply", "shop/web", "app", "memory.max=1", "plan", "ok");
+        assertThat(agent.loops().history().getLast().trigger()).isEqualTo("plan");
+    }
+
+    @Test
     void invalidConfigIsRejectedWithAnEventAndAValidOneUpdatesRunningContainers() throws Exception {
         fakeCgroup();
         start();

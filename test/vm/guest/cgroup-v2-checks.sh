@@ -15,6 +15,8 @@ JAVA=${MW_JAVA:-java}
 CG=/sys/fs/cgroup
 MiB=$((1 << 20))
 CHECK_TIMEOUT=${MW_CHECK_TIMEOUT:-150}   # seconds per check
+# checks that run a whole benchmark (two policies one after the other) under TCG emulation need longer
+declare -A CHECK_TIMEOUTS=([memwarden_offload]=300 [memwarden_pressure_guard]=240)
 
 PREFIX=$CG/memwarden-vm-checks-$$-$RANDOM
 SCRATCH=$(mktemp -d /tmp/memwarden-checks.XXXXXX)
@@ -341,9 +343,10 @@ for name in "${checks[@]}"; do
   start=$SECONDS
   ( "check_$name" ) 2>"$SCRATCH/stderr" &
   runner=$!
-  if ! wait_until "$CHECK_TIMEOUT" exited "$runner"; then
+  limit=${CHECK_TIMEOUTS[$name]:-$CHECK_TIMEOUT}
+  if ! wait_until "$limit" exited "$runner"; then
     kill -KILL "$runner" 2>/dev/null
-    fail "timed out after ${CHECK_TIMEOUT}s"
+    fail "timed out after ${limit}s"
   fi
   wait "$runner" 2>/dev/null
   for d in "$PREFIX"/*/; do [ -d "$d" ] && remove_tree "${d%/}"; done

@@ -279,6 +279,11 @@ public final class Agent implements AutoCloseable {
     private void applyLoopSettings(AgentConfig c) {
         loops.historyLimit(c.agent().history());
         loops.offloadClasses(c.loops().offload().qosClasses());
+        java.util.Map<io.memwarden.model.QosClass, Long> micros = new java.util.EnumMap<>(
+                io.memwarden.model.QosClass.class);
+        // percent of the offloader's 2 s decision interval
+        c.loops().offload().stallTargets().forEach((q, pct) -> micros.put(q, Math.round(pct / 100 * 2_000_000)));
+        loops.offloadStallTargets(micros);
         ClusterActions cluster = setup.cluster();
         if (cluster != ClusterActions.NONE && c.kubernetes().evictions()) {
             loops.evictWith(this::evictThroughApi);

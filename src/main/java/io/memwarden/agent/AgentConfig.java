@@ -61,11 +61,18 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
         }
     }
 
-    public record Offload(boolean enabled, Set<QosClass> qosClasses) {
-        public static final Offload DEFAULTS = new Offload(true, Set.of(QosClass.BEST_EFFORT, QosClass.BURSTABLE));
+    /**
+     * @param qosClasses   the classes whose containers are offloaded
+     * @param stallTargets per class, the share of time (percent) a container may be stalled on memory while the loop
+     *                     probes; classes not named use 1 %
+     */
+    public record Offload(boolean enabled, Set<QosClass> qosClasses, java.util.Map<QosClass, Double> stallTargets) {
+        public static final Offload DEFAULTS = new Offload(true, Set.of(QosClass.BEST_EFFORT, QosClass.BURSTABLE),
+                java.util.Map.of());
 
         public Offload {
             qosClasses = Set.copyOf(qosClasses);
+            stallTargets = java.util.Map.copyOf(stallTargets);
         }
     }
 

@@ -140,7 +140,7 @@ public final class AgentConfigReader {
         JsonNode o = n.get("offload");
         YamlDocs.requireObject(f, "loops.offload", o);
         if (o != null && o.isObject()) {
-            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses");
+            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses", "stallTargets");
             Set<QosClass> classes = offload.qosClasses();
             if (o.has("qosClasses")) {
                 classes = new LinkedHashSet<>();
@@ -155,8 +155,37 @@ public final class AgentConfigReader {
                     i++;
                 }
             }
+            java.util.Map<QosClass, Double> targets = new java.util.EnumMap<>(QosClass.class);
+            JsonNode st = o.get("stallTargets");
+            YamlDocs.requireObject(f, "loops.offload.stallTargets", st);
+            if (st != null && st.isObject()) {
+                for (String c : st.propertyNames()) {
+                    String field = "loops.offload.stallTargets." + c;
+                    QosClass q;
+                    try {
+                        q = QosClass.fromApiName(c);
+                    } catch (IllegalArgumentException e) {
+                        throw InputException.field(f, field, "\"" + c
+                                + "\" is not a QoS class (Guaranteed, Burstable, BestEffort)");
+                    }
+                    String v = YamlDocs.string(f, field, st.get(c));
+                    double pct;
+                    try {
+                        if (v == null || !v.endsWith("%")) {
+                            throw new NumberFormatException();
+                        }
+                        pct = Double.parseDouble(v.substring(0, v.length() - 1));
+                    } catch (NumberFormatException e) {
+                        throw InputException.field(f, field, "expected a percentage such as 1%, got " + st.get(c));
+                    }
+                    if (!(pct > 0 && pct <= 50)) {
+                        throw InputException.field(f, field, "\"" + v + "\" must be above 0% and at most 50%");
+                    }
+                    targets.put(q, pct);
+                }
+            }
             offload = new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
-                    offload.enabled()), classes);
+                    offload.enabled()), classes, targets);
         }
         return new AgentConfig.Loops(period, dryRun, guard, throttle, offload, psiTrigger);
     }

@@ -153,6 +153,17 @@ final class AgentMetrics {
                 }
             }
             out.add(off.build());
+            GaugeSnapshot.Builder ws = gauge("memwarden_container_working_set_estimate_bytes",
+                    "The container's working set as the offload loop found it: its usage when probing last met"
+                            + " pressure (stall at the target, or offloaded pages swapped back in).");
+            for (var e : loops.workingSetEstimates().entrySet()) {
+                String[] p = e.getKey().split("/", 3);
+                if (p.length == 3) {
+                    ws.dataPoint(point(Labels.of("namespace", p[0], "pod", p[1], "container", p[2]),
+                            e.getValue().bytes()));
+                }
+            }
+            out.add(ws.build());
             try {
                 List<String> devices = zram.devices();
                 if (!devices.isEmpty()) {

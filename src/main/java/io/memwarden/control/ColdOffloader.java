@@ -36,7 +36,19 @@ public final class ColdOffloader {
      * @param swapFree           node swap free, {@code swapTotal} node swap total
      */
     public record Observation(String cgroup, long usage, long anon, long psiSomeTotalMicros, long swapInPages,
-                              long swapAllowance, long swapFree, long swapTotal) {}
+                              long swapAllowance, long swapFree, long swapTotal, long stallTargetMicros) {
+        /** With the config's stall target. */
+        public Observation(String cgroup, long usage, long anon, long psiSomeTotalMicros, long swapInPages,
+                           long swapAllowance, long swapFree, long swapTotal) {
+            this(cgroup, usage, anon, psiSomeTotalMicros, swapInPages, swapAllowance, swapFree, swapTotal, -1);
+        }
+    }
+
+    /**
+     * The working set as the loop found it (TMO's sense): the usage at which probing last met pressure — its stall
+     * reached the target, or offloaded pages came back — with when that was.
+     */
+    public record WorkingSetEstimate(long bytes, long atMillis, String how) {}
 
     /** Reclaim {@code bytes} of the cgroup's memory to swap. */
     public record Offload(String cgroup, long bytes, String trigger) {}
@@ -55,6 +67,7 @@ public final class ColdOffloader {
         long usageBeforeLastOffload = -1;
         long learnedFloor;
         long floorUntil;
+        WorkingSetEstimate estimate;
     }
 
     private final Config cfg;
@@ -64,6 +77,12 @@ public final class ColdOffloader {
     public ColdOffloader(Config cfg, Clock clock) {
         this.cfg = cfg;
         this.clock = clock;
+    }
+
+    /** The cgroup's working-set estimate, or null before probing first met pressure. */
+    public WorkingSetEstimate estimate(String cgroup) {
+        State s = states.get(cgroup);
+        return s == null ? null : s.estimate;
     }
 
     public List<Offload> decide(List<Observation> observations) {
@@ -88,20 +107,27 @@ public final class ColdOffloader {
                 if (s.usageBeforeLastOffload > 0) {
                     s.learnedFloor = Math.max(s.learnedFloor, s.usageBeforeLastOffload);
                     s.floorUntil = now + FLOOR_HOLD_MILLIS;
+                    s.estimate = new WorkingSetEstimate(s.learnedFloor, now, swapIns
+                            + " pages swapped back in after an offload from " + s.usageBeforeLastOffload + " bytes");
                 }
                 s.bursts = Math.min(s.bursts + 1, 6);
                 s.backoff = cfg.backoffIntervals() << s.bursts;
                 continue;
             }
-            if (stall >= cfg.stallTargetMicros()) {
+            long target = o.stallTargetMicros() > 0 ? o.stallTargetMicros() : cfg.stallTargetMicros();
+            if (stall >= target) {
                 s.backoff = cfg.backoffIntervals();
+                if (s.usageBeforeLastOffload > 0) {
+                    s.estimate = new WorkingSetEstimate(o.usage(), now, "stall " + stall + " µs reached the target "
+                            + target + " µs at usage " + o.usage());
+                }
                 continue;
             }
             if (s.backoff > 0) {
                 s.backoff--;
                 continue;
             }
-            double headroom = 1.0 - (double) stall / cfg.stallTargetMicros();
+            double headroom = 1.0 - (double) stall / target;
             long bytes = (long) (o.usage() * cfg.ratio() * headroom);
             bytes = Math.min(bytes, o.anon());
             bytes = Math.min(bytes, Math.max(0, o.usage() - cfg.floorBytes()));
@@ -118,7 +144,7 @@ public final class ColdOffloader {
             bytes = bytes / PAGE * PAGE;
             if (bytes >= PAGE) {
                 s.usageBeforeLastOffload = o.usage();
-                out.add(new Offload(o.cgroup(), bytes, "stall " + stall + " µs < target " + cfg.stallTargetMicros()
+                out.add(new Offload(o.cgroup(), bytes, "stall " + stall + " µs < target " + target
                         + " µs, swap-ins " + swapIns + " pages: offload " + bytes + " bytes"));
             }
         }

@@ -215,6 +215,28 @@ public final class ControlLoops implements AutoCloseable {
         return this;
     }
 
+    private volatile Map<QosClass, Long> stallTargets = Map.of();
+
+    /**
+     * The offload loop's stall target per QoS class: microseconds of PSI some stall per 2 s interval it keeps under
+     * (classes not named use the offloader's default, 20 000 µs = 1 %).
+     */
+    public ControlLoops offloadStallTargets(Map<QosClass, Long> micros) {
+        this.stallTargets = Map.copyOf(micros);
+        return this;
+    }
+
+    /**
+     * Each container's working-set estimate from the offload loop ("namespace/pod/container" → estimate); absent
+     * until probing first met pressure for it.
+     */
+    public Map<String, ColdOffloader.WorkingSetEstimate> workingSetEstimates() {
+        return Map.copyOf(estimates);
+    }
+
+    private final Map<String, ColdOffloader.WorkingSetEstimate> estimates =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Evict pods with {@code e} instead of SIGKILL via pidfd. */
     public ControlLoops evictWith(Evictor e) {
         this.evictor = e;
@@ -380,13 +402,24 @@ public final class ControlLoops implements AutoCloseable {
             long psiTotal = own != null ? own.someTotalMicros() : node.psi() == null ? 0 : node.psi().someTotalMicros();
             long anon = u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("anon", 0L)
                     : u.stat().getOrDefault("total_rss", u.stat().getOrDefault("rss", 0L));
+            Long target = stallTargets.get(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT));
             obs.add(new ColdOffloader.Observation(key, u.usageBytes(), anon, psiTotal, refaults(u), allowance,
-                    node.swapFree(), node.swapTotal()));
+                    node.swapFree(), node.swapTotal(), target == null ? -1 : target));
         }
         for (ColdOffloader.Offload o : offloader.decide(obs)) {
             ContainerStatus s = byCgroup.get(o.cgroup());
             countOffloaded(s, reclaim("offload", s, o.bytes(), o.trigger(), opt));
         }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (ContainerStatus s : byCgroup.values()) {
+            String k = s.pod() + "/" + s.container();
+            present.add(k);
+            ColdOffloader.WorkingSetEstimate e = offloader.estimate(s.cgroup().toString());
+            if (e != null) {
+                estimates.put(k, e);
+            }
+        }
+        estimates.keySet().retainAll(present);
         rangeOffloader.retain(byCgroup.keySet());
         for (RangeOffloader.Decision d : rangeOffloader.decide(rangeObs)) {
             pageout(byCgroup.get(d.cgroup()), d, opt);

@@ -41,7 +41,7 @@ class AgentConfigTest {
                   psiTrigger: full 200000 4000000
                   guard: {enabled: true, softAvailable: 2Gi, softGrace: 10s, hardAvailable: 1Gi, cooldown: 30s}
                   throttle: {enabled: false}
-                  offload: {enabled: true, qosClasses: [BestEffort]}
+                  offload: {enabled: true, qosClasses: [BestEffort], stallTargets: {BestEffort: 2%, Burstable: 0.5%}}
                 kubernetes: {enabled: false, events: false, evictions: false, nodeLabel: false, taintSwapNodes: true,
                              watchAllPods: true}
                 """);
@@ -53,6 +53,8 @@ class AgentConfigTest {
         assertThat(c.loops().psiTrigger().text()).isEqualTo("full 200000 4000000");
         assertThat(c.loops().throttle()).isFalse();
         assertThat(c.loops().offload().qosClasses()).containsExactly(QosClass.BEST_EFFORT);
+        assertThat(c.loops().offload().stallTargets()).containsEntry(QosClass.BEST_EFFORT, 2.0)
+                .containsEntry(QosClass.BURSTABLE, 0.5);
         assertThat(c.loops().guard().resolve(16 * GI).softAvailableBytes()).isEqualTo(2 * GI);
         assertThat(c.loops().guard().resolve(16 * GI).cooldown()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.kubernetes()).isEqualTo(new AgentConfig.Kubernetes(AgentConfig.KubeMode.FALSE, false, false,
@@ -82,6 +84,11 @@ class AgentConfigTest {
         "loops: {guard: {softAvailable: 150%}}|field loops.guard.softAvailable: \"150%\" must be above 0% and below"
             + " 100%",
         "loops: {offload: {qosClasses: [Gold]}}|field loops.offload.qosClasses[0]: \"Gold\" is not a QoS class",
+        "loops: {offload: {stallTargets: {Gold: 1%}}}|field loops.offload.stallTargets.Gold: \"Gold\" is not a QoS class",
+        "loops: {offload: {stallTargets: {BestEffort: 1pc}}}|field loops.offload.stallTargets.BestEffort: expected a"
+            + " percentage such as 1%",
+        "loops: {offload: {stallTargets: {BestEffort: 80%}}}|field loops.offload.stallTargets.BestEffort: \"80%\""
+            + " must be above 0% and at most 50%",
         "loops: {throttle: yes please}|field loops.throttle: expected a mapping",
         "loops: {psiTrigger: some 150000 1000000}|field loops.psiTrigger: \"some 150000 1000000\": PSI trigger window"
             + " must be a multiple of 2000000 us (2 s)",

@@ -77,4 +77,23 @@ class ColdOffloaderTest {
         now += 1000;
         assertThat(off.decide(List.of(obs(0, 0, -1, 1024 * MI)))).isEmpty();
     }
+
+    @Test
+    void aPerContainerStallTargetAndTheWorkingSetEstimate() {
+        step(obs(0, 0, -1, 1024 * MI));
+        assertThat(off.estimate("c")).as("no estimate before probing met pressure").isNull();
+        assertThat(step(obs(0, 0, -1, 1024 * MI))).isNotEmpty(); // probing
+        // 15 000 µs of stall: above the config's 10 000 target, below this container's 40 000
+        var lenient = new ColdOffloader.Observation("c", 1000 * MI, 900 * MI, 15_000, 0, -1, 1024 * MI, 1024 * MI,
+                40_000);
+        assertThat(step(lenient)).singleElement().satisfies(o -> assertThat(o.trigger()).contains("target 40000"));
+        assertThat(off.estimate("c")).isNull();
+        // the default target: 20 000 more µs of stall reach it at 990 MiB → that usage is the estimate
+        var strict = new ColdOffloader.Observation("c", 990 * MI, 890 * MI, 35_000, 0, -1, 1024 * MI, 1024 * MI);
+        assertThat(step(strict)).isEmpty();
+        assertThat(off.estimate("c")).satisfies(e -> {
+            assertThat(e.bytes()).isEqualTo(990 * MI);
+            assertThat(e.how()).contains("stall 20000 µs reached the target 10000");
+        });
+    }
 }

@@ -297,7 +297,7 @@ check_memwarden_offload() { # memwarden's cold offloader (v2: memory.reclaim) mo
   local none mw
   none=$(jq -c '.policies[] | select(.policy == "none") | {offloadRatio, hotPromotionPerMinutePercent}' "$j" 2>/dev/null)
   mw=$(jq -c '.policies[] | select(.policy == "memwarden") | {offloadRatio, secondsToNinetyPercent, hotPromotionPerMinutePercent, psiSomeAvg10Max}' "$j" 2>/dev/null)
-  if [ "$st" = 0 ] && jq -e '.policies[] | select(.policy == "memwarden") | .offloadRatio >= 0.8' "$j" >/dev/null 2>&1 &&
+  if [ "$st" = 0 ] && jq -e '.policies[] | select(.policy == "memwarden") | .offloadRatio >= 0.5' "$j" >/dev/null 2>&1 &&
      jq -e '.policies[] | select(.policy == "none") | .offloadRatio < 0.2' "$j" >/dev/null 2>&1; then
     pass "no agent: $none; memwarden: $mw"
   else

@@ -17,11 +17,21 @@ import java.util.Map;
  * @param oomKills  kernel OOM kills seen in the kernel log since memwarden started watching; null when not watched
  */
 public record NodeStatus(long atMillis, Node node, List<Container> containers, List<LoopAction> actions,
-                         OomKills oomKills) {
+                         OomKills oomKills, long actionsDropped) {
 
+    /**
+     * @param actionsDropped actions older than {@code actions} that a bounded history no longer holds: the first of
+     *                       {@code actions} is action number {@code actionsDropped} (from 0) of the source
+     */
     public NodeStatus {
         containers = List.copyOf(containers);
         actions = List.copyOf(actions);
+    }
+
+    /** A status whose source keeps every action. */
+    public NodeStatus(long atMillis, Node node, List<Container> containers, List<LoopAction> actions,
+                      OomKills oomKills) {
+        this(atMillis, node, containers, actions, oomKills, 0);
     }
 
     /**

@@ -51,7 +51,8 @@ public final class RunStatus implements StatusSource {
         // the loops stamp actions with their own monotonic clock; the status shows wall-clock epoch millis
         long now = System.currentTimeMillis();
         long loopClockToEpoch = loops == null ? 0 : now - loops.clock().millis();
-        List<NodeStatus.LoopAction> actions = loops == null ? List.of() : loops.history().stream()
+        ControlLoops.HistorySnapshot history = loops == null ? null : loops.historySnapshot();
+        List<NodeStatus.LoopAction> actions = history == null ? List.of() : history.actions().stream()
                 .map(r -> action(r, loopClockToEpoch)).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
         java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
@@ -76,7 +77,7 @@ public final class RunStatus implements StatusSource {
         }
         return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
                 n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
-                oomKills == null ? null : oomKills.counts());
+                oomKills == null ? null : oomKills.counts(), history == null ? 0 : history.dropped());
     }
 
     static NodeStatus.Memory memory(MemoryUsage u) {

@@ -18,12 +18,12 @@ final class StatusJson {
             .changeDefaultPropertyInclusion(i -> i.withValueInclusion(JsonInclude.Include.NON_NULL))
             .build();
 
-    record Document(long atMillis, NodeStatus.Node node, List<NodeStatus.Container> containers, int actionsTotal,
+    record Document(long atMillis, NodeStatus.Node node, List<NodeStatus.Container> containers, long actionsTotal,
                     List<NodeStatus.LoopAction> recentActions, NodeStatus.OomKills oomKills) {}
 
     static byte[] render(NodeStatus s) {
         List<NodeStatus.LoopAction> a = s.actions();
-        return JSON.writeValueAsBytes(new Document(s.atMillis(), s.node(), s.containers(), a.size(),
+        return JSON.writeValueAsBytes(new Document(s.atMillis(), s.node(), s.containers(), s.actionsDropped() + a.size(),
                 a.subList(Math.max(0, a.size() - RECENT_ACTIONS), a.size()), s.oomKills()));
     }
 }

@@ -33,7 +33,7 @@ public final class StatusMetrics implements MultiCollector {
     private final StatusSource source;
     private final Map<List<String>, Long> actionCounts = new TreeMap<>(
             (a, b) -> String.join("\0", a).compareTo(String.join("\0", b)));
-    private int actionsSeen;
+    private long actionsSeen;
     private long statusErrors;
 
     public StatusMetrics(StatusSource source) {
@@ -49,7 +49,7 @@ public final class StatusMetrics implements MultiCollector {
             statusErrors++;
             return new MetricSnapshots(List.of(errors()));
         }
-        count(status.actions());
+        count(status.actions(), status.actionsDropped());
         List<MetricSnapshot> out = new ArrayList<>();
         node(status.node(), out);
         containers(status.containers(), out);
@@ -76,14 +76,21 @@ public final class StatusMetrics implements MultiCollector {
                 List.of(counterPoint(Labels.EMPTY, statusErrors)));
     }
 
-    private void count(List<NodeStatus.LoopAction> actions) {
-        if (actions.size() < actionsSeen) {
-            actionsSeen = 0; // a new source: its actions are new; the totals stay monotonic
+    /**
+     * Counts the actions not seen before. Actions are numbered across the source's life ({@code dropped} + index), so a
+     * bounded history that drops its oldest still counts every new one (those dropped before any scrape saw them are
+     * lost: the history's size bounds what one scrape interval can count).
+     */
+    private void count(List<NodeStatus.LoopAction> actions, long dropped) {
+        long end = dropped + actions.size();
+        if (end < actionsSeen) {
+            actionsSeen = dropped; // a new source: its actions are new; the totals stay monotonic
         }
-        for (NodeStatus.LoopAction a : actions.subList(actionsSeen, actions.size())) {
+        int from = (int) Math.max(0, actionsSeen - dropped);
+        for (NodeStatus.LoopAction a : actions.subList(Math.min(from, actions.size()), actions.size())) {
             actionCounts.merge(List.of(a.loop(), actionKind(a.action()), resultKind(a.result())), 1L, Long::sum);
         }
-        actionsSeen = actions.size();
+        actionsSeen = end;
     }
 
     /** A bounded label value for an action's free text. */

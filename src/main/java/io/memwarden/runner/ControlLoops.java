@@ -276,6 +276,15 @@ public final class ControlLoops implements AutoCloseable {
         }
     }
 
+    /** The history and how many older actions it dropped, read together. */
+    public record HistorySnapshot(List<ActionRecord> actions, long dropped) {}
+
+    public HistorySnapshot historySnapshot() {
+        synchronized (history) {
+            return new HistorySnapshot(List.copyOf(history), dropped);
+        }
+    }
+
     /** Actions dropped from the history because it was full. */
     public long droppedActions() {
         return dropped;

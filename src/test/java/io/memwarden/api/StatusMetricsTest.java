@@ -125,6 +125,24 @@ class StatusMetricsTest {
     }
 
     @Test
+    void aBoundedHistoryThatDropsItsOldestStillCountsEveryNewAction() throws Exception {
+        NodeStatus base = Statuses.status(List.of());
+        AtomicReference<NodeStatus> now = new AtomicReference<>(base);
+        StatusMetrics c = new StatusMetrics(now::get);
+        java.util.function.BiFunction<Long, List<NodeStatus.LoopAction>, NodeStatus> st = (dropped, list) ->
+                new NodeStatus(base.atMillis(), base.node(), base.containers(), list, base.oomKills(), dropped);
+        NodeStatus.LoopAction a = Statuses.action("offload", "reclaim 4096 bytes", "reclaimed 4096 bytes");
+        now.set(st.apply(0L, List.of(a, a)));        // actions 0, 1
+        assertThat(actions(c.collect())).containsEntry("offload/reclaim/ok", 2.0);
+        now.set(st.apply(1L, List.of(a, a)));        // history of 2: action 0 dropped, action 2 new
+        assertThat(actions(c.collect())).containsEntry("offload/reclaim/ok", 3.0);
+        now.set(st.apply(3L, List.of(a, a)));        // actions 3, 4 new (none seen before)
+        assertThat(actions(c.collect())).containsEntry("offload/reclaim/ok", 5.0);
+        now.set(st.apply(3L, List.of(a, a)));        // nothing new
+        assertThat(actions(c.collect())).containsEntry("offload/reclaim/ok", 5.0);
+    }
+
+    @Test
     void aFailingSourceCountsAnErrorAndExportsNoStatusMetrics() throws Exception {
         StatusMetrics c = new StatusMetrics(() -> {
             throw new java.io.IOException("no /proc/meminfo");

@@ -97,7 +97,7 @@ public final class Agent implements AutoCloseable {
     private Thread loopThread;
     private ApiServer api;
     private OomKillWatch oomWatch;
-    private ConfigWatch configWatch;
+    private io.memwarden.input.ConfigFileWatch configWatch;
 
     /**
      * Builds the agent (nothing runs yet).
@@ -190,7 +190,8 @@ public final class Agent implements AutoCloseable {
         }
         markNode(config);
         if (setup.configPath() != null) {
-            configWatch = ConfigWatch.start(setup.configPath(), this::reload, this::rejected);
+            configWatch = io.memwarden.input.ConfigFileWatch.start(setup.configPath(), AgentConfigReader::read,
+                    this::reload, this::rejected);
         }
         loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(this::runLoops);
     }

@@ -291,17 +291,6 @@ final class AgentCommand implements Callable<Integer> {
     }
 
     private String nodeName() throws InputException {
-        String n = nodeName;
-        if (n == null || n.isBlank()) {
-            n = System.getenv("NODE_NAME");
-        }
-        if (n == null || n.isBlank()) {
-            try {
-                n = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.io.IOException e) {
-                throw new InputException("cannot tell this node's name (set --node-name or NODE_NAME)", e);
-            }
-        }
-        return n;
+        return NodeSource.nodeName(nodeName);
     }
 }

@@ -29,6 +29,22 @@ final class NodeSource {
         }
     }
 
+    /** This node's name in Kubernetes: the flag, else $NODE_NAME, else the host name. */
+    static String nodeName(String flag) throws InputException {
+        String n = flag;
+        if (n == null || n.isBlank()) {
+            n = System.getenv("NODE_NAME");
+        }
+        if (n == null || n.isBlank()) {
+            try {
+                n = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                throw new InputException("cannot tell this node's name (set --node-name or NODE_NAME)", e);
+            }
+        }
+        return n;
+    }
+
     static NodeFacts node(String node, HostFacts host) throws InputException {
         if (node == null || node.equals("auto")) {
             return host.toNodeFacts();

@@ -1,5 +1,6 @@
 package io.memwarden.cli;
 
+import io.memwarden.input.ConfigFileWatch;
 import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
@@ -127,14 +128,20 @@ final class NriCommand implements Callable<Integer> {
         ConfigFileWatch watch = null;
         try {
             if (config != null) {
-                watch = ConfigFileWatch.start(config, cfg -> plugin.reconfigure(cfg).whenComplete((failed, e) -> {
-                    if (e != null) {
-                        err.println("memwarden nri: applying the changed config: " + e.getMessage());
-                    } else if (!failed.isEmpty()) {
-                        err.println("memwarden nri: the runtime could not update " + failed.size() + " container(s)");
-                    }
-                    err.flush();
-                }));
+                watch = ConfigFileWatch.start(config, WardenConfigReader::read, cfg -> plugin.reconfigure(cfg)
+                        .whenComplete((failed, e) -> {
+                            if (e != null) {
+                                err.println("memwarden nri: applying the changed config: " + e.getMessage());
+                            } else if (!failed.isEmpty()) {
+                                err.println("memwarden nri: the runtime could not update " + failed.size()
+                                        + " container(s)");
+                            }
+                            err.flush();
+                        }), message -> {
+                            err.println("memwarden nri: config file changed but is invalid, keeping the previous"
+                                    + " config: " + message);
+                            err.flush();
+                        });
             }
             if (launched) {
                 ByteChannel ch = launchedChannel(env.get("NRI_PLUGIN_SOCKET"));
@@ -168,16 +175,11 @@ final class NriCommand implements Callable<Integer> {
     private NodePods nodePods;
 
     private PodSpecSource kubeSource(PodSpecSource manifest, PrintWriter err) throws InputException {
-        String node = nodeName;
-        if (node == null || node.isBlank()) {
-            node = System.getenv("NODE_NAME");
-        }
-        if (node == null || node.isBlank()) {
-            try {
-                node = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.io.IOException e) {
-                throw new InputException("--kube: cannot tell this node's name (set --node-name or NODE_NAME)", e);
-            }
+        String node;
+        try {
+            node = NodeSource.nodeName(nodeName);
+        } catch (InputException e) {
+            throw new InputException("--kube: " + e.getMessage(), e);
         }
         KubernetesClient client;
         try {

@@ -1,10 +1,8 @@
-package io.memwarden.cli;
+package io.memwarden.input;
 
-import io.memwarden.input.InputException;
-import io.memwarden.input.WardenConfigReader;
-import io.memwarden.policy.WardenConfig;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
@@ -14,12 +12,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads memwarden's config file when it changes (inotify through {@link WatchService}, on the file's
- * directory so editors' rename-over and ConfigMap symlink swaps are seen) and hands a valid new config on. An
- * invalid file is logged and ignored: the previous config stays in force.
+ * Re-reads a config file when it changes (the agent's, `memwarden nri`'s) and hands on a valid new config; an invalid
+ * one goes to {@code onInvalid} with the reader's message (naming the field and value) and the previous config stays. Watches
+ * the file's directory (inotify via {@link WatchService}) so editors' rename-over and Kubernetes ConfigMap symlink
+ * swaps ({@code ..data}) are seen; a change that leaves the content as it was is ignored.
  */
-final class ConfigFileWatch implements AutoCloseable {
+public final class ConfigFileWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigFileWatch.class);
+
+    /** Reads and validates the file. */
+    @FunctionalInterface
+    public interface Reader<T> {
+        T read(Path file) throws InputException;
+    }
 
     private final WatchService watch;
 
@@ -27,12 +32,14 @@ final class ConfigFileWatch implements AutoCloseable {
         this.watch = watch;
     }
 
-    static ConfigFileWatch start(Path file, Consumer<WardenConfig> onChange) throws IOException {
+    public static <T> ConfigFileWatch start(Path file, Reader<T> reader, Consumer<T> onChange,
+                                            Consumer<String> onInvalid) throws IOException {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         WatchService ws = dir.getFileSystem().newWatchService();
         dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-        Thread.ofVirtual().name("memwarden-config-watch").start(() -> {
+        String[] last = {read(abs)};
+        Thread.ofPlatform().daemon().name("memwarden-config-watch").start(() -> {
             try {
                 while (true) {
                     WatchKey key = ws.take();
@@ -47,12 +54,19 @@ final class ConfigFileWatch implements AutoCloseable {
                         more.pollEvents();
                         more.reset();
                     }
+                    String text = read(abs);
+                    if (text != null && text.equals(last[0])) {
+                        continue;
+                    }
+                    last[0] = text;
                     try {
-                        WardenConfig cfg = WardenConfigReader.read(abs);
+                        T cfg = reader.read(abs);
                         LOG.info("config file {} changed: applying it", abs);
                         onChange.accept(cfg);
                     } catch (InputException e) {
-                        LOG.error("config file changed but is invalid, keeping the previous config: {}", e.getMessage());
+                        onInvalid.accept(e.getMessage());
+                    } catch (RuntimeException e) {
+                        onInvalid.accept(abs + ": " + e);
                     }
                 }
             } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -62,8 +76,20 @@ final class ConfigFileWatch implements AutoCloseable {
         return new ConfigFileWatch(ws);
     }
 
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     @Override
-    public void close() throws IOException {
-        watch.close();
+    public void close() {
+        try {
+            watch.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
     }
 }

@@ -48,20 +48,7 @@ class MetricsKernelTest {
 
     @AfterEach
     void noLeftovers() throws Exception {
-        if (logs != null) {
-            try (var s = Files.list(logs)) {
-                for (Path p : s.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(logs);
-        }
-        if (host != null) {
-            try (var s = Files.list(host.ownMemoryCgroup())) {
-                assertThat(s.map(p -> p.getFileName().toString()))
-                        .noneMatch(n -> n.equals("memwarden-run-" + ProcessHandle.current().pid()));
-            }
-        }
+        KernelAssumptions.noRunnerLeftovers(logs, host);
     }
 
     static final String POD = """

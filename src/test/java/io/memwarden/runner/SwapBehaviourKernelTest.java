@@ -59,20 +59,7 @@ class SwapBehaviourKernelTest {
 
     @AfterEach
     void noLeftovers() throws Exception {
-        if (logs != null) {
-            try (var s = Files.list(logs)) {
-                for (Path p : s.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(logs);
-        }
-        if (host != null) {
-            try (var s = Files.list(host.ownMemoryCgroup())) {
-                assertThat(s.map(p -> p.getFileName().toString()))
-                        .noneMatch(n -> n.equals("memwarden-run-" + ProcessHandle.current().pid()));
-            }
-        }
+        KernelAssumptions.noRunnerLeftovers(logs, host);
     }
 
     /** A pod with one container of the given memory limit whose command touches {@code touchMiB} and sleeps. */

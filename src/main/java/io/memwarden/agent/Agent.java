@@ -220,12 +220,17 @@ public final class Agent implements AutoCloseable {
                 }
                 boolean any = c.loops().guard().enabled() || c.loops().throttle()
                         || c.loops().offload().enabled() && offloadPossible;
-                if (plugin != null && plugin.hasDegraded()) {
-                    plugin.refreshDegraded().whenComplete((failed, e) -> {
-                        if (e != null) {
-                            LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
-                        }
-                    });
+                try {
+                    if (plugin != null && plugin.hasDegraded()) {
+                        plugin.refreshDegraded().whenComplete((failed, e) -> {
+                            if (e != null) {
+                                LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+                            }
+                        });
+                    }
+                } catch (RuntimeException e) {
+                    // never the end of the loops' thread: the loops keep running, the next round tries again
+                    LOG.warn("planning again the containers whose pod spec arrived late: {}", e.toString());
                 }
                 long t0 = System.nanoTime();
                 if (any) {

@@ -206,13 +206,22 @@ public final class FakeRuntime implements AutoCloseable {
             return c;
         }
 
+        /**
+         * Sends one message: its frames under one lock, so a reply the reader thread sends (RegisterPlugin) never
+         * interleaves with a call the test thread sends at the same moment (that interleaving was a flaky test:
+         * the plugin saw a corrupt frame, "unknown message type 0", and closed the connection).
+         */
         void send(TtrpcMessage m) throws IOException {
+            List<ByteBuffer> frames;
             try {
-                for (ByteBuffer b : WireEncoder.encode(m)) {
-                    writeRaw(b);
-                }
+                frames = WireEncoder.encode(m);
             } catch (RpcException e) {
                 throw new IOException(e);
+            }
+            synchronized (writeLock) {
+                for (ByteBuffer b : frames) {
+                    writeRaw(b);
+                }
             }
         }
 

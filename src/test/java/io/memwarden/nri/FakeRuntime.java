@@ -127,7 +127,10 @@ public final class FakeRuntime implements AutoCloseable {
             } catch (ProtocolException e) {
                 closed.complete("protocol error: " + e.getMessage());
             } catch (IOException e) {
-                closed.complete("io: " + e.getMessage());
+                // the plugin closing with bytes of ours still unread makes the kernel reset the connection instead
+                // of an orderly EOF: both are "the plugin closed it"
+                closed.complete(e.getMessage() != null && e.getMessage().contains("Connection reset") ? "reset"
+                        : "io: " + e.getMessage());
             }
         }
 
@@ -233,6 +236,7 @@ public final class FakeRuntime implements AutoCloseable {
             }
         }
 
+        /** How the connection ended: "eof" or "reset" (the plugin closed it), or "io: …" / "protocol error: …". */
         public String awaitClosed() throws Exception {
             return closed.get(5, TimeUnit.SECONDS);
         }

@@ -277,6 +277,9 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         void answered(String method, long nanos, boolean failed);
     }
 
+    /** How often a reload re-plans a container that runtime calls keep replacing meanwhile. */
+    private static final int COMMIT_ATTEMPTS = 3;
+
     private volatile RequestObserver requestObserver = (m, n, f) -> { };
 
     public NriPlugin onRequest(RequestObserver o) {
@@ -347,8 +350,9 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                 }
                 LinuxResources cur = currentResources(c);
                 LinuxResources res = p.resources(node.cgroupVersion(), cur);
-                registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
-                registry.putPlan(c.getId(), p);
+                if (!registry.commit(c, withResources(c, PlanToNri.merge(cur, res)), p)) {
+                    continue; // a runtime call replaced it meanwhile (and planned it); the next round looks again
+                }
                 LOG.info("{}:{}: pod spec from {} arrived: planned again, {}", p.podKey(), c.getName(), p.source(),
                         PlanToNri.isEmpty(res) ? "no change" : "update " + oneLine(res));
                 if (!PlanToNri.isEmpty(res)) {
@@ -508,31 +512,38 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     /** Re-plans every created or running container (no waiting for pod specs); returns the changes. */
     private List<ContainerUpdate> replanAll(boolean sync) {
         List<ContainerUpdate> out = new ArrayList<>();
-        for (Container c : registry.containers()) {
-            if (c.getState() != ContainerState.CONTAINER_CREATED && c.getState() != ContainerState.CONTAINER_RUNNING) {
-                continue;
-            }
-            PodSandbox pod = registry.pod(c.getPodSandboxId());
-            if (pod == null) {
-                continue;
-            }
-            try {
-                Planned p = plan(pod, c, null, false);
-                registry.putPlan(c.getId(), p);
-                LinuxResources cur = currentResources(c);
-                LinuxResources res = p.resources(node.cgroupVersion(), cur);
-                if (!PlanToNri.isEmpty(res)) {
-                    out.add(ContainerUpdate.newBuilder().setContainerId(c.getId())
-                            .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
-                            .build());
-                    registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
-                    registry.putPlan(c.getId(), p);
-                    LOG.debug("{} {}:{} ({}): update {}", sync ? "Synchronize" : "reconfigure", p.podKey(),
-                            c.getName(), p.source(), oneLine(res));
+        for (Container snapshot : registry.containers()) {
+            // a runtime call that replaces the container meanwhile wins; it is planned again from its new state
+            for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+                Container c = attempt == 0 ? snapshot : registry.container(snapshot.getId());
+                if (c == null || c.getState() != ContainerState.CONTAINER_CREATED
+                        && c.getState() != ContainerState.CONTAINER_RUNNING) {
+                    break;
                 }
-            } catch (RpcException e) {
-                LOG.warn("{} {}/{}:{}: {}", sync ? "Synchronize" : "reconfigure", pod.getNamespace(), pod.getName(),
-                        c.getName(), e.getMessage());
+                PodSandbox pod = registry.pod(c.getPodSandboxId());
+                if (pod == null) {
+                    break;
+                }
+                try {
+                    Planned p = plan(pod, c, null, false);
+                    LinuxResources cur = currentResources(c);
+                    LinuxResources res = p.resources(node.cgroupVersion(), cur);
+                    boolean change = !PlanToNri.isEmpty(res);
+                    if (!registry.commit(c, change ? withResources(c, PlanToNri.merge(cur, res)) : c, p)) {
+                        continue;
+                    }
+                    if (change) {
+                        out.add(ContainerUpdate.newBuilder().setContainerId(c.getId())
+                                .setLinux(LinuxContainerUpdate.newBuilder().setResources(res)).setIgnoreFailure(true)
+                                .build());
+                        LOG.debug("{} {}:{} ({}): update {}", sync ? "Synchronize" : "reconfigure", p.podKey(),
+                                c.getName(), p.source(), oneLine(res));
+                    }
+                } catch (RpcException e) {
+                    LOG.warn("{} {}/{}:{}: {}", sync ? "Synchronize" : "reconfigure", pod.getNamespace(),
+                            pod.getName(), c.getName(), e.getMessage());
+                }
+                break;
             }
         }
         return out;
@@ -566,8 +577,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                 any = true;
             }
         }
-        registry.putContainer(withResources(c, PlanToNri.merge(cur, res)));
-        registry.putPlan(c.getId(), p);
+        registry.commit(null, withResources(c, PlanToNri.merge(cur, res)), p);
         CreateContainerResponse.Builder out = CreateContainerResponse.newBuilder();
         if (any) {
             out.setAdjust(ContainerAdjustment.newBuilder().setLinux(linux));
@@ -587,8 +597,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         Long newLimit = NriPodSource.limitOf(c);
         Planned p = plan(r.getPod(), c, newLimit, false);
         LinuxResources res = p.resources(node.cgroupVersion(), next);
-        registry.putContainer(withResources(c, PlanToNri.merge(next, res)));
-        registry.putPlan(c.getId(), p);
+        registry.commit(null, withResources(c, PlanToNri.merge(next, res)), p);
         UpdateContainerResponse.Builder out = UpdateContainerResponse.newBuilder();
         if (!PlanToNri.isEmpty(res)) {
             out.addUpdate(ContainerUpdate.newBuilder().setContainerId(c.getId())

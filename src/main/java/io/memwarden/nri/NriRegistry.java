@@ -20,10 +20,30 @@ final class NriRegistry {
     }
 
     /** The container's latest plan (create, update, synchronize, reconfigure). */
-    void putPlan(String containerId, NriPlugin.Planned p) {
+    synchronized void putPlan(String containerId, NriPlugin.Planned p) {
         if (!containerId.isEmpty() && containers.containsKey(containerId)) {
             plans.put(containerId, p);
         }
+    }
+
+    /**
+     * Stores a container's new state and its plan together, if the stored container is still {@code expected}
+     * (null: unconditionally, for the runtime's own calls). The loops' thread (late pod specs) and the config
+     * watcher (reload) plan from a snapshot while runtime calls run on their own threads: a snapshot that a runtime
+     * call replaced meanwhile, or a container removed meanwhile, is not written back over it.
+     *
+     * @return whether it was stored
+     */
+    synchronized boolean commit(Container expected, Container c, NriPlugin.Planned p) {
+        if (c.getId().isEmpty()) {
+            return false;
+        }
+        if (expected != null && !expected.equals(containers.get(c.getId()))) {
+            return false;
+        }
+        containers.put(c.getId(), c);
+        plans.put(c.getId(), p);
+        return true;
     }
 
     NriPlugin.Planned plan(String containerId) {
@@ -36,7 +56,7 @@ final class NriRegistry {
         }
     }
 
-    void removePod(String podId) {
+    synchronized void removePod(String podId) {
         pods.remove(podId);
         containers.values().removeIf(c -> c.getPodSandboxId().equals(podId));
         plans.keySet().retainAll(containers.keySet());
@@ -46,13 +66,13 @@ final class NriRegistry {
         return pods.get(podId);
     }
 
-    void putContainer(Container c) {
+    synchronized void putContainer(Container c) {
         if (!c.getId().isEmpty()) {
             containers.put(c.getId(), c);
         }
     }
 
-    void removeContainer(String id) {
+    synchronized void removeContainer(String id) {
         containers.remove(id);
         plans.remove(id);
     }

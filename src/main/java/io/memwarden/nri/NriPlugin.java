@@ -59,7 +59,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -279,6 +281,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
 
     /** How often a reload re-plans a container that runtime calls keep replacing meanwhile. */
     private static final int COMMIT_ATTEMPTS = 3;
+    private static final String POD_NOT_FOUND = "pod ";
 
     private volatile RequestObserver requestObserver = (m, n, f) -> { };
 
@@ -512,6 +515,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     /** Re-plans every created or running container (no waiting for pod specs); returns the changes. */
     private List<ContainerUpdate> replanAll(boolean sync) {
         List<ContainerUpdate> out = new ArrayList<>();
+        Map<String, PodPass> pass = new HashMap<>();
         for (Container snapshot : registry.containers()) {
             // a runtime call that replaces the container meanwhile wins; it is planned again from its new state
             for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
@@ -525,7 +529,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                     break;
                 }
                 try {
-                    Planned p = plan(pod, c, null, false);
+                    Planned p = plan(pod, c, null, false, attempt == 0 ? pass : null);
                     LinuxResources cur = currentResources(c);
                     LinuxResources res = p.resources(node.cgroupVersion(), cur);
                     boolean change = !PlanToNri.isEmpty(res);
@@ -655,8 +659,31 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
      * @throws RpcException (Unknown) with the policy's error text when the container cannot be planned
      */
     Planned plan(PodSandbox pod, Container c, Long newLimit, boolean mayWait) throws RpcException {
-        PodQuery q = new PodQuery(pod, registry.containersOf(pod.getId(), c), c);
-        ResolvedPod rp = resolve(q, mayWait);
+        return plan(pod, c, newLimit, mayWait, null);
+    }
+
+    /** A pod resolved and planned once for every container of a pass over the registry. */
+    private record PodPass(ResolvedPod resolved, Planner.PodOutcome outcome) {}
+
+    /**
+     * @param pass when not null, a pass over the registry's stored containers (Synchronize, reload): the pod's spec
+     *             and plan are the same for each of its containers, so they are made once per pod, not once per
+     *             container (a pod of n containers costs n container plans, not n²)
+     */
+    private Planned plan(PodSandbox pod, Container c, Long newLimit, boolean mayWait, Map<String, PodPass> pass)
+            throws RpcException {
+        PodPass known = pass == null || newLimit != null ? null : pass.get(pod.getId());
+        ResolvedPod rp;
+        boolean perPod = false;
+        if (known != null) {
+            rp = known.resolved();
+        } else {
+            PodQuery q = new PodQuery(pod, registry.containersOf(pod.getId(), c), c);
+            rp = resolve(q, mayWait);
+            // the same for each container of the pod unless the source has the pod but not this container
+            perPod = !rp.degraded() || primary == null || !rp.notes().isEmpty()
+                    && rp.notes().getFirst().startsWith(POD_NOT_FOUND);
+        }
         PodSpec spec = rp.spec();
         List<String> notes = new ArrayList<>(rp.notes());
         if (newLimit != null && !rp.degraded()) {
@@ -664,7 +691,10 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             notes.add("memory limit " + newLimit + " from the runtime's update (in-place resize) replaces "
                     + rp.source() + "'s");
         }
-        Planner.PodOutcome outcome = planner.planPod(spec);
+        Planner.PodOutcome outcome = known != null ? known.outcome() : planner.planPod(spec);
+        if (pass != null && known == null && newLimit == null && perPod) {
+            pass.put(pod.getId(), new PodPass(rp, outcome));
+        }
         List<String> errors = new ArrayList<>();
         for (PlanError e : outcome.errors()) {
             if (e.container() == null || e.container().equals(c.getName())) {
@@ -745,7 +775,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                 missing = "container " + q.container().getName() + " is not in " + primary.describe() + "'s pod "
                         + q.key();
             } else {
-                missing = "pod " + q.key() + " not found in " + primary.describe();
+                missing = POD_NOT_FOUND + q.key() + " not found in " + primary.describe();
             }
         }
         ResolvedPod fb = fallback.lookup(q).orElseThrow();

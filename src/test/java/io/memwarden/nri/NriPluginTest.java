@@ -353,10 +353,15 @@ class NriPluginTest {
     void largeAnswersAreSentInMuxFramesOfAtMost4096Bytes() throws Exception {
         start(null, WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();
-        PodSandbox big = sandbox("pod-big", "shop", "big", "", Map.of(), "kubepods-burstable-podbig.slice");
-        SynchronizeRequest.Builder sync = SynchronizeRequest.newBuilder().addPods(big);
+        // 300 containers in 10 pods: an answer of many mux frames (planning cost grows with a pod's size, and a
+        // node's pods hold a handful of containers each)
+        SynchronizeRequest.Builder sync = SynchronizeRequest.newBuilder();
+        for (int p = 0; p < 10; p++) {
+            sync.addPods(sandbox("pod-big" + p, "shop", "big" + p, "", Map.of(),
+                    "kubepods-burstable-podbig" + p + ".slice"));
+        }
         for (int i = 0; i < 300; i++) {
-            sync.addContainers(container("container-with-a-long-id-" + i, "pod-big", "c" + i, GI,
+            sync.addContainers(container("container-with-a-long-id-" + i, "pod-big" + i % 10, "c" + i, GI,
                     ContainerState.CONTAINER_RUNNING));
         }
         SynchronizeResponse resp = s.callOk("Synchronize", sync.build(), SynchronizeResponse.parser());

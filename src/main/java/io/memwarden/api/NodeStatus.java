@@ -58,7 +58,19 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      */
     public record Container(String namespace, String pod, String container, boolean init, String qosClass,
                             String swapBehavior, boolean running, Integer exitCode, Memory memory,
-                            LoopAction lastAction, Plan.ContainerPlan plan) {}
+                            LoopAction lastAction, Plan.ContainerPlan plan, Offload offload) {}
+
+    /**
+     * What the offload loop knows of a container; null for a container it never acted on.
+     *
+     * @param offloadedBytes          bytes it moved out of the container's memory since the agent started
+     * @param workingSetEstimateBytes the container's usage when probing last met pressure (stall at the target, or
+     *                                offloaded pages swapped back in); null before that happened
+     * @param estimateAtMillis        when that estimate was made, epoch millis; null with no estimate
+     * @param estimateHow             what met pressure ("stall", "refaults", ...); null with no estimate
+     */
+    public record Offload(long offloadedBytes, Long workingSetEstimateBytes, Long estimateAtMillis,
+                          String estimateHow) {}
 
     /**
      * A container cgroup's numbers. Limits are bytes, or -1 for unlimited ({@code max}, or v1's 2^63 − page).

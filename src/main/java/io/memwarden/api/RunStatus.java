@@ -56,6 +56,9 @@ public final class RunStatus implements StatusSource {
                 .map(r -> action(r, loopClockToEpoch)).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
         java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
+        java.util.Map<String, Long> offloaded = loops == null ? java.util.Map.of() : loops.offloadedBytes();
+        java.util.Map<String, io.memwarden.control.ColdOffloader.WorkingSetEstimate> estimates = loops == null
+                ? java.util.Map.of() : loops.workingSetEstimates();
         for (ManagedWorkload.ManagedPod mp : workload.pods()) {
             plans.put(mp.key(), mp.plan());
         }
@@ -73,11 +76,24 @@ public final class RunStatus implements StatusSource {
             }
             containers.add(new NodeStatus.Container(nsName[0], nsName[1], s.container(), s.init(),
                     pp == null ? "" : pp.qosClass(), s.swapBehavior(), s.running(), s.exitCode(), memory(s.usage()),
-                    last, cp));
+                    last, cp, offload(s.pod() + "/" + s.container(), offloaded, estimates, loopClockToEpoch)));
         }
         return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
                 n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
                 oomKills == null ? null : oomKills.counts(), history == null ? 0 : history.dropped());
+    }
+
+    /** The offload loop's numbers for the container {@code NS/POD/NAME}; null when it has none. */
+    static NodeStatus.Offload offload(String key, java.util.Map<String, Long> offloaded,
+                                      java.util.Map<String, io.memwarden.control.ColdOffloader.WorkingSetEstimate> estimates,
+                                      long loopClockToEpoch) {
+        Long bytes = offloaded.get(key);
+        io.memwarden.control.ColdOffloader.WorkingSetEstimate e = estimates.get(key);
+        if (bytes == null && e == null) {
+            return null;
+        }
+        return new NodeStatus.Offload(bytes == null ? 0 : bytes, e == null ? null : e.bytes(),
+                e == null ? null : e.atMillis() + loopClockToEpoch, e == null ? null : e.how());
     }
 
     static NodeStatus.Memory memory(MemoryUsage u) {

@@ -308,7 +308,7 @@ final class AotTrainCommand implements Callable<Integer> {
             for (Plan.ContainerPlan c : p.containers()) {
                 containers.add(new NodeStatus.Container(p.namespace(), p.name(), c.name(), c.init(), p.qosClass(),
                         c.swapBehavior(), true, null, new NodeStatus.Memory(2, 64L << 20, 48L << 20, 0, 1L << 30,
-                        0, -1, Map.of("oom", 0L)), null, c));
+                        0, -1, Map.of("oom", 0L)), null, c, null));
             }
         }
         NodeStatus status = new NodeStatus(System.currentTimeMillis(), new NodeStatus.Node(

@@ -27,10 +27,12 @@ public record Explanation(String server, long atMillis, String namespace, String
      * @param reasons   the plan's reasons, in the plan's order
      * @param live      the cgroup's numbers now; null once it is gone
      * @param decisions loop actions concerning this container or its whole pod, oldest first
+     * @param offload   the offload loop's numbers (bytes moved out, working-set estimate); null when it never acted
      */
     public record ContainerExplanation(String name, boolean init, String state, String qosClass, String swapBehavior,
                                        Integer oomScoreAdj, Map<String, CgroupValue> cgroup, List<String> reasons,
-                                       StatusDoc.Memory live, List<StatusDoc.Action> decisions) {}
+                                       StatusDoc.Memory live, List<StatusDoc.Action> decisions,
+                                       StatusDoc.Offload offload) {}
 
     /**
      * @param live    the value read from the cgroup in the file's own form (bytes or "max"); null when the status
@@ -83,7 +85,7 @@ public record Explanation(String server, long atMillis, String namespace, String
             }
             out.add(new ContainerExplanation(c.container(), c.init(), TopFrame.state(c), c.qosClass(),
                     c.swapBehavior(), p == null ? null : p.oomScoreAdj(), cgroup,
-                    p == null ? List.of() : p.reasons(), c.memory(), decisions));
+                    p == null ? List.of() : p.reasons(), c.memory(), decisions, c.offload()));
         }
         return new Explanation(server, d.atMillis(), namespace, pod, ofPod.getFirst().qosClass(), d.actionsTotal(),
                 d.recentActions().size(), List.copyOf(out));
@@ -174,6 +176,13 @@ public record Explanation(String server, long atMillis, String namespace, String
                     m.events().forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
                     l.add(b.toString());
                 }
+            }
+            StatusDoc.Offload o = c.offload();
+            if (o != null) {
+                l.add("  offload: " + Bytes.human(o.offloadedBytes()) + " moved out since the agent started"
+                        + (o.workingSetEstimateBytes() == null ? "; no working-set estimate yet"
+                        : "; working set estimate " + Bytes.human(o.workingSetEstimateBytes()) + " ("
+                        + o.estimateHow() + ", " + CLOCK.format(Instant.ofEpochMilli(o.estimateAtMillis())) + ")"));
             }
             if (c.decisions().isEmpty()) {
                 l.add("  loop decisions: none" + (actionsTotal > actionsListed

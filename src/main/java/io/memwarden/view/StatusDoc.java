@@ -64,17 +64,28 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
      *                   not today)
      * @param lastAction null before any loop action concerned it
      * @param plan       null when the server knows no plan for it
+     * @param offload    the offload loop's numbers; null when it never acted on the container (or the server is
+     *                   older)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Container(String namespace, String pod, String container, boolean init, String qosClass,
                             String swapBehavior, boolean running, Integer exitCode, Memory memory, Psi psi,
-                            Action lastAction, ContainerPlan plan) {
+                            Action lastAction, ContainerPlan plan, Offload offload) {
 
         /** {@code NS/POD}. */
         public String podKey() {
             return namespace + "/" + pod;
         }
     }
+
+    /**
+     * The offload loop's numbers for a container: bytes moved out since the server started, and its working-set
+     * estimate (usage when probing last met pressure) with when and how it was found; the estimate's fields are null
+     * before one was made.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Offload(long offloadedBytes, Long workingSetEstimateBytes, Long estimateAtMillis,
+                          String estimateHow) {}
 
     /** Cgroup numbers; limits are bytes or -1 for unlimited; {@code highBytes} is -1 on v1. */
     @JsonIgnoreProperties(ignoreUnknown = true)

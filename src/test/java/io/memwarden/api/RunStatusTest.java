@@ -19,4 +19,20 @@ class RunStatusTest {
         assertThat(a.pod()).isEqualTo("web");
         assertThat(a.container()).isNull();
     }
+
+    @Test
+    void theOffloadLoopsNumbersAreShownPerContainerWithTheEstimateInEpochMillis() {
+        var estimate = new io.memwarden.control.ColdOffloader.WorkingSetEstimate(96L << 20, 2_000,
+                "stall 9000 µs reached the target 8000 µs");
+        NodeStatus.Offload o = RunStatus.offload("shop/web/app", java.util.Map.of("shop/web/app", 32L << 20),
+                java.util.Map.of("shop/web/app", estimate), 1_700_000_000_000L);
+        assertThat(o).isEqualTo(new NodeStatus.Offload(32L << 20, 96L << 20, 1_700_000_002_000L,
+                "stall 9000 µs reached the target 8000 µs"));
+        // offloaded, no estimate yet
+        assertThat(RunStatus.offload("shop/web/app", java.util.Map.of("shop/web/app", 4096L), java.util.Map.of(), 0))
+                .isEqualTo(new NodeStatus.Offload(4096, null, null, null));
+        // another container's numbers are not this one's
+        assertThat(RunStatus.offload("shop/web/side", java.util.Map.of("shop/web/app", 4096L),
+                java.util.Map.of("shop/web/app", estimate), 0)).isNull();
+    }
 }

@@ -28,7 +28,7 @@ final class Statuses {
         return new NodeStatus.Container("shop", "web-0", "app", false, "Burstable", "LimitedSwap", true, null,
                 new NodeStatus.Memory(2, 100 * MI, 80 * MI, 5 * MI, 128 * MI, 32 * MI, -1, events), null,
                 new Plan.ContainerPlan("app", false, "LimitedSwap", 999, Map.of("memory.max", "134217728"),
-                        List.of("memory.max = limits.memory (kubelet)")));
+                        List.of("memory.max = limits.memory (kubelet)")), null);
     }
 
     static NodeStatus.Container v1Container() {
@@ -38,12 +38,12 @@ final class Statuses {
         events.put("oom_kill", 0L);
         events.put("under_oom", 0L);
         return new NodeStatus.Container("default", "batch", "worker", false, "BestEffort", "NoSwap", true, null,
-                new NodeStatus.Memory(1, 50 * MI, 40 * MI, 0, -1, -1, -1, events), null, null);
+                new NodeStatus.Memory(1, 50 * MI, 40 * MI, 0, -1, -1, -1, events), null, null, null);
     }
 
     static NodeStatus.Container goneContainer() {
         return new NodeStatus.Container("default", "batch", "init", true, "BestEffort", "NoSwap", false, 0, null,
-                null, null);
+                null, null, null);
     }
 
     static NodeStatus.LoopAction action(String loop, String action, String result) {

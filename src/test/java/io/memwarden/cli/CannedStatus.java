@@ -104,7 +104,7 @@ final class CannedStatus {
             }
         }
         return new NodeStatus.Container(ns, pod, name, cp.init(), pp.qosClass(), cp.swapBehavior(), running, exitCode,
-                m, last, cp);
+                m, last, cp, null);
     }
 
     private static long bytes(String v) {

@@ -51,6 +51,21 @@ class ExplanationTest {
     }
 
     @Test
+    void theOffloadLoopsNumbersAreExplainedWhenTheServerHasThem() {
+        String doc = TopFrameTest.DOC.replace("\"events\": {\"failcnt\": 4, \"oom_kill\": 0}}},",
+                "\"events\": {\"failcnt\": 4, \"oom_kill\": 0}}, \"offload\": {\"offloadedBytes\": 33554432,"
+                        + " \"workingSetEstimateBytes\": 100663296, \"estimateAtMillis\": 1790000000000,"
+                        + " \"estimateHow\": \"stall 9000 µs reached the target\"}},");
+        Explanation x = Explanation.of(StatusDoc.parse(doc), "http://h:1", "a", "p", null);
+        assertThat(x.containers().getFirst().offload().workingSetEstimateBytes()).isEqualTo(96L << 20);
+        assertThat(x.text()).contains("  offload: 32Mi moved out since the agent started; working set estimate"
+                + " 96Mi (stall 9000 µs reached the target, 14:13:20.000)");
+        Explanation none = Explanation.of(StatusDoc.parse(TopFrameTest.DOC), "http://h:1", "a", "p", null);
+        assertThat(none.containers().getFirst().offload()).isNull();
+        assertThat(none.text()).doesNotContain("offload:");
+    }
+
+    @Test
     void whenTheServerListsOnlyTheNewestActionsExplainSaysHowMany() {
         String doc = TopFrameTest.DOC.replace("\"actionsTotal\": 0, \"recentActions\": []",
                 "\"actionsTotal\": 150, \"recentActions\": [{\"atMillis\": 1790000000000, \"loop\": \"guard\","

@@ -128,9 +128,10 @@ public final class FakeRuntime implements AutoCloseable {
                 closed.complete("protocol error: " + e.getMessage());
             } catch (IOException e) {
                 // the plugin closing with bytes of ours still unread makes the kernel reset the connection instead
-                // of an orderly EOF: both are "the plugin closed it"
-                closed.complete(e.getMessage() != null && e.getMessage().contains("Connection reset") ? "reset"
-                        : "io: " + e.getMessage());
+                // of an orderly EOF, and a reply this thread writes after the close fails with EPIPE: all three are
+                // "the plugin closed it"
+                String m = String.valueOf(e.getMessage());
+                closed.complete(m.contains("Connection reset") || m.contains("Broken pipe") ? "reset" : "io: " + m);
             }
         }
 
@@ -236,7 +237,10 @@ public final class FakeRuntime implements AutoCloseable {
             }
         }
 
-        /** How the connection ended: "eof" or "reset" (the plugin closed it), or "io: …" / "protocol error: …". */
+        /**
+         * How the connection ended: "eof" or "reset" (the plugin closed it: EOF, ECONNRESET or EPIPE), or "io: …" /
+         * "protocol error: …".
+         */
         public String awaitClosed() throws Exception {
             return closed.get(5, TimeUnit.SECONDS);
         }

@@ -208,8 +208,12 @@ public final class FakeRuntime implements AutoCloseable {
 
         void send(TtrpcMessage m) throws IOException {
             try {
-                for (ByteBuffer b : WireEncoder.encode(m)) {
-                    writeRaw(b);
+                // a message's frames together: the reader thread's RegisterPlugin reply and a test's call may be sent
+                // at the same time
+                synchronized (writeLock) {
+                    for (ByteBuffer b : WireEncoder.encode(m)) {
+                        writeRaw(b);
+                    }
                 }
             } catch (RpcException e) {
                 throw new IOException(e);

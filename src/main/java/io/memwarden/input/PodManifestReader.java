@@ -38,7 +38,7 @@ public final class PodManifestReader {
     public record Result(List<PodSpec> pods, List<PlanError> errors) {}
 
     public static Result read(Path path) throws InputException {
-        return parse(path.toString(), YamlDocs.readAll(path));
+        return readItems(path).bind();
     }
 
     public static Result parse(String f, List<JsonNode> docs) throws InputException {

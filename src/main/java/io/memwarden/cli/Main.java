@@ -55,8 +55,11 @@ public final class Main implements Runnable {
         if (manifest != null) {
             // a daemon with a pod manifest: parsing it and building Jackson's Pod deserializers (the longest part of
             // its start) run on a second thread while picocli and the configs are handled on this one
-            Thread.ofPlatform().daemon().name("memwarden-prepare")
-                    .start(() -> PodManifestReader.prepare(java.nio.file.Path.of(manifest)));
+            try {
+                PodManifestReader.prepareInBackground(java.nio.file.Path.of(manifest));
+            } catch (java.nio.file.InvalidPathException e) {
+                // picocli reports it
+            }
         }
         CommandLine cl = new CommandLine(new Main(), factory);
         List<Class<?>> named = args.length == 0 ? List.of() : SUBCOMMANDS.stream()

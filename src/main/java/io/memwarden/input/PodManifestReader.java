@@ -116,9 +116,25 @@ public final class PodManifestReader {
      * binding a one-container pod. Results are the same with or without it; any failure is left to readItems.
      */
     public static void prepare(Path manifest) {
-        Path key = manifest.toAbsolutePath().normalize();
+        prepare(manifest, expect(manifest));
+    }
+
+    /**
+     * {@link #prepare(Path)} on a new daemon thread. The manifest is registered before this returns, so a {@link
+     * #readItems} of it waits for that parse instead of parsing it a second time.
+     */
+    public static void prepareInBackground(Path manifest) {
+        CompletableFuture<Prepared> ahead = expect(manifest);
+        Thread.ofPlatform().daemon().name("memwarden-prepare").start(() -> prepare(manifest, ahead));
+    }
+
+    private static CompletableFuture<Prepared> expect(Path manifest) {
         CompletableFuture<Prepared> ahead = new CompletableFuture<>();
-        PREPARED.put(key, ahead);
+        PREPARED.put(manifest.toAbsolutePath().normalize(), ahead);
+        return ahead;
+    }
+
+    private static void prepare(Path manifest, CompletableFuture<Prepared> ahead) {
         try {
             String text = Files.readString(manifest);
             ahead.complete(new Prepared(text, YamlDocs.readAll(manifest.toString(), text)));
@@ -126,19 +142,14 @@ public final class PodManifestReader {
             // readItems reads it again and reports the problem
             ahead.complete(null);
         }
-        prepare();
-    }
-
-    /** Builds the Pod model's deserializers (see {@link #prepare(Path)}) without a manifest. */
-    public static void prepare() {
         try {
             JsonNode pod = YamlDocs.readAll("prepare", """
                     {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: n, uid: u},
                      spec: {containers: [{name: c, resources: {requests: {memory: 1Mi}, limits: {memory: 2Mi}}}]}}
                     """).getFirst();
             toPodSpec("n/p", POD_MAPPER.treeToValue(pod, Pod.class));
-        } catch (InputException | PodError | JacksonException e) {
-            throw new IllegalStateException("preparing the Pod binding: " + e.getMessage(), e);
+        } catch (InputException | PodError | RuntimeException e) {
+            // only a head start: the binding itself builds what is missing and reports what fails
         }
     }
 

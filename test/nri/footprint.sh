@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # memwarden nri's footprint against the real NRI v0.6.1 runtime adaptation (test/nri/harness).
 #
-#   test/nri/footprint.sh startup [-n N] [-idle S]
+#   test/nri/footprint.sh startup [-n N] [-idle S] [-pods P [-per-pod C]]
 #       N times (default 5): start the harness, exec `bin/memwarden nri` against it, and report the seconds from
 #       the exec to the harness's own timestamp of the plugin's first completed registration (RegisterPlugin,
 #       Configure, Synchronize: `registered_unix_ms` of its "ready" line), the CPU time the plugin process (launcher
 #       included) had used when that was seen, and its VmRSS S seconds later (default 2).
-#       Prints one line per run and min/median/max.
+#       Prints one line per run and min/median/max. The plugin's --pods is the interop test data (6 pods), or with
+#       -pods a manifest of P pods x C containers (default 10) like bench's.
 #   test/nri/footprint.sh bench [-pods P] [-per-pod C] [-calls N] [-warmup W]
 #       The harness Synchronizes P*C existing running containers (default 20 pods x 10 = 200, all in the plugin's
 #       --pods manifest), then times N CreateContainer calls (default 20000, after W=2000 warm-up calls; each
@@ -22,12 +23,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 mode=${1:-}
 shift || true
-runs=5 idle=2 pods=20 perpod=10 calls=20000 warmup=2000 go=false
+runs=5 idle=2 pods=20 perpod=10 calls=20000 warmup=2000 go=false manifest=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     -idle) idle=$2; shift 2 ;;
-    -pods) pods=$2; shift 2 ;;
+    -pods) pods=$2; manifest=generated; shift 2 ;;
     -per-pod) perpod=$2; shift 2 ;;
     -calls) calls=$2; shift 2 ;;
     -warmup) warmup=$2; shift 2 ;;
@@ -73,10 +74,23 @@ nmt() {
 stop_plugin() { kill "$ppid_" 2>/dev/null || true; wait "$ppid_" 2>/dev/null || true; ppid_=; }
 ready_ms() { grep -o '"registered_unix_ms":[0-9.e+]*' "$1" | head -1 | cut -d: -f2; }
 
+write_manifest() { # P pods of C containers each -> $work/pods.yaml
+  {
+    for p in $(seq "$pods"); do
+      printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: app-%d, namespace: fleet, uid: uid-app-%d}\nspec:\n  containers:\n' "$p" "$p"
+      for c in $(seq "$perpod"); do
+        printf '    - {name: c%d, image: x, resources: {requests: {memory: %dMi}, limits: {memory: %dMi}}}\n' "$c" $((64 * c)) $((128 * c))
+      done
+    done
+  } >"$work/pods.yaml"
+}
+
 # a first start builds the jar and trains the AOT cache when they are stale: not part of any measurement
 "$plugin" nri --help >/dev/null
 
 if [ "$mode" = startup ]; then
+  podsfile=$data/pods.yaml
+  if [ -n "$manifest" ]; then write_manifest; podsfile=$work/pods.yaml; fi
   echo "{\"op\":\"Sleep\",\"ms\":$((idle * 1000 + 500))}" >"$work/scenario.json"
   results=()
   for i in $(seq "$runs"); do
@@ -84,7 +98,7 @@ if [ "$mode" = startup ]; then
     "$bin/nri-harness" -socket "$sock" -plugins 1 -wait 60s "$work/scenario.json" >"$work/h.out" 2>"$work/h.err" &
     hpid=$!
     wait_socket "$sock"
-    start_plugin "$sock" "$data/pods.yaml" "$work/plugin-$i.log"
+    start_plugin "$sock" "$podsfile" "$work/plugin-$i.log"
     for _ in $(seq 1200); do [ -n "$(ready_ms "$work/h.out")" ] && break; sleep 0.05; done
     reg=$(ready_ms "$work/h.out")
     [ -n "$reg" ] || { echo "footprint: run $i: no registration; harness: $(tail -3 "$work/h.err")" >&2; cat "$work/plugin-$i.log" >&2; exit 1; }
@@ -103,14 +117,7 @@ if [ "$mode" = startup ]; then
 fi
 
 # bench: P pods of C containers each, in the manifest and synchronized; then the timed calls on the first pod
-{
-  for p in $(seq "$pods"); do
-    printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: app-%d, namespace: fleet, uid: uid-app-%d}\nspec:\n  containers:\n' "$p" "$p"
-    for c in $(seq "$perpod"); do
-      printf '    - {name: c%d, image: x, resources: {requests: {memory: %dMi}, limits: {memory: %dMi}}}\n' "$c" $((64 * c)) $((128 * c))
-    done
-  done
-} >"$work/pods.yaml"
+write_manifest
 {
   printf '{"op":"Synchronize","pods":['
   for p in $(seq "$pods"); do

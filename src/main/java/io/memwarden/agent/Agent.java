@@ -22,6 +22,7 @@ import io.memwarden.runner.LoopWakeUp;
 import io.memwarden.runner.ManagedWorkload;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -165,6 +166,12 @@ public final class Agent implements AutoCloseable {
      * standalone applier's first round runs on the loops' thread right away).
      */
     public void start() throws IOException {
+        startNri();
+        startRest();
+    }
+
+    /** Starts the NRI plugin's connection (in the background, with retries); nothing without a plugin. */
+    public void startNri() {
         // the runtime first: registration has a deadline (5 s in containerd), the rest has none
         if (plugin != null) {
             nriThread = Thread.ofPlatform().name("memwarden-nri").start(() -> {
@@ -175,6 +182,19 @@ public final class Agent implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /**
+     * Waits until the runtime has synchronized the NRI plugin once, at most {@code timeout}; true at once without
+     * a plugin (standalone). A daemon calls this between {@link #startNri()} and {@link #startRest()}: the rest
+     * competes with the registration for the CPU, and the registration has a deadline.
+     */
+    public boolean awaitFirstSync(Duration timeout) throws InterruptedException {
+        return plugin == null || plugin.awaitFirstSync(timeout);
+    }
+
+    /** Starts the OOM watch, the status API, the node label, the config watch and the loops. */
+    public void startRest() throws IOException {
         if (setup.watchKernelLog()) {
             try {
                 oomWatch = OomKillWatch.start(this::oomKill);

@@ -170,21 +170,22 @@ final class AgentCommand implements Callable<Integer> {
         PodSpecSource source = null;
         PodsByUid byUid = null;
         try {
-            if (pods != null) {
+            if (pods != null && !standalone) {
+                // bound while the plugin registers (NriCommand.manifestSource)
+                source = NriCommand.manifestSource(pods, PodManifestReader.readItems(pods), err, "memwarden agent: ");
+            } else if (pods != null) {
                 PodManifestReader.Result r = PodManifestReader.read(pods);
                 for (Plan.PlanError e : r.errors()) {
                     err.println("memwarden agent: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
                 }
                 source = new ManifestPodSource(pods.toString(), r.pods());
-                if (standalone) {
-                    for (var p : r.pods()) {
-                        if (p.uid().isEmpty()) {
-                            err.println("memwarden agent: " + pods + ": " + p.key() + " has no metadata.uid: standalone"
-                                    + " mode finds pods by uid, so its containers are left alone");
-                        }
+                for (var p : r.pods()) {
+                    if (p.uid().isEmpty()) {
+                        err.println("memwarden agent: " + pods + ": " + p.key() + " has no metadata.uid: standalone"
+                                + " mode finds pods by uid, so its containers are left alone");
                     }
-                    byUid = PodsByUid.manifest(pods.toString(), r.pods());
                 }
+                byUid = PodsByUid.manifest(pods.toString(), r.pods());
             }
             if (useKube(cfg)) {
                 String name = nodeName();
@@ -241,7 +242,10 @@ final class AgentCommand implements Callable<Integer> {
         Thread hook = new Thread(agent::close, "memwarden-agent-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            agent.start();
+            agent.startNri();
+            // the registration first (it has a deadline; a start is CPU-bound), then the API, watches and loops
+            agent.awaitFirstSync(Duration.ofSeconds(2));
+            agent.startRest();
             err.println("memwarden agent: serving; " + (standalone ? "standalone: containers found under "
                     + host.memoryMount() + " (kubepods, kubepods.slice)" : "NRI socket " + nriSocket)
                     + (agent.api() == null ? "" : ", status API " + agent.api().url()));

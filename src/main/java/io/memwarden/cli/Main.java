@@ -1,5 +1,6 @@
 package io.memwarden.cli;
 
+import io.memwarden.input.PodManifestReader;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +21,9 @@ public final class Main implements Runnable {
     static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, RunCommand.class, DemoCommand.class,
             SwapCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
             NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
+
+    /** Subcommands that run as daemons and read a {@code --pods} manifest at start. */
+    private static final java.util.Set<String> DAEMONS = java.util.Set.of("nri", "agent");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -47,6 +51,16 @@ public final class Main implements Runnable {
 
     /** As {@link #run(java.io.PrintWriter, java.io.PrintWriter, String...)}, creating commands with {@code factory}. */
     static int run(CommandLine.IFactory factory, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        String manifest = args.length > 0 && DAEMONS.contains(args[0]) ? podsArgument(args) : null;
+        if (manifest != null) {
+            // a daemon with a pod manifest: parsing it and building Jackson's Pod deserializers (the longest part of
+            // its start) run on a second thread while picocli and the configs are handled on this one
+            try {
+                PodManifestReader.prepareInBackground(java.nio.file.Path.of(manifest));
+            } catch (java.nio.file.InvalidPathException e) {
+                // picocli reports it
+            }
+        }
         CommandLine cl = new CommandLine(new Main(), factory);
         List<Class<?>> named = args.length == 0 ? List.of() : SUBCOMMANDS.stream()
                 .filter(c -> c != CommandLine.HelpCommand.class
@@ -78,6 +92,19 @@ public final class Main implements Runnable {
             return ExitCodes.FAILURE;
         });
         return cl.execute(args);
+    }
+
+    /** The value of {@code --pods FILE} or {@code --pods=FILE}, or null. */
+    static String podsArgument(String... args) {
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--pods") && i + 1 < args.length) {
+                return args[i + 1];
+            }
+            if (args[i].startsWith("--pods=")) {
+                return args[i].substring("--pods=".length());
+            }
+        }
+        return null;
     }
 
     private static boolean isUnder(CommandLine cmd, String name) {

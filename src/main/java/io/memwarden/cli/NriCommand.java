@@ -6,6 +6,7 @@ import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.model.NodeFacts;
+import io.memwarden.model.PodSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.memwarden.k8s.NodePods;
@@ -23,7 +24,9 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.Channel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -97,11 +100,7 @@ final class NriCommand implements Callable<Integer> {
             WardenConfig cfg = config == null ? WardenConfig.DEFAULTS : WardenConfigReader.read(config);
             PodSpecSource source = null;
             if (pods != null) {
-                PodManifestReader.Result r = PodManifestReader.read(pods);
-                for (Plan.PlanError e : r.errors()) {
-                    err.println("memwarden nri: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
-                }
-                source = new ManifestPodSource(pods.toString(), r.pods());
+                source = manifestSource(pods, PodManifestReader.readItems(pods), err, "memwarden nri: ");
             }
             if (kube) {
                 source = kubeSource(source, err);
@@ -173,6 +172,31 @@ final class NriCommand implements Callable<Integer> {
     }
 
     private NodePods nodePods;
+
+    /**
+     * The manifest's pods as a source, bound on a background thread: binding is the slowest part of a cold start
+     * (Jackson builds its deserializers for fabric8's Pod model), and the runtime's RegisterPlugin and Configure do
+     * not need it, so the daemon connects meanwhile; the first lookup (e.g. Synchronize's) waits for it. A pod that
+     * cannot be bound is reported on {@code err} with {@code prefix} and skipped, as before.
+     */
+    static ManifestPodSource manifestSource(Path pods, PodManifestReader.Items items, PrintWriter err, String prefix) {
+        CompletableFuture<List<PodSpec>> bound = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("memwarden-pods").start(() -> {
+            try {
+                PodManifestReader.Result r = items.bind();
+                for (Plan.PlanError e : r.errors()) {
+                    err.println(prefix + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
+                }
+                err.flush();
+                bound.complete(r.pods());
+            } catch (RuntimeException | Error e) {
+                err.println(prefix + pods + ": reading the pods failed: " + e);
+                err.flush();
+                bound.completeExceptionally(e);
+            }
+        });
+        return new ManifestPodSource(pods.toString(), bound);
+    }
 
     private PodSpecSource kubeSource(PodSpecSource manifest, PrintWriter err) throws InputException {
         String node;

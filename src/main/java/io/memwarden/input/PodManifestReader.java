@@ -11,14 +11,20 @@ import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
 import io.memwarden.model.Resources;
 import io.memwarden.policy.Plan.PlanError;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Reads Kubernetes manifests (v1 Pod, v1 List / PodList of Pods, multi-document YAML) into {@link PodSpec}s, bound
@@ -32,12 +38,123 @@ public final class PodManifestReader {
     public record Result(List<PodSpec> pods, List<PlanError> errors) {}
 
     public static Result read(Path path) throws InputException {
-        return parse(path.toString(), YamlDocs.readAll(path));
+        return readItems(path).bind();
     }
 
     public static Result parse(String f, List<JsonNode> docs) throws InputException {
-        List<PodSpec> pods = new ArrayList<>();
-        List<PlanError> errors = new ArrayList<>();
+        return items(f, docs).bind();
+    }
+
+    /**
+     * Reads and checks the file's structure now (not YAML, another kind, a pod without a name: {@link
+     * InputException}) and leaves binding its pods to {@link Items#bind()}: that is the slow part of a cold start
+     * (Jackson building its deserializers for fabric8's Pod model), which a daemon does while it registers.
+     */
+    public static Items readItems(Path path) throws InputException {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (IOException e) {
+            throw new InputException(path + ": cannot read: " + e.getMessage(), e);
+        }
+        CompletableFuture<Prepared> ahead = PREPARED.remove(path.toAbsolutePath().normalize());
+        Prepared p = ahead == null ? null : ahead.join();
+        List<JsonNode> docs = p != null && p.text().equals(text) ? p.docs() : YamlDocs.readAll(path.toString(), text);
+        return items(path.toString(), docs);
+    }
+
+    /** A manifest read and parsed ahead by {@link #prepare(Path)}: used only if the file still has this text. */
+    private record Prepared(String text, List<JsonNode> docs) {}
+
+    private static final Map<Path, CompletableFuture<Prepared>> PREPARED = new ConcurrentHashMap<>();
+
+    /** A manifest's Pod objects, checked for structure and duplicates but not yet bound. */
+    public static final class Items {
+        /** In file order: a pod to bind ({@code pod} set) or a duplicate ({@code duplicate} set). */
+        private record Entry(String key, JsonNode pod, PlanError duplicate) {}
+
+        private final List<Entry> entries;
+
+        private Items(List<Entry> entries) {
+            this.entries = entries;
+        }
+
+        /** Binds every pod; a pod with a bad field becomes a per-pod error, the others are still read. */
+        public Result bind() {
+            List<PodSpec> pods = new ArrayList<>();
+            List<PlanError> errors = new ArrayList<>();
+            for (Entry e : entries) {
+                if (e.duplicate() != null) {
+                    errors.add(e.duplicate());
+                    continue;
+                }
+                try {
+                    pods.add(toPodSpec(e.key(), POD_MAPPER.treeToValue(e.pod(), Pod.class)));
+                } catch (PodError ex) {
+                    errors.add(new PlanError(e.key(), ex.container, ex.getMessage()));
+                } catch (JacksonException ex) {
+                    errors.add(new PlanError(e.key(), null, "invalid Pod: " + ex.getOriginalMessage()
+                            + " at " + ex.getPathReference()));
+                }
+            }
+            return new Result(pods, errors);
+        }
+    }
+
+    /**
+     * Binds Pods: its own mapper (the same configuration as {@link YamlDocs#MAPPER}), because Jackson builds
+     * deserializers under one lock per mapper, and building the Pod model's takes long enough to hold up the
+     * config reading a daemon does meanwhile.
+     */
+    private static final ObjectMapper POD_MAPPER = YAMLMapper.builder().build();
+
+    /**
+     * The slow parts of a cold {@link #readItems}/{@link Items#bind()}, done ahead on a daemon's second thread while
+     * picocli and the configs are handled on the first: reads and parses {@code manifest} (kept for {@link
+     * #readItems}, which uses it only if the file still has the same text) and builds Jackson's deserializers for
+     * fabric8's Pod model (hundreds of classes introspected reflectively; a JDK AOT cache does not store them) by
+     * binding a one-container pod. Results are the same with or without it; any failure is left to readItems.
+     */
+    public static void prepare(Path manifest) {
+        prepare(manifest, expect(manifest));
+    }
+
+    /**
+     * {@link #prepare(Path)} on a new daemon thread. The manifest is registered before this returns, so a {@link
+     * #readItems} of it waits for that parse instead of parsing it a second time.
+     */
+    public static void prepareInBackground(Path manifest) {
+        CompletableFuture<Prepared> ahead = expect(manifest);
+        Thread.ofPlatform().daemon().name("memwarden-prepare").start(() -> prepare(manifest, ahead));
+    }
+
+    private static CompletableFuture<Prepared> expect(Path manifest) {
+        CompletableFuture<Prepared> ahead = new CompletableFuture<>();
+        PREPARED.put(manifest.toAbsolutePath().normalize(), ahead);
+        return ahead;
+    }
+
+    private static void prepare(Path manifest, CompletableFuture<Prepared> ahead) {
+        try {
+            String text = Files.readString(manifest);
+            ahead.complete(new Prepared(text, YamlDocs.readAll(manifest.toString(), text)));
+        } catch (IOException | InputException | RuntimeException e) {
+            // readItems reads it again and reports the problem
+            ahead.complete(null);
+        }
+        try {
+            JsonNode pod = YamlDocs.readAll("prepare", """
+                    {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: n, uid: u},
+                     spec: {containers: [{name: c, resources: {requests: {memory: 1Mi}, limits: {memory: 2Mi}}}]}}
+                    """).getFirst();
+            toPodSpec("n/p", POD_MAPPER.treeToValue(pod, Pod.class));
+        } catch (InputException | PodError | RuntimeException e) {
+            // only a head start: the binding itself builds what is missing and reports what fails
+        }
+    }
+
+    private static Items items(String f, List<JsonNode> docs) throws InputException {
+        List<Items.Entry> entries = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int docNo = 0;
         for (JsonNode doc : docs) {
@@ -73,21 +190,11 @@ public final class PodManifestReader {
                 if (name.isEmpty()) {
                     throw new InputException(where + ": a Pod has no metadata.name");
                 }
-                if (!seen.add(key)) {
-                    errors.add(new PlanError(key, null, "duplicate pod " + key + " in " + where));
-                    continue;
-                }
-                try {
-                    pods.add(toPodSpec(key, YamlDocs.MAPPER.treeToValue(item, Pod.class)));
-                } catch (PodError e) {
-                    errors.add(new PlanError(key, e.container, e.getMessage()));
-                } catch (JacksonException e) {
-                    errors.add(new PlanError(key, null, "invalid Pod: " + e.getOriginalMessage()
-                            + " at " + e.getPathReference()));
-                }
+                entries.add(seen.add(key) ? new Items.Entry(key, item, null)
+                        : new Items.Entry(key, null, new PlanError(key, null, "duplicate pod " + key + " in " + where)));
             }
         }
-        return new Result(pods, errors);
+        return new Items(entries);
     }
 
     /**

@@ -123,6 +123,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     private final NriPodSource fallback = new NriPodSource();
     private final NriRegistry registry = new NriRegistry();
     private final CountDownLatch stopLatch = new CountDownLatch(1);
+    private final CountDownLatch firstSync = new CountDownLatch(1);
     private final AtomicInteger registrations = new AtomicInteger();
     private volatile WardenConfig baseConfig;
     private volatile Planner planner;
@@ -294,6 +295,14 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     public boolean connected() {
         MuxConnection c = conn;
         return c != null && c.isOpen() && registrations.get() > 0;
+    }
+
+    /**
+     * Waits until the runtime has synchronized the plugin once (the end of its first registration), at most
+     * {@code timeout}; returns whether it has.
+     */
+    public boolean awaitFirstSync(Duration timeout) throws InterruptedException {
+        return firstSync.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** How many times the plugin registered (tests, status). */
@@ -509,6 +518,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         List<ContainerUpdate> updates = replanAll(true);
         LOG.info("synchronized: {} pods, {} containers, {} update(s)", registry.podCount(), registry.containerCount(),
                 updates.size());
+        firstSync.countDown();
         return SynchronizeResponse.newBuilder().addAllUpdate(updates).build();
     }
 

@@ -8,8 +8,11 @@ import io.memwarden.model.ContainerKind;
 import io.memwarden.model.SwapBehavior;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.ReservationPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** Input files: defaults, accepted forms, and errors that name the file, field and value. */
@@ -186,6 +189,51 @@ class ReadersTest {
         assertThat(r.errors().get(0).pod()).isEqualTo("default/bad");
         assertThat(r.errors().get(0).message()).contains("spec.containers[0].resources.limits.memory").contains("12XB");
         assertThat(r.errors().get(1).message()).contains("must be less than or equal to memory limit");
+    }
+
+    @Test
+    void duplicatesAndBadPodsAreReportedInFileOrder() throws Exception {
+        var r = PodManifestReader.parse("pods.yaml", YamlDocs.readAll("pods.yaml", """
+                kind: Pod
+                metadata: {name: a}
+                spec: {containers: [{name: c}]}
+                ---
+                kind: Pod
+                metadata: {name: a}
+                spec: {containers: [{name: c}]}
+                ---
+                kind: Pod
+                metadata: {name: bad}
+                spec: {containers: [{name: c, resources: {limits: {memory: 12XB}}}]}
+                ---
+                kind: Pod
+                metadata: {name: bad}
+                spec: {containers: [{name: c}]}
+                """));
+        assertThat(r.pods()).extracting(p -> p.name()).containsExactly("a");
+        assertThat(r.errors()).extracting(e -> e.pod() + " " + e.message().substring(0, 9))
+                .containsExactly("default/a duplicate", "default/bad spec.cont", "default/bad duplicate");
+    }
+
+    @Test
+    void aManifestPreparedAheadIsUsedOnlyWhileTheFileIsUnchanged(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("pods.yaml");
+        Files.writeString(f, "kind: Pod\nmetadata: {name: first}\nspec: {containers: [{name: c}]}\n");
+        PodManifestReader.prepare(f);
+        assertThat(PodManifestReader.readItems(f).bind().pods()).extracting(p -> p.name()).containsExactly("first");
+
+        PodManifestReader.prepare(f);
+        Files.writeString(f, "kind: Pod\nmetadata: {name: second}\nspec: {containers: [{name: c}]}\n");
+        assertThat(PodManifestReader.readItems(f).bind().pods()).extracting(p -> p.name()).containsExactly("second");
+
+        // a structural error is still an input error when read, whatever was prepared
+        PodManifestReader.prepare(f);
+        Files.writeString(f, "kind: Deployment\nmetadata: {name: x}\n");
+        assertThatThrownBy(() -> PodManifestReader.readItems(f)).isInstanceOf(InputException.class)
+                .hasMessageContaining("kind \"Deployment\" is not supported");
+        PodManifestReader.prepare(dir.resolve("missing.yaml"));
+        assertThatThrownBy(() -> PodManifestReader.readItems(dir.resolve("missing.yaml")))
+                .hasMessageContaining("missing.yaml: cannot read");
     }
 
     @Test

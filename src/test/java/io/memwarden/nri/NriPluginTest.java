@@ -167,6 +167,30 @@ class NriPluginTest {
     }
 
     @Test
+    void registersBeforeTheManifestIsBoundAndItsFirstLookupWaitsForIt() throws Exception {
+        var bound = new java.util.concurrent.CompletableFuture<java.util.List<io.memwarden.model.PodSpec>>();
+        start(new ManifestPodSource("pods.yaml", bound), WardenConfig.DEFAULTS);
+        FakeRuntime.Session s = connect();
+        assertThat(plugin.awaitFirstSync(java.time.Duration.ofMillis(50))).as("not synchronized yet").isFalse();
+        s.callOk("Synchronize", SynchronizeRequest.getDefaultInstance(), SynchronizeResponse.parser());
+        assertThat(plugin.awaitFirstSync(java.time.Duration.ofSeconds(5))).isTrue();
+
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            bound.complete(pods());
+        });
+        CreateContainerResponse resp = create(s, WEB, container("ctr-app", "pod-web", "app", 2 * GI,
+                ContainerState.CONTAINER_CREATED));
+        // the manifest's request (LimitedSwap: 1Gi/16Gi of 4Gi swap), not the NRI-only fallback
+        assertThat(resp.getAdjust().getLinux().getResources().getUnifiedMap())
+                .containsEntry("memory.swap.max", Long.toString(256 * MI));
+    }
+
+    @Test
     void aDifferentLimitIsSetThroughLinuxMemory() throws Exception {
         start(manifest(), WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();

@@ -47,15 +47,29 @@ public final class NriWorkload implements ManagedWorkload {
 
     @Override
     public List<ContainerStatus> snapshot() {
+        return snapshot(false);
+    }
+
+    /** As {@link #snapshot()}, with each cgroup's numbers read only when asked ({@link MemoryUsage#lazy}). */
+    @Override
+    public List<ContainerStatus> lazySnapshot() {
+        return snapshot(true);
+    }
+
+    private List<ContainerStatus> snapshot(boolean lazy) {
         List<ContainerStatus> out = new ArrayList<>();
         for (NriPlugin.ManagedContainer c : containers.get()) {
             Path cg = cgroupOf(c);
             MemoryUsage u = null;
             if (cg != null && Files.isDirectory(cg)) {
-                try {
-                    u = MemoryUsage.read(cg, version);
-                } catch (IOException e) {
-                    // removed between the check and the read: no usage this time
+                if (lazy) {
+                    u = MemoryUsage.lazy(cg, version);
+                } else {
+                    try {
+                        u = MemoryUsage.read(cg, version);
+                    } catch (IOException e) {
+                        // removed between the check and the read: no usage this time
+                    }
                 }
             }
             out.add(new ContainerStatus(c.podKey(), c.name(), c.plan().init(), c.plan().swapBehavior(),

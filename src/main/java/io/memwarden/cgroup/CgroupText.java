@@ -23,26 +23,39 @@ final class CgroupText {
 
     /** The file's bytes as Latin-1 characters (the kernel's files are ASCII); valid until the thread's next read. */
     static CharSequence read(Path file) throws IOException {
-        Buffer b = BUF.get();
-        ByteBuffer bb = ByteBuffer.wrap(b.bytes);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            while (ch.read(bb) >= 0) {
-                if (!bb.hasRemaining()) {
-                    byte[] bigger = java.util.Arrays.copyOf(b.bytes, b.bytes.length * 2);
-                    int at = bb.position();
-                    b.bytes = bigger;
-                    bb = ByteBuffer.wrap(bigger);
-                    bb.position(at);
-                }
-            }
+            return read(ch);
         }
-        b.length = bb.position();
+    }
+
+    /**
+     * The whole text of an open kernel file, read with positional reads from offset 0 (a cgroup or proc file's text
+     * is generated afresh by a read from its start); valid until the thread's next read.
+     */
+    static CharSequence read(FileChannel ch) throws IOException {
+        Buffer b = BUF.get();
+        int at = 0;
+        while (true) {
+            if (at == b.bytes.length) {
+                b.bytes = java.util.Arrays.copyOf(b.bytes, b.bytes.length * 2);
+            }
+            ByteBuffer bb = ByteBuffer.wrap(b.bytes, at, b.bytes.length - at);
+            int n = ch.read(bb, at);
+            if (n <= 0) {
+                break;
+            }
+            at += n;
+        }
+        b.length = at;
         return b;
     }
 
     /** A whole file holding one integer (surrounding white space allowed). */
     static long readLong(Path file) throws IOException {
-        CharSequence s = read(file);
+        return parseLong(file, read(file));
+    }
+
+    static long parseLong(Path file, CharSequence s) {
         int b = skipSpace(s, 0, s.length());
         int e = s.length();
         while (e > b && Character.isWhitespace(s.charAt(e - 1))) {
@@ -57,7 +70,10 @@ final class CgroupText {
 
     /** A limit file: "max" → -1; a v1 unlimited (≥ 2^62) → -1; otherwise the bytes. */
     static long readLimit(Path file) throws IOException {
-        CharSequence s = read(file);
+        return parseLimit(file, read(file));
+    }
+
+    static long parseLimit(Path file, CharSequence s) {
         int b = skipSpace(s, 0, s.length());
         int e = s.length();
         while (e > b && Character.isWhitespace(s.charAt(e - 1))) {
@@ -77,7 +93,10 @@ final class CgroupText {
 
     /** One integer per non-blank line (cgroup.procs). */
     static List<Long> readLongLines(Path file) throws IOException {
-        CharSequence s = read(file);
+        return parseLongLines(read(file));
+    }
+
+    static List<Long> parseLongLines(CharSequence s) {
         List<Long> out = new ArrayList<>();
         int at = 0;
         int n = s.length();

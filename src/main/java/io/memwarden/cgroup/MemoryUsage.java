@@ -36,6 +36,7 @@ public final class MemoryUsage {
 
     private final CgroupVersion version;
     private final Path cg; // where lazy values come from; null when built from values
+    private final HeldFiles held; // files kept open between rounds, or null
     private long usageBytes = UNREAD;
     private long swapBytes = UNREAD;
     private long limitBytes = UNREAD;
@@ -55,6 +56,7 @@ public final class MemoryUsage {
                        List<Long> pids, Map<String, Long> peaks) {
         this.version = version;
         this.cg = null;
+        this.held = null;
         this.usageBytes = usageBytes;
         this.swapBytes = swapBytes;
         this.limitBytes = limitBytes;
@@ -69,14 +71,15 @@ public final class MemoryUsage {
         this.failcnt = this.events.getOrDefault("failcnt", 0L);
     }
 
-    private MemoryUsage(CgroupVersion version, Path cg) {
+    private MemoryUsage(CgroupVersion version, Path cg, HeldFiles held) {
         this.version = version;
         this.cg = cg;
+        this.held = held;
     }
 
     /** Every file read now. */
     public static MemoryUsage read(Path cgroup, CgroupVersion version) throws IOException {
-        MemoryUsage u = new MemoryUsage(version, cgroup);
+        MemoryUsage u = new MemoryUsage(version, cgroup, null);
         try {
             u.usageBytes();
             u.swapBytes();
@@ -99,7 +102,15 @@ public final class MemoryUsage {
      * are as of their first use, not of one instant.
      */
     public static MemoryUsage lazy(Path cgroup, CgroupVersion version) {
-        return new MemoryUsage(version, cgroup);
+        return new MemoryUsage(version, cgroup, null);
+    }
+
+    /**
+     * As {@link #lazy(Path, CgroupVersion)}, reading through files kept open between rounds (not cgroup.procs);
+     * only on the thread that owns {@code held}.
+     */
+    public static MemoryUsage lazy(Path cgroup, CgroupVersion version, HeldFiles held) {
+        return new MemoryUsage(version, cgroup, held);
     }
 
     public CgroupVersion version() {
@@ -220,7 +231,7 @@ public final class MemoryUsage {
         if (!pressureRead) {
             if (version == CgroupVersion.V2) {
                 try {
-                    pressure = Pressure.parse(CgroupText.read(file("memory.pressure")).toString());
+                    pressure = Pressure.parse(text("memory.pressure").toString());
                 } catch (NoSuchFileException e) {
                     pressure = null;
                 } catch (IOException e) {
@@ -279,6 +290,11 @@ public final class MemoryUsage {
         return cg.resolve(name);
     }
 
+    private CharSequence text(String name) throws IOException {
+        Path f = file(name);
+        return held != null ? held.read(f) : CgroupText.read(f);
+    }
+
     @Override
     public String toString() {
         return "MemoryUsage[" + version + (cg == null ? "" : " " + cg) + ", usage=" + (usageBytes == UNREAD ? "?"
@@ -293,7 +309,7 @@ public final class MemoryUsage {
 
     private long num(String file) {
         try {
-            return CgroupText.readLong(file(file));
+            return CgroupText.parseLong(cg.resolve(file), text(file));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -301,7 +317,7 @@ public final class MemoryUsage {
 
     private Long optNum(String file) {
         try {
-            return CgroupText.readLong(file(file));
+            return CgroupText.parseLong(cg.resolve(file), text(file));
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
@@ -315,7 +331,7 @@ public final class MemoryUsage {
 
     private long limitOf(String file, boolean optional) {
         try {
-            return CgroupText.readLimit(file(file));
+            return CgroupText.parseLimit(cg.resolve(file), text(file));
         } catch (NoSuchFileException e) {
             if (optional) {
                 throw new MissingFile();
@@ -328,7 +344,7 @@ public final class MemoryUsage {
 
     private Map<String, Long> keyedOf(String file) {
         try {
-            return keyed(CgroupText.read(file(file)));
+            return keyed(text(file));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

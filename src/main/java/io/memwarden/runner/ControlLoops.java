@@ -131,9 +131,13 @@ public final class ControlLoops implements AutoCloseable {
         this.rangeOffloader = new RangeOffloader(RangeOffloader.Config.DEFAULTS, clock);
     }
 
-    /** Removes what the loops created (the v1 PSI mirror), moving processes still in it back. */
+    /**
+     * Removes what the loops created (the v1 PSI mirror), moving processes still in it back, and closes the cgroup
+     * files the workload kept open for the rounds.
+     */
     @Override
     public synchronized void close() throws IOException {
+        workload.closeLoopFiles();
         if (psiMirror != null) {
             psiMirror.close();
             psiMirror = null;
@@ -328,7 +332,7 @@ public final class ControlLoops implements AutoCloseable {
         Options opt = this.opt;
         PressureGuard guard = this.guard;
         // lazy where the workload can: each container's files are read only when a loop below asks for them
-        List<ContainerStatus> snap = workload.lazySnapshot().stream().filter(ContainerStatus::running).toList();
+        List<ContainerStatus> snap = workload.loopSnapshot().stream().filter(ContainerStatus::running).toList();
         List<ManagedWorkload.ManagedPod> pods = workload.pods(); // once per round: a runtime's view may be costly
         NodeStats node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
         boolean swapRoom = node.swapTotal() > 0 && node.swapFree() > node.swapTotal() / 10;

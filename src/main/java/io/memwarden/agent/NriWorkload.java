@@ -52,18 +52,13 @@ public final class NriWorkload implements ManagedWorkload {
         return snapshot(false, null);
     }
 
-    /** As {@link #snapshot()}, with each cgroup's numbers read only when asked ({@link MemoryUsage#lazy}). */
-    @Override
-    public List<ContainerStatus> lazySnapshot() {
-        return snapshot(true, null);
-    }
-
     /**
-     * For the loops' rounds (one at a time): as {@link #lazySnapshot()}, through the cgroup files it keeps open
-     * between rounds ({@link HeldFiles}); the files of containers no longer managed are closed.
+     * As {@link #snapshot()}, with each cgroup's numbers read only when asked ({@link MemoryUsage#lazy}), through
+     * the cgroup files kept open between calls ({@link HeldFiles}; the loops' rounds, /status and /metrics); the
+     * files of containers no longer managed are closed.
      */
     @Override
-    public List<ContainerStatus> loopSnapshot() {
+    public List<ContainerStatus> lazySnapshot() {
         List<ContainerStatus> out = snapshot(true, held);
         Set<Path> present = new java.util.HashSet<>();
         for (ContainerStatus s : out) {
@@ -74,7 +69,7 @@ public final class NriWorkload implements ManagedWorkload {
     }
 
     @Override
-    public void closeLoopFiles() {
+    public void closeHeldFiles() {
         held.close();
     }
 

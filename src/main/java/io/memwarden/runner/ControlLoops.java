@@ -137,7 +137,7 @@ public final class ControlLoops implements AutoCloseable {
      */
     @Override
     public synchronized void close() throws IOException {
-        workload.closeLoopFiles();
+        workload.closeHeldFiles();
         if (psiMirror != null) {
             psiMirror.close();
             psiMirror = null;
@@ -332,7 +332,7 @@ public final class ControlLoops implements AutoCloseable {
         Options opt = this.opt;
         PressureGuard guard = this.guard;
         // lazy where the workload can: each container's files are read only when a loop below asks for them
-        List<ContainerStatus> snap = workload.loopSnapshot().stream().filter(ContainerStatus::running).toList();
+        List<ContainerStatus> snap = workload.lazySnapshot().stream().filter(ContainerStatus::running).toList();
         List<ManagedWorkload.ManagedPod> pods = workload.pods(); // once per round: a runtime's view may be costly
         NodeStats node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
         boolean swapRoom = node.swapTotal() > 0 && node.swapFree() > node.swapTotal() / 10;

@@ -24,16 +24,8 @@ public interface ManagedWorkload {
         return snapshot();
     }
 
-    /**
-     * The containers for a control-loop round (one round at a time: {@link ControlLoops#tick()} holds its lock): as
-     * {@link #lazySnapshot()}, where a workload may also keep the cgroup files open between rounds.
-     */
-    default List<ContainerStatus> loopSnapshot() {
-        return lazySnapshot();
-    }
-
-    /** Closes the cgroup files kept open for the loops' rounds, if any (the workload stays usable). */
-    default void closeLoopFiles() {
+    /** Closes the cgroup files {@link #lazySnapshot()} kept open, if any (the workload stays usable). */
+    default void closeHeldFiles() {
     }
 
     /** The managed pods: the spec the plan came from and the pod's plan. */

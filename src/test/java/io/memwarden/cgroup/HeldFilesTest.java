@@ -67,4 +67,20 @@ class HeldFilesTest {
             assertThat(MemoryUsage.lazy(a, io.memwarden.model.CgroupVersion.V1, held).event("failcnt")).isEqualTo(6);
         }
     }
+
+    @Test
+    void pastItsCapAFileIsReadWithoutBeingHeld() throws IOException {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path one = Files.writeString(a.resolve("memory.failcnt"), "1\n");
+        Path two = Files.writeString(a.resolve("memory.usage_in_bytes"), "2\n");
+        try (HeldFiles held = new HeldFiles(1)) {
+            assertThat(held.read(one).toString()).isEqualTo("1\n");
+            assertThat(held.read(two).toString()).isEqualTo("2\n");
+            assertThat(held.size()).isOne();
+            Files.writeString(two, "22\n");
+            assertThat(held.read(two).toString()).isEqualTo("22\n");
+        }
+        assertThat(HeldFiles.openFileLimit()).isPositive();
+        assertThat(new HeldFiles().size()).isZero();
+    }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Proactively offloads cold memory of containers that may swap, under a pressure target — the TMO/Senpai family
@@ -166,7 +167,7 @@ public final class ColdOffloader {
                         + " µs, swap-ins " + swapIns + " pages: offload " + bytes + " bytes"));
             }
         }
-        states.keySet().retainAll(cgroups);
+        states.keySet().retainAll(cgroups instanceof Set<?> ? cgroups : new java.util.HashSet<>(cgroups));
         return out;
     }
 }

@@ -83,12 +83,18 @@ final class AgentMetrics {
             CounterSnapshot.Builder b = CounterSnapshot.builder().name("memwarden_container_anon_refaults")
                     .help("Anonymous pages of the container refaulted (swapped back in) since its cgroup was created"
                             + " (memory.stat workingset_refault_anon).");
-            for (io.memwarden.runner.ContainerStatus s : workload.snapshot()) {
+            for (io.memwarden.runner.ContainerStatus s : workload.lazySnapshot()) { // memory.stat alone
                 var u = s.usage();
                 if (u == null) {
                     continue;
                 }
-                Long v = u.stat().getOrDefault("total_workingset_refault_anon", u.stat().get("workingset_refault_anon"));
+                java.util.Map<String, Long> stat;
+                try {
+                    stat = u.stat();
+                } catch (java.io.UncheckedIOException e) {
+                    continue; // the cgroup went away while it was read
+                }
+                Long v = stat.getOrDefault("total_workingset_refault_anon", stat.get("workingset_refault_anon"));
                 if (v == null) {
                     continue;
                 }

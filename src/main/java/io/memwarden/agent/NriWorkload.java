@@ -1,5 +1,6 @@
 package io.memwarden.agent;
 
+import io.memwarden.cgroup.HeldFiles;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.nri.NriPlugin;
@@ -34,6 +35,7 @@ public final class NriWorkload implements ManagedWorkload {
     private final Path memoryRoot;
     private final CgroupVersion version;
     private final Set<String> badPathLogged = ConcurrentHashMap.newKeySet();
+    private final HeldFiles held = new HeldFiles();
 
     /**
      * @param containers the managed containers now (normally {@code plugin::managed})
@@ -47,15 +49,44 @@ public final class NriWorkload implements ManagedWorkload {
 
     @Override
     public List<ContainerStatus> snapshot() {
+        return snapshot(false, null);
+    }
+
+    /**
+     * As {@link #snapshot()}, with each cgroup's numbers read only when asked ({@link MemoryUsage#lazy}), through
+     * the cgroup files kept open between calls ({@link HeldFiles}; the loops' rounds, /status and /metrics); the
+     * files of containers no longer managed are closed.
+     */
+    @Override
+    public List<ContainerStatus> lazySnapshot() {
+        List<ContainerStatus> out = snapshot(true, held);
+        Set<Path> present = new java.util.HashSet<>();
+        for (ContainerStatus s : out) {
+            present.add(s.cgroup());
+        }
+        held.retainCgroups(present);
+        return out;
+    }
+
+    @Override
+    public void closeHeldFiles() {
+        held.close();
+    }
+
+    private List<ContainerStatus> snapshot(boolean lazy, HeldFiles files) {
         List<ContainerStatus> out = new ArrayList<>();
         for (NriPlugin.ManagedContainer c : containers.get()) {
             Path cg = cgroupOf(c);
             MemoryUsage u = null;
             if (cg != null && Files.isDirectory(cg)) {
-                try {
-                    u = MemoryUsage.read(cg, version);
-                } catch (IOException e) {
-                    // removed between the check and the read: no usage this time
+                if (lazy) {
+                    u = files == null ? MemoryUsage.lazy(cg, version) : MemoryUsage.lazy(cg, version, files);
+                } else {
+                    try {
+                        u = MemoryUsage.read(cg, version);
+                    } catch (IOException e) {
+                        // removed between the check and the read: no usage this time
+                    }
                 }
             }
             out.add(new ContainerStatus(c.podKey(), c.name(), c.plan().init(), c.plan().swapBehavior(),

@@ -62,7 +62,7 @@ public final class RunStatus implements StatusSource {
         for (ManagedWorkload.ManagedPod mp : workload.pods()) {
             plans.put(mp.key(), mp.plan());
         }
-        for (ContainerStatus s : workload.snapshot()) {
+        for (ContainerStatus s : workload.lazySnapshot()) { // only the files the status shows
             String[] nsName = s.pod().split("/", 2);
             Plan.PodPlan pp = plans.get(s.pod());
             Plan.ContainerPlan cp = pp == null ? null : pp.containers().stream()
@@ -100,6 +100,14 @@ public final class RunStatus implements StatusSource {
         if (u == null) {
             return null;
         }
+        try {
+            return memoryOf(u);
+        } catch (java.io.UncheckedIOException e) {
+            return null; // the cgroup went away while it was read
+        }
+    }
+
+    private static NodeStatus.Memory memoryOf(MemoryUsage u) {
         return new NodeStatus.Memory(u.version() == CgroupVersion.V1 ? 1 : 2, u.usageBytes(), u.workingSetBytes(),
                 u.swapBytes(), u.limitBytes(), u.swapLimitBytes(), u.version() == CgroupVersion.V1 ? -1 : u.highBytes(),
                 u.events());

@@ -4,7 +4,7 @@ import static io.memwarden.policy.CgroupFiles.*;
 
 import io.memwarden.model.CgroupVersion;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An immutable snapshot of one memory cgroup, read from v1 or v2 files:
+ * A snapshot of one memory cgroup, read from v1 or v2 files:
  * <ul>
  *   <li>v1: {@code memory.usage_in_bytes}, {@code memory.memsw.usage_in_bytes}, {@code memory.limit_in_bytes},
  *       {@code memory.memsw.limit_in_bytes}, {@code memory.failcnt}, {@code memory.oom_control}, {@code memory.stat};</li>
@@ -25,63 +25,329 @@ import java.util.Map;
  * holds the kernel's high-water marks by file name: v1 {@code memory.max_usage_in_bytes} and
  * {@code memory.memsw.max_usage_in_bytes}; v2 {@code memory.peak} and {@code memory.swap.peak} where the kernel has
  * them.
+ * <p>
+ * {@link #read} reads every file at once (the status API and the metrics scrape). {@link #lazy} reads each file the
+ * first time one of its values is asked for and keeps it: the control loops' per-round view, which reads only what
+ * the loops that can act need (docs/control-loops.md, "What a round reads"). A lazy read that fails (the cgroup was
+ * removed meanwhile) throws {@link UncheckedIOException}.
  */
-public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes, long limitBytes, long swapLimitBytes,
-                          long highBytes, Map<String, Long> events, Map<String, Long> stat, Pressure pressure,
-                          List<Long> pids, Map<String, Long> peaks) {
+public final class MemoryUsage {
+    private static final long UNREAD = Long.MIN_VALUE;
 
-    public MemoryUsage {
-        events = Collections.unmodifiableMap(new LinkedHashMap<>(events));
-        stat = Collections.unmodifiableMap(new LinkedHashMap<>(stat));
-        pids = List.copyOf(pids);
-        peaks = Collections.unmodifiableMap(new LinkedHashMap<>(peaks));
+    private final CgroupVersion version;
+    private final Path cg; // where lazy values come from; null when built from values
+    private final HeldFiles held; // files kept open between rounds, or null
+    private long usageBytes = UNREAD;
+    private long swapBytes = UNREAD;
+    private long limitBytes = UNREAD;
+    private long swapLimitBytes = UNREAD;
+    private long highBytes = UNREAD;
+    private long failcnt = UNREAD;
+    private Map<String, Long> events;
+    private Map<String, Long> stat;
+    private Pressure pressure;
+    private boolean pressureRead;
+    private List<Long> pids;
+    private Map<String, Long> peaks;
+    private final List<String> filesRead = new java.util.ArrayList<>(4);
+
+    public MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes, long limitBytes, long swapLimitBytes,
+                       long highBytes, Map<String, Long> events, Map<String, Long> stat, Pressure pressure,
+                       List<Long> pids, Map<String, Long> peaks) {
+        this.version = version;
+        this.cg = null;
+        this.held = null;
+        this.usageBytes = usageBytes;
+        this.swapBytes = swapBytes;
+        this.limitBytes = limitBytes;
+        this.swapLimitBytes = swapLimitBytes;
+        this.highBytes = highBytes;
+        this.events = Collections.unmodifiableMap(new LinkedHashMap<>(events));
+        this.stat = Collections.unmodifiableMap(new LinkedHashMap<>(stat));
+        this.pressure = pressure;
+        this.pressureRead = true;
+        this.pids = List.copyOf(pids);
+        this.peaks = Collections.unmodifiableMap(new LinkedHashMap<>(peaks));
+        this.failcnt = this.events.getOrDefault("failcnt", 0L);
+    }
+
+    private MemoryUsage(CgroupVersion version, Path cg, HeldFiles held) {
+        this.version = version;
+        this.cg = cg;
+        this.held = held;
+    }
+
+    /** Every file read now. */
+    public static MemoryUsage read(Path cgroup, CgroupVersion version) throws IOException {
+        MemoryUsage u = new MemoryUsage(version, cgroup, null);
+        try {
+            u.usageBytes();
+            u.swapBytes();
+            u.limitBytes();
+            u.swapLimitBytes();
+            u.highBytes();
+            u.events();
+            u.stat();
+            u.pressure();
+            u.pids();
+            u.peaks();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return u;
+    }
+
+    /**
+     * A view that reads each file when first asked (then keeps its value). For one round of one thread: the values
+     * are as of their first use, not of one instant.
+     */
+    public static MemoryUsage lazy(Path cgroup, CgroupVersion version) {
+        return new MemoryUsage(version, cgroup, null);
+    }
+
+    /**
+     * As {@link #lazy(Path, CgroupVersion)}, reading through files kept open between rounds (not cgroup.procs);
+     * only on the thread that owns {@code held}.
+     */
+    public static MemoryUsage lazy(Path cgroup, CgroupVersion version, HeldFiles held) {
+        return new MemoryUsage(version, cgroup, held);
+    }
+
+    public CgroupVersion version() {
+        return version;
+    }
+
+    /** v1 memory.usage_in_bytes, v2 memory.current. */
+    public synchronized long usageBytes() {
+        if (usageBytes == UNREAD) {
+            usageBytes = num(version == CgroupVersion.V1 ? "memory.usage_in_bytes" : "memory.current");
+        }
+        return usageBytes;
+    }
+
+    /** v1 memory.stat swap (or memsw − usage), v2 memory.swap.current (0 without one). */
+    public synchronized long swapBytes() {
+        if (swapBytes == UNREAD) {
+            if (version == CgroupVersion.V1) {
+                Long s = stat().get("swap");
+                if (s != null) {
+                    swapBytes = s;
+                } else {
+                    Long memsw = optNum("memory.memsw.usage_in_bytes");
+                    swapBytes = memsw == null ? 0 : Math.max(0, memsw - usageBytes());
+                }
+            } else {
+                Long s = optNum("memory.swap.current");
+                swapBytes = s == null ? 0 : s;
+            }
+        }
+        return swapBytes;
+    }
+
+    /** v1 memory.limit_in_bytes, v2 memory.max; -1 unlimited. */
+    public synchronized long limitBytes() {
+        if (limitBytes == UNREAD) {
+            limitBytes = limitOf(version == CgroupVersion.V1 ? V1_LIMIT : MEMORY_MAX);
+        }
+        return limitBytes;
+    }
+
+    /** v1 memsw limit − limit, v2 memory.swap.max; -1 unlimited (or no swap accounting). */
+    public synchronized long swapLimitBytes() {
+        if (swapLimitBytes == UNREAD) {
+            if (version == CgroupVersion.V1) {
+                Long memswLimit = optNum(V1_MEMSW_LIMIT);
+                swapLimitBytes = memswLimit == null ? -1 : memswLimit >= (1L << 62) ? -1
+                        : Math.max(0, memswLimit - (limitBytes() < 0 ? 0 : limitBytes()));
+            } else {
+                try {
+                    swapLimitBytes = limitOf(MEMORY_SWAP_MAX, true);
+                } catch (MissingFile e) {
+                    swapLimitBytes = -1;
+                }
+            }
+        }
+        return swapLimitBytes;
+    }
+
+    /** v2 memory.high; -1 unlimited, and always on v1. */
+    public synchronized long highBytes() {
+        if (highBytes == UNREAD) {
+            highBytes = version == CgroupVersion.V1 ? -1 : limitOf(MEMORY_HIGH);
+        }
+        return highBytes;
+    }
+
+    /** v2 memory.events; v1 failcnt, memsw_failcnt, oom_kill, under_oom. */
+    public synchronized Map<String, Long> events() {
+        if (events == null) {
+            Map<String, Long> m;
+            if (version == CgroupVersion.V1) {
+                m = new LinkedHashMap<>();
+                m.put("failcnt", failcnt());
+                Long memswFail = optNum("memory.memsw.failcnt");
+                if (memswFail != null) {
+                    m.put("memsw_failcnt", memswFail);
+                }
+                Map<String, Long> oom = keyedOf("memory.oom_control");
+                m.put("oom_kill", oom.getOrDefault("oom_kill", 0L));
+                m.put("under_oom", oom.getOrDefault("under_oom", 0L));
+            } else {
+                m = keyedOf("memory.events");
+            }
+            events = Collections.unmodifiableMap(m);
+        }
+        return events;
+    }
+
+    /**
+     * One counter of {@link #events()} (0 when absent). On v1 {@code failcnt} reads memory.failcnt alone, not the
+     * other event files.
+     */
+    public long event(String name) {
+        if (version == CgroupVersion.V1 && name.equals("failcnt")) {
+            return failcnt();
+        }
+        return events().getOrDefault(name, 0L);
+    }
+
+    private synchronized long failcnt() {
+        if (failcnt == UNREAD) {
+            failcnt = num("memory.failcnt");
+        }
+        return failcnt;
+    }
+
+    /** memory.stat. */
+    public synchronized Map<String, Long> stat() {
+        if (stat == null) {
+            stat = Collections.unmodifiableMap(keyedOf("memory.stat"));
+        }
+        return stat;
+    }
+
+    /** v2 memory.pressure where the kernel has it; null on v1. */
+    public synchronized Pressure pressure() {
+        if (!pressureRead) {
+            if (version == CgroupVersion.V2) {
+                try {
+                    pressure = Pressure.parse(text("memory.pressure").toString());
+                } catch (NoSuchFileException e) {
+                    pressure = null;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            pressureRead = true;
+        }
+        return pressure;
+    }
+
+    /** cgroup.procs (empty without one). */
+    public synchronized List<Long> pids() {
+        if (pids == null) {
+            try {
+                pids = List.copyOf(CgroupText.readLongLines(file("cgroup.procs")));
+            } catch (NoSuchFileException e) {
+                pids = List.of();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return pids;
+    }
+
+    /** The kernel's high-water marks by file name (those it has). */
+    public synchronized Map<String, Long> peaks() {
+        if (peaks == null) {
+            Map<String, Long> m = new LinkedHashMap<>();
+            for (String f : version == CgroupVersion.V1
+                    ? new String[] {"memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes"}
+                    : new String[] {"memory.peak", "memory.swap.peak"}) {
+                Long v = optNum(f);
+                if (v != null) {
+                    m.put(f, v);
+                }
+            }
+            peaks = Collections.unmodifiableMap(m);
+        }
+        return peaks;
     }
 
     /** The cadvisor/kubelet working set: usage − inactive_file (total_inactive_file on v1), floored at 0. */
     public long workingSetBytes() {
-        Long inactive = stat.get(version == CgroupVersion.V1 ? "total_inactive_file" : "inactive_file");
-        return Math.max(0, usageBytes - (inactive == null ? 0 : inactive));
+        Long inactive = stat().get(version == CgroupVersion.V1 ? "total_inactive_file" : "inactive_file");
+        return Math.max(0, usageBytes() - (inactive == null ? 0 : inactive));
     }
 
-    public static MemoryUsage read(Path cgroup, CgroupVersion version) throws IOException {
-        return version == CgroupVersion.V1 ? v1(cgroup) : v2(cgroup);
+    /** The files read so far, by name, in order (empty for one built from values). */
+    public synchronized List<String> filesRead() {
+        return List.copyOf(filesRead);
     }
 
-    private static MemoryUsage v1(Path cg) throws IOException {
-        long usage = num(cg, "memory.usage_in_bytes");
-        Long memsw = optNum(cg, "memory.memsw.usage_in_bytes");
-        Map<String, Long> stat = keyed(Files.readString(cg.resolve("memory.stat")));
-        long swap = stat.containsKey("swap") ? stat.get("swap") : memsw == null ? 0 : Math.max(0, memsw - usage);
-        long limit = limit(Files.readString(cg.resolve(V1_LIMIT)));
-        Long memswLimit = optNum(cg, V1_MEMSW_LIMIT);
-        long swapLimit = memswLimit == null ? -1 : memswLimit >= (1L << 62) ? -1
-                : Math.max(0, memswLimit - (limit < 0 ? 0 : limit));
-        Map<String, Long> events = new LinkedHashMap<>();
-        events.put("failcnt", num(cg, "memory.failcnt"));
-        Long memswFail = optNum(cg, "memory.memsw.failcnt");
-        if (memswFail != null) {
-            events.put("memsw_failcnt", memswFail);
+    private Path file(String name) {
+        filesRead.add(name);
+        return cg.resolve(name);
+    }
+
+    private CharSequence text(String name) throws IOException {
+        Path f = file(name);
+        return held != null ? held.read(f) : CgroupText.read(f);
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryUsage[" + version + (cg == null ? "" : " " + cg) + ", usage=" + (usageBytes == UNREAD ? "?"
+                : usageBytes) + ", limit=" + (limitBytes == UNREAD ? "?" : limitBytes) + "]";
+    }
+
+    private static final class MissingFile extends RuntimeException {
+        MissingFile() {
+            super(null, null, false, false);
         }
-        Map<String, Long> oom = keyed(Files.readString(cg.resolve("memory.oom_control")));
-        events.put("oom_kill", oom.getOrDefault("oom_kill", 0L));
-        events.put("under_oom", oom.getOrDefault("under_oom", 0L));
-        return new MemoryUsage(CgroupVersion.V1, usage, swap, limit, swapLimit, -1, events, stat, null, pids(cg),
-                peaks(cg, "memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes"));
     }
 
-    private static MemoryUsage v2(Path cg) throws IOException {
-        long current = num(cg, "memory.current");
-        Long swap = optNum(cg, "memory.swap.current");
-        long max = limit(Files.readString(cg.resolve(MEMORY_MAX)));
-        long high = limit(Files.readString(cg.resolve(MEMORY_HIGH)));
-        Path swapMax = cg.resolve(MEMORY_SWAP_MAX);
-        long swapLimit = Files.exists(swapMax) ? limit(Files.readString(swapMax)) : -1;
-        Map<String, Long> events = keyed(Files.readString(cg.resolve("memory.events")));
-        Map<String, Long> stat = keyed(Files.readString(cg.resolve("memory.stat")));
-        Path p = cg.resolve("memory.pressure");
-        Pressure pressure = Files.exists(p) ? Pressure.read(p) : null;
-        return new MemoryUsage(CgroupVersion.V2, current, swap == null ? 0 : swap, max, swapLimit, high, events, stat,
-                pressure, pids(cg), peaks(cg, "memory.peak", "memory.swap.peak"));
+    private long num(String file) {
+        try {
+            return CgroupText.parseLong(cg.resolve(file), text(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Long optNum(String file) {
+        try {
+            return CgroupText.parseLong(cg.resolve(file), text(file));
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private long limitOf(String file) {
+        return limitOf(file, false);
+    }
+
+    private long limitOf(String file, boolean optional) {
+        try {
+            return CgroupText.parseLimit(cg.resolve(file), text(file));
+        } catch (NoSuchFileException e) {
+            if (optional) {
+                throw new MissingFile();
+            }
+            throw new UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Map<String, Long> keyedOf(String file) {
+        try {
+            return keyed(text(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** "max" → -1; a v1 unlimited (≥ 2^62) → -1. */
@@ -94,28 +360,16 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
         return v >= (1L << 62) ? -1 : v;
     }
 
-    private static long num(Path cg, String file) throws IOException {
-        return Long.parseLong(Files.readString(cg.resolve(file)).strip());
-    }
-
-    private static Long optNum(Path cg, String file) throws IOException {
-        try {
-            return Long.parseLong(Files.readString(cg.resolve(file)).strip());
-        } catch (NoSuchFileException e) {
-            return null;
-        }
-    }
-
     /** "key value" lines (memory.stat, memory.events, memory.oom_control). */
-    static Map<String, Long> keyed(String text) {
+    static Map<String, Long> keyed(CharSequence text) {
         // read every second for every container by the agent's loops: plain scanning, no regular expressions
         Map<String, Long> m = new LinkedHashMap<>();
         int at = 0;
         int n = text.length();
         while (at < n) {
-            int end = text.indexOf('\n', at);
-            if (end < 0) {
-                end = n;
+            int end = at;
+            while (end < n && text.charAt(end) != '\n') {
+                end++;
             }
             int k0 = skipSpace(text, at, end);
             int k1 = k0;
@@ -129,7 +383,7 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
             }
             if (k1 > k0 && v1 > v0 && skipSpace(text, v1, end) == end) {
                 try {
-                    m.put(text.substring(k0, k1), Long.parseLong(text, v0, v1, 10));
+                    m.put(text.subSequence(k0, k1).toString(), Long.parseLong(text, v0, v1, 10));
                 } catch (NumberFormatException ignored) {
                     // not a counter line
                 }
@@ -139,29 +393,10 @@ public record MemoryUsage(CgroupVersion version, long usageBytes, long swapBytes
         return m;
     }
 
-    private static int skipSpace(String s, int from, int end) {
+    private static int skipSpace(CharSequence s, int from, int end) {
         while (from < end && Character.isWhitespace(s.charAt(from))) {
             from++;
         }
         return from;
-    }
-
-    private static Map<String, Long> peaks(Path cg, String... files) throws IOException {
-        Map<String, Long> m = new LinkedHashMap<>();
-        for (String f : files) {
-            Long v = optNum(cg, f);
-            if (v != null) {
-                m.put(f, v);
-            }
-        }
-        return m;
-    }
-
-    private static List<Long> pids(Path cg) throws IOException {
-        Path procs = cg.resolve("cgroup.procs");
-        if (!Files.exists(procs)) {
-            return List.of();
-        }
-        return Files.readAllLines(procs).stream().map(String::strip).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
     }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Proactively offloads cold memory of containers that may swap, under a pressure target — the TMO/Senpai family
@@ -86,12 +87,30 @@ public final class ColdOffloader {
     }
 
     public List<Offload> decide(List<Observation> observations) {
+        Map<String, Observation> byCgroup = new java.util.LinkedHashMap<>();
+        for (Observation o : observations) {
+            byCgroup.put(o.cgroup(), o);
+        }
+        return decide(byCgroup.keySet(), byCgroup::get);
+    }
+
+    /**
+     * As {@link #decide(List)} for the cgroups {@code cgroups}, observing ({@code observe}) only those whose interval
+     * has passed: the caller reads a container's files only when a decision is due. {@code observe} may return null
+     * (no observation this time: the cgroup keeps its state and is skipped).
+     */
+    public List<Offload> decide(java.util.Collection<String> cgroups,
+                                java.util.function.Function<String, Observation> observe) {
         long now = clock.millis();
         List<Offload> out = new ArrayList<>();
-        for (Observation o : observations) {
-            State s = states.computeIfAbsent(o.cgroup(), k -> new State());
+        for (String cgroup : cgroups) {
+            State s = states.computeIfAbsent(cgroup, k -> new State());
             if (s.lastPsi >= 0 && now - s.lastAt < cfg.interval().toMillis()) {
                 continue; // not yet an interval since the last decision
+            }
+            Observation o = observe.apply(cgroup);
+            if (o == null) {
+                continue;
             }
             boolean first = s.lastPsi < 0;
             long stall = first ? 0 : o.psiSomeTotalMicros() - s.lastPsi;
@@ -148,7 +167,7 @@ public final class ColdOffloader {
                         + " µs, swap-ins " + swapIns + " pages: offload " + bytes + " bytes"));
             }
         }
-        states.keySet().retainAll(observations.stream().map(Observation::cgroup).toList());
+        states.keySet().retainAll(cgroups instanceof Set<?> ? cgroups : new java.util.HashSet<>(cgroups));
         return out;
     }
 }

@@ -74,6 +74,18 @@ public final class PressureGuard {
         this.clock = clock;
     }
 
+    /**
+     * Whether a decision on {@code node} can depend on the pods at all: false when memory.available is at or above
+     * the soft threshold (hence the hard one) and PSI some and full are below their bounds, where the level is NONE
+     * whatever the pods are. The loops then skip reading the containers for the guard and decide on no pods.
+     */
+    public boolean needsPods(NodeObservation node) {
+        double some = node.psi() == null ? 0 : node.psi().someAvg10();
+        double full = node.psi() == null ? 0 : node.psi().fullAvg10();
+        return node.memoryAvailable() < cfg.softAvailableBytes() || some >= cfg.psiSomeAvg10Soft()
+                || full >= cfg.psiFullAvg10Hard();
+    }
+
     public Decision decide(NodeObservation node, List<PodObservation> pods) {
         long now = clock.millis();
         List<String> why = new ArrayList<>();

@@ -132,7 +132,9 @@ public final class ThrottleRelief {
                     + (o.max() < 0 ? "max" : o.max())));
             s.acts++;
         }
-        states.keySet().retainAll(observations.stream().map(Observation::cgroup).toList());
+        // a set: retainAll on a list would compare every state with every observation (n² per round)
+        states.keySet().retainAll(observations.stream().map(Observation::cgroup)
+                .collect(java.util.stream.Collectors.toSet()));
         return out;
     }
 }

@@ -131,9 +131,13 @@ public final class ControlLoops implements AutoCloseable {
         this.rangeOffloader = new RangeOffloader(RangeOffloader.Config.DEFAULTS, clock);
     }
 
-    /** Removes what the loops created (the v1 PSI mirror), moving processes still in it back. */
+    /**
+     * Removes what the loops created (the v1 PSI mirror), moving processes still in it back, and closes the cgroup
+     * files the workload kept open for the rounds.
+     */
     @Override
     public synchronized void close() throws IOException {
+        workload.closeHeldFiles();
         if (psiMirror != null) {
             psiMirror.close();
             psiMirror = null;
@@ -173,6 +177,11 @@ public final class ControlLoops implements AutoCloseable {
             log.accept("offload: " + s.pod() + "/" + s.container() + ": no PSI mirror reading (" + e.getMessage() + ")");
             return null;
         }
+    }
+
+    /** Bytes the container may still swap: -1 unlimited, 0 none. */
+    private static long allowance(MemoryUsage u) {
+        return u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
     }
 
     /** The container's cumulative anonymous refaults (memory.stat; v1 hierarchical total). */
@@ -322,14 +331,17 @@ public final class ControlLoops implements AutoCloseable {
     public synchronized void tick() throws IOException {
         Options opt = this.opt;
         PressureGuard guard = this.guard;
-        List<ContainerStatus> snap = workload.snapshot().stream().filter(ContainerStatus::running).toList();
+        // lazy where the workload can: each container's files are read only when a loop below asks for them
+        List<ContainerStatus> snap = workload.lazySnapshot().stream().filter(ContainerStatus::running).toList();
         List<ManagedWorkload.ManagedPod> pods = workload.pods(); // once per round: a runtime's view may be costly
         NodeStats node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
         boolean swapRoom = node.swapTotal() > 0 && node.swapFree() > node.swapTotal() / 10;
         if (opt.guard()) {
             NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(), node.swapFree(),
                     node.swapInPages(), node.psi());
-            PressureGuard.Decision d = guard.decide(no, podObservations(snap, pods, opt));
+            // the pods' numbers only where they can change the decision (near or past a threshold)
+            PressureGuard.Decision d = guard.decide(no, guard.needsPods(no) ? podObservations(snap, pods, opt)
+                    : List.of());
             for (GuardAction a : d.actions()) {
                 act(a, snap, opt);
             }
@@ -337,20 +349,30 @@ public final class ControlLoops implements AutoCloseable {
         if (opt.throttle()) {
             List<ThrottleRelief.Observation> obs = new ArrayList<>();
             Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
+            Map<String, Long> declared = declaredLimits(pods);
             for (ContainerStatus s : snap) {
                 MemoryUsage u = s.usage();
                 if (u == null) {
                     continue;
                 }
-                long declared = declaredLimit(s, pods);
-                boolean v2 = u.version() == CgroupVersion.V2;
-                long high = v2 ? u.highBytes() : u.limitBytes();
-                long max = v2 ? u.limitBytes() : declared;
-                long planned = plannedHigh(s);
-                long events = v2 ? u.events().getOrDefault("high", 0L) : u.events().getOrDefault("failcnt", 0L);
-                double psi = u.pressure() == null ? -1 : u.pressure().someAvg10();
-                obs.add(new ThrottleRelief.Observation(s.cgroup().toString(), u.usageBytes(), high, max, planned, events,
-                        psi, swapRoom && u.swapLimitBytes() != 0));
+                ThrottleRelief.Observation o;
+                try {
+                    boolean v2 = u.version() == CgroupVersion.V2;
+                    long high = v2 ? u.highBytes() : u.limitBytes();
+                    long events = u.event(v2 ? "high" : "failcnt");
+                    if (high < 0) {
+                        // no throttle point: relief only keeps counting its events, so nothing else is read
+                        o = new ThrottleRelief.Observation(s.cgroup().toString(), 0, high, -1, -1, events, -1, false);
+                    } else {
+                        long max = v2 ? u.limitBytes() : declared.getOrDefault(s.pod() + "/" + s.container(), -1L);
+                        double psi = u.pressure() == null ? -1 : u.pressure().someAvg10();
+                        o = new ThrottleRelief.Observation(s.cgroup().toString(), u.usageBytes(), high, max,
+                                plannedHigh(s), events, psi, swapRoom && u.swapLimitBytes() != 0);
+                    }
+                } catch (java.io.UncheckedIOException e) {
+                    continue; // removed during the round
+                }
+                obs.add(o);
                 byCgroup.put(s.cgroup().toString(), s);
             }
             for (ThrottleRelief.Action a : relief.decide(obs)) {
@@ -369,10 +391,10 @@ public final class ControlLoops implements AutoCloseable {
             classOf.put(mp.key(), QosClass.fromApiName(mp.plan().qosClass()));
         }
         Set<QosClass> classes = offloadClasses;
-        List<ColdOffloader.Observation> obs = new ArrayList<>();
         List<RangeOffloader.Observation> rangeObs = new ArrayList<>();
         List<Long> sampled = new ArrayList<>();
         Map<String, ContainerStatus> byCgroup = new LinkedHashMap<>();
+        List<String> limitProbed = new ArrayList<>();
         for (ContainerStatus s : snap) {
             MemoryUsage u = s.usage();
             if (u == null || !classes.contains(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT))) {
@@ -380,13 +402,17 @@ public final class ControlLoops implements AutoCloseable {
             }
             String key = s.cgroup().toString();
             byCgroup.put(key, s);
-            long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
             boolean ranges = u.version() == CgroupVersion.V1 && opt.v1Offload() == V1Offload.MADVISE
                     && rangeOffloadRefused == null;
-            if (ranges) {
-                if (!rangeOffloader.due(key)) {
-                    continue;
-                }
+            if (!ranges) {
+                limitProbed.add(key); // observed below, only when its interval has passed
+                continue;
+            }
+            if (!rangeOffloader.due(key)) {
+                continue; // nothing read until a sample is due
+            }
+            try {
+                long allowance = allowance(u);
                 Pressure own = allowance == 0 ? null : ownPressure(s);
                 List<RangeOffloader.Range> rs = new ArrayList<>();
                 if (allowance != 0 && node.swapTotal() > 0) {
@@ -405,17 +431,28 @@ public final class ControlLoops implements AutoCloseable {
                 }
                 rangeObs.add(new RangeOffloader.Observation(key, rs, own == null ? -1 : own.someTotalMicros(),
                         refaults(u), allowance, node.swapFree(), node.swapTotal()));
-                continue;
+            } catch (java.io.UncheckedIOException e) {
+                // removed during the round
             }
-            Pressure own = u.version() == CgroupVersion.V2 ? u.pressure() : allowance == 0 ? null : ownPressure(s);
-            long psiTotal = own != null ? own.someTotalMicros() : node.psi() == null ? 0 : node.psi().someTotalMicros();
-            long anon = u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("anon", 0L)
-                    : u.stat().getOrDefault("total_rss", u.stat().getOrDefault("rss", 0L));
-            Long target = stallTargets.get(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT));
-            obs.add(new ColdOffloader.Observation(key, u.usageBytes(), anon, psiTotal, refaults(u), allowance,
-                    node.swapFree(), node.swapTotal(), target == null ? -1 : target));
         }
-        for (ColdOffloader.Offload o : offloader.decide(obs)) {
+        java.util.function.Function<String, ColdOffloader.Observation> observe = key -> {
+            ContainerStatus s = byCgroup.get(key);
+            MemoryUsage u = s.usage();
+            try {
+                long allowance = allowance(u);
+                Pressure own = u.version() == CgroupVersion.V2 ? u.pressure() : allowance == 0 ? null : ownPressure(s);
+                long psiTotal = own != null ? own.someTotalMicros()
+                        : node.psi() == null ? 0 : node.psi().someTotalMicros();
+                long anon = u.version() == CgroupVersion.V2 ? u.stat().getOrDefault("anon", 0L)
+                        : u.stat().getOrDefault("total_rss", u.stat().getOrDefault("rss", 0L));
+                Long target = stallTargets.get(classOf.getOrDefault(s.pod(), QosClass.BEST_EFFORT));
+                return new ColdOffloader.Observation(key, u.usageBytes(), anon, psiTotal, refaults(u), allowance,
+                        node.swapFree(), node.swapTotal(), target == null ? -1 : target);
+            } catch (java.io.UncheckedIOException e) {
+                return null; // removed during the round
+            }
+        };
+        for (ColdOffloader.Offload o : offloader.decide(limitProbed, observe)) {
             ContainerStatus s = byCgroup.get(o.cgroup());
             countOffloaded(s, reclaim("offload", s, o.bytes(), o.trigger(), opt));
         }
@@ -493,18 +530,17 @@ public final class ControlLoops implements AutoCloseable {
         record("offload", s.pod(), s.container(), action, d.trigger(), result);
     }
 
-    private static long declaredLimit(ContainerStatus s, List<ManagedWorkload.ManagedPod> pods) {
+    /** "namespace/pod/container" → its declared memory limit (-1 none), the first declaration of each. */
+    private static Map<String, Long> declaredLimits(List<ManagedWorkload.ManagedPod> pods) {
+        Map<String, Long> out = new java.util.HashMap<>();
         for (ManagedWorkload.ManagedPod mp : pods) {
             PodSpec p = mp.spec();
-            if (p.key().equals(s.pod())) {
-                for (var c : p.containers()) {
-                    if (c.name().equals(s.container())) {
-                        return c.resources().memoryLimitOrZero() == 0 ? -1 : c.resources().memoryLimitOrZero();
-                    }
-                }
+            for (var c : p.containers()) {
+                long limit = c.resources().memoryLimitOrZero();
+                out.putIfAbsent(p.key() + "/" + c.name(), limit == 0 ? -1 : limit);
             }
         }
-        return -1;
+        return out;
     }
 
     private long plannedHigh(ContainerStatus s) {
@@ -530,10 +566,18 @@ public final class ControlLoops implements AutoCloseable {
             List<PodObservation.ContainerObservation> cs = new ArrayList<>();
             for (ContainerStatus s : mine) {
                 MemoryUsage u = s.usage();
-                ws += u.workingSetBytes();
-                long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
-                long high = u.version() == CgroupVersion.V2 ? u.highBytes() : -2;
-                cs.add(new PodObservation.ContainerObservation(s.container(), u.usageBytes(), allowance, high));
+                try {
+                    long w = u.workingSetBytes();
+                    long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
+                    long high = u.version() == CgroupVersion.V2 ? u.highBytes() : -2;
+                    cs.add(new PodObservation.ContainerObservation(s.container(), u.usageBytes(), allowance, high));
+                    ws += w;
+                } catch (java.io.UncheckedIOException e) {
+                    // removed during the round
+                }
+            }
+            if (cs.isEmpty()) {
+                continue;
             }
             out.add(new PodObservation(spec, QosClass.fromApiName(pp.qosClass()), pp.memoryRequestBytes(), ws,
                     isProtected(opt.protectedPods(), key) || Criticality.isCritical(spec), cs));
@@ -608,7 +652,15 @@ public final class ControlLoops implements AutoCloseable {
             if (s.usage() == null) {
                 continue;
             }
-            for (long pid : s.usage().pids()) {
+            List<Long> pids;
+            try {
+                pids = s.usage().pids();
+            } catch (java.io.UncheckedIOException e) {
+                errors.append(s.pod()).append('/').append(s.container()).append(": ").append(e.getMessage())
+                        .append("; ");
+                continue;
+            }
+            for (long pid : pids) {
                 try {
                     if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
                         killed++;

@@ -14,6 +14,20 @@ public interface ManagedWorkload {
     /** Every managed container now, with its cgroup's numbers ({@link ContainerStatus#usage()}). */
     List<ContainerStatus> snapshot();
 
+    /**
+     * As {@link #snapshot()}, but a workload may give each container a lazy
+     * {@link io.memwarden.cgroup.MemoryUsage#lazy view} that reads only the files asked for: for one pass by one
+     * caller (a loop round, a scrape). A value whose file vanished meanwhile throws
+     * {@link java.io.UncheckedIOException}: that container's cgroup is gone.
+     */
+    default List<ContainerStatus> lazySnapshot() {
+        return snapshot();
+    }
+
+    /** Closes the cgroup files {@link #lazySnapshot()} kept open, if any (the workload stays usable). */
+    default void closeHeldFiles() {
+    }
+
     /** The managed pods: the spec the plan came from and the pod's plan. */
     List<ManagedPod> pods();
 

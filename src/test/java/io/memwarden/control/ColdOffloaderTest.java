@@ -96,4 +96,34 @@ class ColdOffloaderTest {
             assertThat(e.how()).contains("stall 20000 µs reached the target 10000");
         });
     }
+
+    @Test
+    void observesOnlyTheCgroupsWhoseIntervalPassedAndKeepsTheOthers() {
+        java.util.List<String> asked = new java.util.ArrayList<>();
+        java.util.function.Function<String, ColdOffloader.Observation> observe = cg -> {
+            asked.add(cg);
+            return new ColdOffloader.Observation(cg, 1000 * MI, 900 * MI, 0, 0, -1, 1024 * MI, 1024 * MI);
+        };
+        assertThat(off.decide(List.of("a", "b"), observe)).isEmpty(); // first observation of each
+        assertThat(asked).containsExactly("a", "b");
+        asked.clear();
+        now += 5999; // the interval (6 s) has not passed: nothing read, nothing dropped
+        assertThat(off.decide(List.of("a", "b"), observe)).isEmpty();
+        assertThat(asked).isEmpty();
+        now += 1;
+        assertThat(off.decide(List.of("a", "b"), cg -> cg.equals("b") ? null : observe.apply(cg)))
+                .singleElement().satisfies(o -> assertThat(o.cgroup()).isEqualTo("a"));
+        assertThat(asked).containsExactly("a");
+        asked.clear();
+        // b had no observation: it kept its state (not a first observation again) and is due at once
+        now += 1;
+        assertThat(off.decide(List.of("a", "b"), observe)).singleElement()
+                .satisfies(o -> assertThat(o.cgroup()).isEqualTo("b"));
+        assertThat(asked).containsExactly("b");
+        // a cgroup no longer listed loses its state: its next observation is a first one again
+        now += 6000;
+        off.decide(List.of("b"), observe);
+        now += 6000;
+        assertThat(off.decide(List.of("a"), observe)).isEmpty();
+    }
 }

@@ -57,10 +57,7 @@ final class CgroupText {
 
     static long parseLong(Path file, CharSequence s) {
         int b = skipSpace(s, 0, s.length());
-        int e = s.length();
-        while (e > b && Character.isWhitespace(s.charAt(e - 1))) {
-            e--;
-        }
+        int e = trimEnd(s, b, s.length());
         try {
             return Long.parseLong(s, b, e, 10);
         } catch (NumberFormatException ex) {
@@ -75,10 +72,7 @@ final class CgroupText {
 
     static long parseLimit(Path file, CharSequence s) {
         int b = skipSpace(s, 0, s.length());
-        int e = s.length();
-        while (e > b && Character.isWhitespace(s.charAt(e - 1))) {
-            e--;
-        }
+        int e = trimEnd(s, b, s.length());
         if (e - b == 3 && s.charAt(b) == 'm' && s.charAt(b + 1) == 'a' && s.charAt(b + 2) == 'x') {
             return -1;
         }
@@ -89,6 +83,15 @@ final class CgroupText {
             throw new NumberFormatException(file + ": not a limit: \"" + s.subSequence(b, e) + "\"");
         }
         return v >= (1L << 62) ? -1 : v;
+    }
+
+    /** The end of {@code s[from, end)} without its trailing white space. */
+    static int trimEnd(CharSequence s, int from, int end) {
+        int e = end;
+        while (e > from && Character.isWhitespace(s.charAt(e - 1))) {
+            e--;
+        }
+        return e;
     }
 
     /** One integer per non-blank line (cgroup.procs). */
@@ -106,10 +109,7 @@ final class CgroupText {
                 end++;
             }
             int b = skipSpace(s, at, end);
-            int e = end;
-            while (e > b && Character.isWhitespace(s.charAt(e - 1))) {
-                e--;
-            }
+            int e = trimEnd(s, b, end);
             if (e > b) {
                 out.add(Long.parseLong(s, b, e, 10));
             }

@@ -216,7 +216,7 @@ final class BenchCommand implements Runnable {
                         + " finds cold, with process_madvise) or limit (limit probing) (default ${DEFAULT-VALUE}).")
         String v1Method;
 
-        @Option(names = "--v2-method", defaultValue = "madvise", paramLabel = "METHOD",
+        @Option(names = "--v2-method", defaultValue = "reclaim", paramLabel = "METHOD",
                 description = "How memwarden offloads on cgroup v2: madvise (page out the ranges clear_refs sampling"
                         + " finds cold, with process_madvise) or reclaim (memory.reclaim under a PSI target)"
                         + " (default ${DEFAULT-VALUE}).")

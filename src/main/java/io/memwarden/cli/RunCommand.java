@@ -82,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
                     + " sampling finds cold) or limit (limit probing) (default: ${DEFAULT-VALUE}).")
     String v1Offload;
 
-    @Option(names = "--v2-offload", paramLabel = "METHOD", defaultValue = "madvise",
+    @Option(names = "--v2-offload", paramLabel = "METHOD", defaultValue = "reclaim",
             description = "How the offload loop moves cold memory out on cgroup v2: madvise (page out what clear_refs"
                     + " sampling finds cold; memory.reclaim where that cannot work) or reclaim (memory.reclaim under"
                     + " a PSI target) (default: ${DEFAULT-VALUE}).")

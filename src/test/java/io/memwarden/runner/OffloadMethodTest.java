@@ -20,13 +20,13 @@ class OffloadMethodTest {
     }
 
     @Test
-    void optionsDefaultToColdRangesOnBothVersionsAndRequireAMethod() {
+    void optionsDefaultToColdRangesOnV1AndMemoryReclaimOnV2AndRequireAMethod() {
         var guard = PressureGuard.Config.defaults(1L << 30);
         var o = new ControlLoops.Options(false, false, true, false, guard, Set.of(), null);
         assertThat(o.v1Offload()).isEqualTo(ControlLoops.V1Offload.MADVISE);
-        assertThat(o.v2Offload()).isEqualTo(ControlLoops.V2Offload.MADVISE);
+        assertThat(o.v2Offload()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
         assertThat(new ControlLoops.Options(false, false, true, false, guard, Set.of(), null,
-                ControlLoops.V1Offload.LIMIT).v2Offload()).isEqualTo(ControlLoops.V2Offload.MADVISE);
+                ControlLoops.V1Offload.LIMIT).v2Offload()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
         assertThatThrownBy(() -> new ControlLoops.Options(false, false, true, false, guard, Set.of(), null,
                 ControlLoops.V1Offload.MADVISE, null)).hasMessageContaining("v2Offload must be set");
     }

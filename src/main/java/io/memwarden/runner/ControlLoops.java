@@ -98,7 +98,10 @@ public final class ControlLoops implements AutoCloseable {
     public enum V2Offload {
         MADVISE, RECLAIM;
 
-        /** memory.reclaim: cold ranges met the hot-promotion goal in only 1 of 5 VM runs (docs/benchmarks.md). */
+        /**
+         * memory.reclaim: with MGLRU on (distribution kernels) cold ranges met the hot-promotion goal in 1 of 7 VM runs;
+         * with it off in 2 of 2 (docs/benchmarks.md).
+         */
         public static final V2Offload DEFAULT = RECLAIM;
 
         public static V2Offload parse(String s) {

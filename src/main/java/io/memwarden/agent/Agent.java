@@ -299,7 +299,8 @@ public final class Agent implements AutoCloseable {
     private ControlLoops.Options loopOptions(AgentConfig c) {
         AgentConfig.Loops l = c.loops();
         return new ControlLoops.Options(l.guard().enabled(), l.throttle(), l.offload().enabled() && offloadPossible,
-                l.dryRun(), l.guard().resolve(setup.host().memTotal()), c.agent().protect(), null);
+                l.dryRun(), l.guard().resolve(setup.host().memTotal()), c.agent().protect(), null,
+                l.offload().v1Method(), l.offload().v2Method());
     }
 
     private void applyLoopSettings(AgentConfig c) {

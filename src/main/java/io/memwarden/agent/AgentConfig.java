@@ -4,6 +4,7 @@ import io.memwarden.control.PressureGuard;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
+import io.memwarden.runner.ControlLoops;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -65,14 +66,19 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
      * @param qosClasses   the classes whose containers are offloaded
      * @param stallTargets per class, the share of time (percent) a container may be stalled on memory while the loop
      *                     probes; classes not named use 1 %
+     * @param v1Method     how cold memory leaves RAM on cgroup v1 (madvise: cold ranges; limit: limit probing)
+     * @param v2Method     how cold memory leaves RAM on cgroup v2 (madvise: cold ranges; reclaim: memory.reclaim)
      */
-    public record Offload(boolean enabled, Set<QosClass> qosClasses, java.util.Map<QosClass, Double> stallTargets) {
+    public record Offload(boolean enabled, Set<QosClass> qosClasses, java.util.Map<QosClass, Double> stallTargets,
+                          ControlLoops.V1Offload v1Method, ControlLoops.V2Offload v2Method) {
         public static final Offload DEFAULTS = new Offload(true, Set.of(QosClass.BEST_EFFORT, QosClass.BURSTABLE),
-                java.util.Map.of());
+                java.util.Map.of(), ControlLoops.V1Offload.DEFAULT, ControlLoops.V2Offload.DEFAULT);
 
         public Offload {
             qosClasses = Set.copyOf(qosClasses);
             stallTargets = java.util.Map.copyOf(stallTargets);
+            java.util.Objects.requireNonNull(v1Method, "v1Method");
+            java.util.Objects.requireNonNull(v2Method, "v2Method");
         }
     }
 

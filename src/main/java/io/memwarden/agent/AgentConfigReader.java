@@ -6,6 +6,7 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
+import io.memwarden.runner.ControlLoops;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -140,7 +141,8 @@ public final class AgentConfigReader {
         JsonNode o = n.get("offload");
         YamlDocs.requireObject(f, "loops.offload", o);
         if (o != null && o.isObject()) {
-            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses", "stallTargets");
+            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses", "stallTargets", "v1Method",
+                    "v2Method");
             Set<QosClass> classes = offload.qosClasses();
             if (o.has("qosClasses")) {
                 classes = new LinkedHashSet<>();
@@ -184,8 +186,28 @@ public final class AgentConfigReader {
                     targets.put(q, pct);
                 }
             }
+            ControlLoops.V1Offload v1 = offload.v1Method();
+            String v1s = YamlDocs.string(f, "loops.offload.v1Method", o.get("v1Method"));
+            if (v1s != null) {
+                try {
+                    v1 = ControlLoops.V1Offload.parse(v1s);
+                } catch (IllegalArgumentException e) {
+                    throw InputException.field(f, "loops.offload.v1Method", "\"" + v1s
+                            + "\" is not one of madvise, limit");
+                }
+            }
+            ControlLoops.V2Offload v2 = offload.v2Method();
+            String v2s = YamlDocs.string(f, "loops.offload.v2Method", o.get("v2Method"));
+            if (v2s != null) {
+                try {
+                    v2 = ControlLoops.V2Offload.parse(v2s);
+                } catch (IllegalArgumentException e) {
+                    throw InputException.field(f, "loops.offload.v2Method", "\"" + v2s
+                            + "\" is not one of madvise, reclaim");
+                }
+            }
             offload = new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
-                    offload.enabled()), classes, targets);
+                    offload.enabled()), classes, targets, v1, v2);
         }
         return new AgentConfig.Loops(period, dryRun, guard, throttle, offload, psiTrigger);
     }

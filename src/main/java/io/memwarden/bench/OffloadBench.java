@@ -37,11 +37,12 @@ public final class OffloadBench {
 
     /**
      * @param v1Method         how memwarden offloads on cgroup v1: cold ranges (madvise) or limit probing
+     * @param v2Method         how memwarden offloads on cgroup v2: cold ranges (madvise) or memory.reclaim
      * @param separateMappings the workload loads a module between its hot and cold allocations, so the kernel cannot
      *                         merge them into one mapping (by default they share one, as allocations usually do)
      */
     public record Options(int workloads, int hotMiB, int coldMiB, Duration duration, List<String> policies, Path out,
-                          ControlLoops.V1Offload v1Method, boolean separateMappings) {}
+                          ControlLoops.V1Offload v1Method, ControlLoops.V2Offload v2Method, boolean separateMappings) {}
 
     static String pods(Options o) {
         StringBuilder b = new StringBuilder();
@@ -87,6 +88,8 @@ public final class OffloadBench {
         report.put("coldMiBEach", o.coldMiB());
         if (host.memoryController() == io.memwarden.model.CgroupVersion.V1) {
             report.put("v1Method", o.v1Method().name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            report.put("v2Method", o.v2Method().name().toLowerCase(java.util.Locale.ROOT));
         }
         report.put("layout", o.separateMappings() ? "separate" : "merged");
         report.put("policies", per);
@@ -144,7 +147,7 @@ public final class OffloadBench {
             long t0 = System.nanoTime();
             ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner, plan, pods,
                     new ControlLoops.Options(false, false, true, false, PressureGuard.Config.defaults(host.memTotal()),
-                            Set.of(), null, o.v1Method()), Clock.SYSTEM,
+                            Set.of(), null, o.v1Method(), o.v2Method()), Clock.SYSTEM,
                     line -> loopLog.add(String.format("%.1f s %s", (System.nanoTime() - t0) / 1e9, line))) : null;
             try {
             String load0 = loadAverage();

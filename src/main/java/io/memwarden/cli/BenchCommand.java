@@ -216,6 +216,12 @@ final class BenchCommand implements Runnable {
                         + " finds cold, with process_madvise) or limit (limit probing) (default ${DEFAULT-VALUE}).")
         String v1Method;
 
+        @Option(names = "--v2-method", defaultValue = "reclaim", paramLabel = "METHOD",
+                description = "How memwarden offloads on cgroup v2: madvise (page out the ranges clear_refs sampling"
+                        + " finds cold, with process_madvise) or reclaim (memory.reclaim under a PSI target)"
+                        + " (default ${DEFAULT-VALUE}).")
+        String v2Method;
+
         @Option(names = "--layout", defaultValue = "merged", paramLabel = "LAYOUT",
                 description = "merged: each workload's hot and cold sets share one mapping (adjacent allocations, as"
                         + " the kernel merges them); separate: a module is loaded between the two allocations, so"
@@ -224,6 +230,7 @@ final class BenchCommand implements Runnable {
 
         java.time.Duration d;
         io.memwarden.runner.ControlLoops.V1Offload method;
+        io.memwarden.runner.ControlLoops.V2Offload method2;
 
         @Override
         String name() {
@@ -248,6 +255,11 @@ final class BenchCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new InputException("--v1-method: " + e.getMessage());
             }
+            try {
+                method2 = io.memwarden.runner.ControlLoops.V2Offload.parse(v2Method);
+            } catch (IllegalArgumentException e) {
+                throw new InputException("--v2-method: " + e.getMessage());
+            }
             if (!layout.equals("merged") && !layout.equals("separate")) {
                 throw new InputException("--layout: must be merged or separate, got \"" + layout + "\"");
             }
@@ -265,7 +277,7 @@ final class BenchCommand implements Runnable {
         @Override
         Map<String, Object> run(HostFacts host, PrintWriter progress) throws Exception {
             return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out, method,
-                    layout.equals("separate")),
+                    method2, layout.equals("separate")),
                     progress);
         }
     }

@@ -82,6 +82,12 @@ final class RunCommand implements Callable<Integer> {
                     + " sampling finds cold) or limit (limit probing) (default: ${DEFAULT-VALUE}).")
     String v1Offload;
 
+    @Option(names = "--v2-offload", paramLabel = "METHOD", defaultValue = "reclaim",
+            description = "How the offload loop moves cold memory out on cgroup v2: madvise (page out what clear_refs"
+                    + " sampling finds cold; memory.reclaim where that cannot work) or reclaim (memory.reclaim under"
+                    + " a PSI target) (default: ${DEFAULT-VALUE}).")
+    String v2Offload;
+
     @Option(names = "--dry-run", description = "Control loops log what they would do and do nothing.")
     boolean dryRun;
 
@@ -186,6 +192,13 @@ final class RunCommand implements Callable<Integer> {
             err.println("memwarden run: --v1-offload: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        ControlLoops.V2Offload v2Method;
+        try {
+            v2Method = ControlLoops.V2Offload.parse(v2Offload);
+        } catch (IllegalArgumentException e) {
+            err.println("memwarden run: --v2-offload: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         long confineBytes = 0;
         if (confine != null) {
             try {
@@ -219,7 +232,7 @@ final class RunCommand implements Callable<Integer> {
             ControlLoops control = new ControlLoops(host, runner, plan, manifests.pods(), new ControlLoops.Options(
                     loopSet.contains("guard"), loopSet.contains("throttle"), loopSet.contains("offload"), dryRun,
                     PressureGuard.Config.defaults(capacity), new java.util.HashSet<>(protect),
-                    confineBytes > 0 ? runner.root() : null, v1Method), Clock.SYSTEM, line -> {
+                    confineBytes > 0 ? runner.root() : null, v1Method, v2Method), Clock.SYSTEM, line -> {
                         err.println("memwarden run: " + line);
                         err.flush();
                     });

@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Precise cold-memory offload for cgroup v1, where there is no {@code memory.reclaim}: pages out exactly the address
- * ranges that stayed unreferenced, instead of lowering the limit (which lets the kernel's LRU take hot pages too).
+ * Precise cold-memory offload (cgroup v1 and v2; {@link OffloadRoute} picks it per container): pages out exactly the
+ * address ranges that stayed unreferenced, instead of asking the kernel's LRU for an amount (v1: lowering the limit;
+ * v2: {@code memory.reclaim}), which takes hot pages too once it probes into the working set.
  *
  * <p>Each sampling interval the mechanism reads, per process of the container, every anonymous private unlocked
  * mapping with the bytes referenced since the previous sample ({@code Referenced:} of {@code /proc/PID/smaps} after
@@ -26,16 +27,17 @@ import java.util.Set;
  * are not built here), and allocators put hot and cold data side by side in one mapping (adjacent anonymous mappings
  * even merge). For a range that was referenced but whose resident bytes exceeded its largest referenced count over the
  * last {@code coldSamples} samples, the difference is memory no sample saw touched; a share
- * ({@code mixedReclaimShare}) of it is reclaimed through the kernel's LRU (v1: limit probing), whose reference check
- * spares the pages whose accessed bit was set since the last {@code clear_refs} — the hot ones. Asking for no more
- * than that estimate is what keeps the probe out of the working set.
+ * ({@code mixedReclaimShare}) of it is reclaimed through the kernel's LRU (v1: limit probing; v2:
+ * {@code memory.reclaim}), whose reference check spares the pages whose accessed bit was set since the last
+ * {@code clear_refs} — the hot ones. Asking for no more than that estimate is what keeps the probe out of the working
+ * set.
  *
  * <p>Back-off exactly as {@link ColdOffloader}: a stall (growth of the container's PSI some total, when the
  * container has its own PSI) at or above the target stops it for {@code backoffIntervals}; a refault burst (the
  * container's {@code workingset_refault_anon} growing by more than the bound) stops it for {@code backoffIntervals}
- * doubled per burst in a row (bursts less than 30 intervals apart). Guards: the container's remaining swap allowance (v1: memsw − limit − swap in use) and
- * node swap free above a reserve — at or below the reserve ("swap nearly full") nothing is paged out. A state machine
- * with an injected clock; no I/O.
+ * doubled per burst in a row (bursts less than 30 intervals apart). Guards: the container's remaining swap allowance
+ * (v1: memsw − limit − swap in use; v2: memory.swap.max − memory.swap.current) and node swap free above a reserve —
+ * at or below the reserve ("swap nearly full") nothing is paged out. A state machine with an injected clock; no I/O.
  */
 public final class RangeOffloader {
 

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * Which anonymous memory of a process was referenced lately, and paging chosen ranges of it out — the mechanism of
- * the v1 cold-range offload (kernel-and-vm.md §5, all verified on the build kernel):
+ * the cold-range offload on cgroup v1 and v2 (kernel-and-vm.md §5, all verified on the build kernel; on v2 in the vm
+ * tier):
  * <ul>
  *   <li>{@link #read}: {@code /proc/PID/smaps} ({@code Referenced:} = bytes whose accessed bit or PG_referenced
  *       was set since the last clear) for every anonymous, private, writable, unlocked mapping;

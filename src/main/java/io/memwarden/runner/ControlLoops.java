@@ -12,6 +12,7 @@ import io.memwarden.control.Clock;
 import io.memwarden.control.ColdOffloader;
 import io.memwarden.control.GuardAction;
 import io.memwarden.control.NodeObservation;
+import io.memwarden.control.OffloadRoute;
 import io.memwarden.control.PodObservation;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.control.RangeOffloader;
@@ -47,15 +48,24 @@ public final class ControlLoops implements AutoCloseable {
      * @param protectedPods namespace/name of pods the guard never touches (critical pods never anyway)
      */
     public record Options(boolean guard, boolean throttle, boolean offload, boolean dryRun, PressureGuard.Config guardConfig,
-                          Set<String> protectedPods, Path nodeCgroup, V1Offload v1Offload) {
+                          Set<String> protectedPods, Path nodeCgroup, V1Offload v1Offload, V2Offload v2Offload) {
         public Options(boolean guard, boolean throttle, boolean offload, boolean dryRun, PressureGuard.Config guardConfig,
                        Set<String> protectedPods, Path nodeCgroup) {
-            this(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, V1Offload.MADVISE);
+            this(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, V1Offload.DEFAULT,
+                    V2Offload.DEFAULT);
+        }
+
+        public Options(boolean guard, boolean throttle, boolean offload, boolean dryRun, PressureGuard.Config guardConfig,
+                       Set<String> protectedPods, Path nodeCgroup, V1Offload v1Offload) {
+            this(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, v1Offload, V2Offload.DEFAULT);
         }
 
         public Options {
             if (v1Offload == null) {
                 throw new IllegalArgumentException("v1Offload must be set (madvise or limit)");
+            }
+            if (v2Offload == null) {
+                throw new IllegalArgumentException("v2Offload must be set (madvise or reclaim)");
             }
         }
     }
@@ -68,11 +78,37 @@ public final class ControlLoops implements AutoCloseable {
     public enum V1Offload {
         MADVISE, LIMIT;
 
+        public static final V1Offload DEFAULT = MADVISE;
+
         public static V1Offload parse(String s) {
             return switch (s) {
                 case "madvise" -> MADVISE;
                 case "limit" -> LIMIT;
                 default -> throw new IllegalArgumentException("v1 offload method must be madvise or limit, got \""
+                        + s + "\"");
+            };
+        }
+    }
+
+    /**
+     * How cold memory leaves RAM on cgroup v2: page out the ranges found cold by clear_refs sampling, as on v1
+     * ({@link RangeOffloader}; falling back to {@code memory.reclaim} where process_madvise is refused or the
+     * container's processes are not visible), or {@code memory.reclaim} under a PSI target only ({@link ColdOffloader}).
+     */
+    public enum V2Offload {
+        MADVISE, RECLAIM;
+
+        /**
+         * memory.reclaim: with MGLRU on (distribution kernels) cold ranges met the hot-promotion goal in 1 of 7 VM runs;
+         * with it off in 2 of 2 (docs/benchmarks.md).
+         */
+        public static final V2Offload DEFAULT = RECLAIM;
+
+        public static V2Offload parse(String s) {
+            return switch (s) {
+                case "madvise" -> MADVISE;
+                case "reclaim" -> RECLAIM;
+                default -> throw new IllegalArgumentException("v2 offload method must be madvise or reclaim, got \""
                         + s + "\"");
             };
         }
@@ -402,9 +438,9 @@ public final class ControlLoops implements AutoCloseable {
             }
             String key = s.cgroup().toString();
             byCgroup.put(key, s);
-            boolean ranges = u.version() == CgroupVersion.V1 && opt.v1Offload() == V1Offload.MADVISE
-                    && rangeOffloadRefused == null;
-            if (!ranges) {
+            boolean madvise = (u.version() == CgroupVersion.V1 ? opt.v1Offload() == V1Offload.MADVISE
+                    : opt.v2Offload() == V2Offload.MADVISE) && rangeOffloadRefused == null;
+            if (!madvise) {
                 limitProbed.add(key); // observed below, only when its interval has passed
                 continue;
             }
@@ -412,6 +448,12 @@ public final class ControlLoops implements AutoCloseable {
                 continue; // nothing read until a sample is due
             }
             try {
+                if (!OffloadRoute.ranges(u.version(), opt.v1Offload() == V1Offload.MADVISE,
+                        opt.v2Offload() == V2Offload.MADVISE, rangeOffloadRefused != null, u.pids(),
+                        OffloadRoute.PROC)) {
+                    limitProbed.add(key); // its processes cannot be sampled from here: the kernel's LRU instead
+                    continue;
+                }
                 long allowance = allowance(u);
                 Pressure own = allowance == 0 ? null : ownPressure(s);
                 List<RangeOffloader.Range> rs = new ArrayList<>();
@@ -526,7 +568,7 @@ public final class ControlLoops implements AutoCloseable {
         String result = "process_madvise(MADV_PAGEOUT) processed " + bytes + " bytes of address range"
                 + (skipped > 0 ? ", " + skipped + " range(s) gone since the sample" : "")
                 + (errors.isEmpty() ? "" : "; errors: " + errors)
-                + (rangeOffloadRefused != null ? "; falling back to limit probing on cgroup v1" : "");
+                + (rangeOffloadRefused != null ? "; falling back to " + OffloadRoute.fallback(s.usage().version()) : "");
         record("offload", s.pod(), s.container(), action, d.trigger(), result);
     }
 

@@ -64,6 +64,20 @@ class AgentConfigTest {
     }
 
     @Test
+    void offloadMethodsPerCgroupVersion() throws Exception {
+        assertThat(AgentConfig.DEFAULTS.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.MADVISE);
+        assertThat(AgentConfig.DEFAULTS.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
+        AgentConfig c = parse("loops: {offload: {v1Method: limit, v2Method: reclaim}}");
+        assertThat(c.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.LIMIT);
+        assertThat(c.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
+        // one named, the other keeps its default; the other offload fields keep theirs
+        AgentConfig v2 = parse("loops: {offload: {v2Method: madvise}}");
+        assertThat(v2.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.MADVISE);
+        assertThat(v2.loops().offload().qosClasses()).isEqualTo(AgentConfig.Offload.DEFAULTS.qosClasses());
+        assertThat(v2.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.MADVISE);
+    }
+
+    @Test
     void psiTriggerDefaultsToSome150msIn2sAndOffDisablesIt() throws Exception {
         assertThat(parse("loops: {}").loops().psiTrigger().text()).isEqualTo("some 150000 2000000");
         assertThat(parse("loops: {psiTrigger: \"off\"}").loops().psiTrigger()).isNull();
@@ -89,6 +103,10 @@ class AgentConfigTest {
             + " percentage such as 1%",
         "loops: {offload: {stallTargets: {BestEffort: 80%}}}|field loops.offload.stallTargets.BestEffort: \"80%\""
             + " must be above 0% and at most 50%",
+        "loops: {offload: {v1Method: reclaim}}|field loops.offload.v1Method: \"reclaim\" is not one of madvise, limit",
+        "loops: {offload: {v2Method: limit}}|field loops.offload.v2Method: \"limit\" is not one of madvise, reclaim",
+        "loops: {offload: {v2Method: 2}}|field loops.offload.v2Method: expected a string, got 2",
+        "loops: {offload: {method: madvise}}|field loops.offload.method: unknown field",
         "loops: {throttle: yes please}|field loops.throttle: expected a mapping",
         "loops: {psiTrigger: some 150000 1000000}|field loops.psiTrigger: \"some 150000 1000000\": PSI trigger window"
             + " must be a multiple of 2000000 us (2 s)",

@@ -448,16 +448,17 @@ public final class ControlLoops implements AutoCloseable {
                 continue; // nothing read until a sample is due
             }
             try {
-                if (!OffloadRoute.ranges(u.version(), opt.v1Offload() == V1Offload.MADVISE,
+                long allowance = allowance(u);
+                boolean room = allowance != 0 && node.swapTotal() > 0; // else nothing can go out either way
+                if (room && !OffloadRoute.ranges(u.version(), opt.v1Offload() == V1Offload.MADVISE,
                         opt.v2Offload() == V2Offload.MADVISE, rangeOffloadRefused != null, u.pids(),
                         OffloadRoute.PROC)) {
                     limitProbed.add(key); // its processes cannot be sampled from here: the kernel's LRU instead
                     continue;
                 }
-                long allowance = allowance(u);
                 Pressure own = allowance == 0 ? null : ownPressure(s);
                 List<RangeOffloader.Range> rs = new ArrayList<>();
-                if (allowance != 0 && node.swapTotal() > 0) {
+                if (room) {
                     for (long pid : u.pids()) {
                         try {
                             sampled.add(pid);

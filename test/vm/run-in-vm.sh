@@ -164,8 +164,12 @@ if [ -n "$swap" ]; then
 fi
 cmdline="console=ttyS0 rootfstype=virtiofs root=mwroot ro init=$init panic=-1 loglevel=4 $append"
 start=$(date +%s)
+# one TCG thread for every vCPU: with multi-threaded TCG (QEMU 7.2) a vCPU may still run its translation of kernel
+# text that another vCPU has just patched (static keys go through int3 in text_poke_bp), and the guest dies with
+# "Oops: int3" in a patched function (seen once at boot, in sched_clock_cpu); single-threaded TCG runs the vCPUs in
+# turn and never executes stale code
 "$QEMU" -name memwarden-vm -nodefaults -no-user-config -nographic -no-reboot \
-  -accel tcg,thread=multi -cpu max -machine q35,memory-backend=mem -smp "$smp" -m "$mem" \
+  -accel tcg,thread=single -cpu max -machine q35,memory-backend=mem -smp "$smp" -m "$mem" \
   -object "memory-backend-memfd,id=mem,size=${mem}M,share=on" \
   -chardev "socket,id=fsroot,path=$work/root.sock" -device vhost-user-fs-pci,queue-size=1024,chardev=fsroot,tag=mwroot \
   -chardev "socket,id=fsres,path=$work/results.sock" -device vhost-user-fs-pci,queue-size=1024,chardev=fsres,tag=mwresults \

@@ -36,7 +36,7 @@ class CgroupV2VmTest {
             "oom_group",        // memory.oom.group=1 kills every process of the cgroup
             "memwarden_demo",   // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
             "memwarden_throttle_relief", // bench throttle: stalled at memory.high without relief, finishes with it
-            "memwarden_offload",         // bench offload, 45 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;
+            "memwarden_offload",         // bench offload, 60 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;
                                          // 40 s of cold ranges >= 90 % (97-100 % seen); <= 1 MiB of the hot set out
             "memwarden_pressure_guard"); // bench pressure: no kernel OOM kill, protected pod alive, hog stopped
 

@@ -144,7 +144,20 @@ memoryQos:
     - memory.high
 EOF
 # ---- the mock Kubernetes API: this node and the e2e pods (it gives them their uids) ------------------
-cat >$D/api-pods.yaml <<EOF
+# one e2e pod (request 32Mi): e2e_pod NAME CONTAINER LIMIT UID [ANNOTATION...]; UID "" when the mock API gives it
+e2e_pod() {
+  local name=$1 ctr=$2 limit=$3 uid=$4
+  shift 4
+  printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: e2e\n' "$name"
+  if [ -n "$uid" ]; then printf '  uid: %s\n' "$uid"; fi
+  if [ $# -gt 0 ]; then echo "  annotations:"; printf '    %s\n' "$@"; fi
+  printf 'spec:\n  containers:\n    - name: %s\n      image: docker.io/memwarden/busybox:e2e\n' "$ctr"
+  printf '      resources:\n        requests: {memory: 32Mi}\n        limits: {memory: %s}\n' "$limit"
+}
+SILVER='class.memory-qos.nri.io: silver'
+{ e2e_pod qos silver 128Mi "" "$SILVER"; echo ---; e2e_pod noswap hog 64Mi ""; echo ---
+  e2e_pod relief fill 128Mi "" 'class.memory-qos.nri.io: bronze' 'memory.swap.max.memory-qos.nri.io: "0"'; } \
+  >$D/api-pods.yaml
 apiVersion: v1
 kind: Pod
 metadata:
@@ -205,7 +218,7 @@ uid_of() { awk -v k="$1" '$1 == k { print $2 }' $D/api/uids; }
 QOS_UID=$(uid_of e2e/qos) HOG_UID=$(uid_of e2e/noswap) RELIEF_UID=$(uid_of e2e/relief)
 api() { curl -sf --max-time 10 "http://127.0.0.1:$API_PORT$1"; }
 
-cat >$D/pods.yaml <<EOF
+{ e2e_pod qos silver 128Mi "$QOS_UID" "$SILVER"; echo ---; e2e_pod noswap hog 64Mi "$HOG_UID"; } >$D/pods.yaml
 apiVersion: v1
 kind: Pod
 metadata:

@@ -131,6 +131,7 @@ public final class Agent implements AutoCloseable {
         loops.onAction(this::announce);
         if (plugin != null) {
             plugin.onRequest(metrics::nriRequest);
+            plugin.onPlanFailure(this::planFailed);
         }
     }
 
@@ -388,6 +389,11 @@ public final class Agent implements AutoCloseable {
             return;
         }
         String who = r.container() == null ? "" : "container " + r.container() + ": ";
+        if (r.loop().equals(StandaloneApplier.LOOP) && r.action().equals(StandaloneApplier.PLAN)) {
+            setup.cluster().podEvent(nsName[0], nsName[1], "Warning", PLAN_FAILED, who + "not planned, left with the"
+                    + " values it has: " + r.trigger());
+            return;
+        }
         boolean failed = r.result().startsWith("failed") || r.result().startsWith("not evicted");
         String reason = switch (r.loop()) {
             case "guard" -> !r.action().startsWith("evict") ? "MemwardenPressureGuard"
@@ -403,6 +409,17 @@ public final class Agent implements AutoCloseable {
                 : who + r.action() + " because " + r.trigger() + " (" + r.result() + ")";
         setup.cluster().podEvent(nsName[0], nsName[1], failed || reason.equals("MemwardenEvicting") ? "Warning"
                 : "Normal", reason, message);
+    }
+
+    /** The event reason of a pod memwarden cannot plan (bad annotations, say): it alone is left alone. */
+    static final String PLAN_FAILED = "MemwardenPlanFailed";
+
+    /** A container the NRI plugin could not plan: a warning event on its pod (the correlator folds repeats). */
+    private void planFailed(String namespace, String pod, String uid, String container, String message) {
+        if (config.kubernetes().events()) {
+            setup.cluster().podEvent(namespace, pod, uid, "Warning", PLAN_FAILED, "container " + container
+                    + ": not planned: " + message);
+        }
     }
 
     private void oomKill(OomEvent e) {

@@ -38,6 +38,8 @@ public final class StandaloneApplier {
 
     /** The loop name of the applier's action records. */
     public static final String LOOP = "apply";
+    /** The action recorded when a found container's pod cannot be planned (its trigger is the pod's error). */
+    public static final String PLAN = "plan";
 
     /** Takes an action record (normally {@link io.memwarden.runner.ControlLoops#recordAction}). */
     @FunctionalInterface
@@ -113,7 +115,38 @@ public final class StandaloneApplier {
         int failed = 0;
         int leftAlone = 0;
         for (var e : byPod.entrySet()) {
-            List<KubepodsScan.Found> cs = e.getValue();
+            try {
+                int[] counts = roundPod(e.getKey(), e.getValue(), p, dryRun, out, seen, seenUids);
+                written += counts[0];
+                failed += counts[1];
+                leftAlone += counts[2];
+            } catch (RuntimeException ex) {
+                // one pod's failure (a bug) never ends the round: the other pods are still planned and written
+                for (KubepodsScan.Found f : e.getValue()) {
+                    seen.add(f.cgroup().toString());
+                }
+                leftAlone += e.getValue().size();
+                if (logged.add(e.getKey() + "\ninternal")) {
+                    LOG.error("standalone: pod cgroup {} left alone (internal error)", e.getKey(), ex);
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(NriPlugin.ManagedContainer::namespace)
+                .thenComparing(NriPlugin.ManagedContainer::pod).thenComparing(NriPlugin.ManagedContainer::name));
+        managed = List.copyOf(out);
+        pending.keySet().removeIf(k -> !seen.contains(k.toString()));
+        plans.keySet().retainAll(seenUids);
+        logged.removeIf(k -> !seen.contains(k.substring(0, k.indexOf('\n'))));
+        return new Round(found.size(), out.size(), written, failed, leftAlone);
+    }
+
+    /** One pod of a round: match, plan, write; returns {written, failed, left alone}. */
+    private int[] roundPod(Path podCgroup, List<KubepodsScan.Found> cs, Planner p, boolean dryRun,
+                           List<NriPlugin.ManagedContainer> out, Set<String> seen, Set<String> seenUids) {
+        int written = 0;
+        int failed = 0;
+        int leftAlone = 0;
+        {
             String uid = cs.getFirst().id().podUid();
             PodsByUid.Known pod = null;
             String lookupError = null;
@@ -144,8 +177,8 @@ public final class StandaloneApplier {
             }
             Plan.PodPlan plan = outcome == null ? null : outcome.plan();
             if (plan != null && !plan.podCgroup().isEmpty()) {
-                seen.add(e.getKey().toString());
-                switch (ensure(e.getKey(), plan.podCgroup(), pod.spec().key(), null, pod.source(), dryRun)) {
+                seen.add(podCgroup.toString());
+                switch (ensure(podCgroup, plan.podCgroup(), pod.spec().key(), null, pod.source(), dryRun)) {
                     case WRITTEN -> written++;
                     case FAILED -> failed++;
                     default -> { }
@@ -156,18 +189,23 @@ public final class StandaloneApplier {
                 StandaloneMatch.Match m = matches.get(f.id().containerId());
                 String why = lookupError != null ? lookupError : m.why();
                 Plan.ContainerPlan cp = null;
+                String planError = null;
                 if (why == null) {
                     cp = plan == null ? null : plan.containers().stream().filter(c -> c.name().equals(m.container()))
                             .findFirst().orElse(null);
                     if (cp == null) {
+                        planError = errors(outcome, m.container());
                         why = "no plan for container " + m.container() + " of pod " + pod.spec().key() + ": "
-                                + errors(outcome, m.container());
+                                + planError;
                     }
                 }
                 if (why != null) {
                     leftAlone++;
                     if (logged.add(f.cgroup() + "\n" + why)) {
                         LOG.info("standalone: /{} left alone: {}", f.id().cgroup(), why);
+                        if (planError != null) { // the pod's own error: announced once (an event on the pod)
+                            recorder.record(LOOP, pod.spec().key(), m.container(), PLAN, planError, "failed");
+                        }
                     }
                     continue;
                 }
@@ -186,13 +224,7 @@ public final class StandaloneApplier {
                                 reasons), false, pod.source()));
             }
         }
-        out.sort(java.util.Comparator.comparing(NriPlugin.ManagedContainer::namespace)
-                .thenComparing(NriPlugin.ManagedContainer::pod).thenComparing(NriPlugin.ManagedContainer::name));
-        managed = List.copyOf(out);
-        pending.keySet().removeIf(k -> !seen.contains(k.toString()));
-        plans.keySet().retainAll(seenUids);
-        logged.removeIf(k -> !seen.contains(k.substring(0, k.indexOf('\n'))));
-        return new Round(found.size(), out.size(), written, failed, leftAlone);
+        return new int[] {written, failed, leftAlone};
     }
 
     /** Whether the cgroup has processes and every one is the pause binary (comm "pause"): a pod's sandbox. */

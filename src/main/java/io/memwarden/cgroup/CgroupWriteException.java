@@ -17,6 +17,8 @@ public final class CgroupWriteException extends Exception {
         PERMISSION,
         /** the value read back differs from what was written. */
         VERIFY,
+        /** memwarden refused before touching the cgroup: the file is not a memory controller setting it writes. */
+        REFUSED,
         OTHER
     }
 
@@ -41,6 +43,7 @@ public final class CgroupWriteException extends Exception {
             case MISSING -> "missing file";
             case PERMISSION -> "permission denied";
             case VERIFY -> "read-back mismatch";
+            case REFUSED -> "refused";
             case OTHER -> "error";
         };
     }

@@ -4,6 +4,8 @@ import static io.memwarden.policy.CgroupFiles.V1_LIMIT;
 import static io.memwarden.policy.CgroupFiles.V1_MEMSW_LIMIT;
 
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.policy.CgroupFiles;
+import io.memwarden.policy.CgroupValues;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.AccessDeniedException;
@@ -46,6 +48,7 @@ public final class CgroupWriter {
      * unlimited count as equal), file → current value; empty when the cgroup already has the target.
      */
     public Map<String, String> differing(Path cgroup, Map<String, String> target) throws CgroupWriteException {
+        checkFiles(cgroup, target);
         Map<String, String> out = new LinkedHashMap<>();
         for (var e : target.entrySet()) {
             String current = read(cgroup, e.getKey(), e.getValue());
@@ -57,6 +60,7 @@ public final class CgroupWriter {
     }
 
     public Applied apply(Path cgroup, Map<String, String> target) throws CgroupWriteException {
+        checkFiles(cgroup, target);
         Map<String, String> previous = new LinkedHashMap<>();
         for (String file : target.keySet()) {
             previous.put(file, read(cgroup, file, target.get(file)));
@@ -81,6 +85,29 @@ public final class CgroupWriter {
         } catch (CgroupWriteException e) {
             restore(cgroup, previous, written);
             throw e;
+        }
+    }
+
+    /**
+     * The writer touches only the memory controller's settings files of its cgroup version
+     * ({@link CgroupFiles#settings}), named plainly: a name with a path separator, a dot-dot or any other file (e.g.
+     * {@code cgroup.procs}) is refused before anything is read or written, whatever the plan says.
+     */
+    private void checkFiles(Path cgroup, Map<String, String> target) throws CgroupWriteException {
+        for (var e : target.entrySet()) {
+            String file = e.getKey();
+            if (file == null || !CgroupFiles.settings(version).contains(file)) {
+                throw new CgroupWriteException(CgroupWriteException.Kind.REFUSED, cgroup,
+                        file == null ? "(no name)" : CgroupValues.printable(file),
+                        e.getValue() == null ? "" : CgroupValues.printable(e.getValue()),
+                        "not a memory controller setting of cgroup " + version.number() + " (memwarden writes only "
+                                + new java.util.TreeSet<>(CgroupFiles.settings(version)) + ")", null);
+            }
+            if (e.getValue() == null || e.getValue().indexOf('\0') >= 0 || e.getValue().indexOf('\n') >= 0) {
+                throw new CgroupWriteException(CgroupWriteException.Kind.REFUSED, cgroup, file,
+                        e.getValue() == null ? "(no value)" : CgroupValues.printable(e.getValue()),
+                        "a value must be one line of text", null);
+            }
         }
     }
 

@@ -2,6 +2,8 @@ package io.memwarden.input;
 
 import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.SwapBehavior;
+import io.memwarden.policy.CgroupFiles;
+import io.memwarden.policy.CgroupValues;
 import io.memwarden.policy.WardenAnnotations;
 import io.memwarden.policy.WardenConfig;
 import java.nio.file.Path;
@@ -145,6 +147,15 @@ public final class WardenConfigReader {
         List<String> ua = new ArrayList<>();
         if (unified != null && !unified.isNull()) {
             ua = YamlDocs.strings(f, "memoryQos.unifiedannotations", unified);
+            for (int i = 0; i < ua.size(); i++) {
+                String file = ua.get(i);
+                if (!CgroupFiles.V2_SETTINGS.contains(file)) {
+                    throw InputException.field(f, "memoryQos.unifiedannotations[" + i + "]", "\""
+                            + CgroupValues.printable(file) + "\" is not a memory controller setting of a container's"
+                            + " cgroup; allowed: " + new java.util.TreeSet<>(CgroupFiles.V2_SETTINGS)
+                            + " (a pod annotation may only set one of these files, never a path or another file)");
+                }
+            }
         }
         return new WardenConfig.MemoryQosConfig(out, ua);
     }

@@ -286,6 +286,28 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
 
     private volatile RequestObserver requestObserver = (m, n, f) -> { };
 
+    /** Told of every container the plugin could not plan (its pod's error); the agent turns it into a pod event. */
+    @FunctionalInterface
+    public interface PlanFailureObserver {
+        void failed(String namespace, String pod, String podUid, String container, String message);
+    }
+
+    private static final String INTERNAL = "an internal error of memwarden (see its log)";
+    private volatile PlanFailureObserver planFailureObserver = (ns, p, uid, c, m) -> { };
+
+    public NriPlugin onPlanFailure(PlanFailureObserver o) {
+        this.planFailureObserver = o;
+        return this;
+    }
+
+    private void planFailed(PodSandbox pod, Container c, String message) {
+        try {
+            planFailureObserver.failed(pod.getNamespace(), pod.getName(), pod.getUid(), c.getName(), message);
+        } catch (RuntimeException e) {
+            LOG.warn("reporting the plan failure of {}/{}:{} failed", pod.getNamespace(), pod.getName(), c.getName(), e);
+        }
+    }
+
     public NriPlugin onRequest(RequestObserver o) {
         this.requestObserver = o;
         return this;
@@ -375,6 +397,11 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             } catch (RpcException e) {
                 LOG.warn("{}/{}:{}: its pod spec arrived but does not plan: {}", pod.getNamespace(), pod.getName(),
                         c.getName(), e.getMessage());
+                planFailed(pod, c, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.error("{}/{}:{}: its pod spec arrived but does not plan (internal error)", pod.getNamespace(),
+                        pod.getName(), c.getName(), e);
+                planFailed(pod, c, INTERNAL);
             }
         }
         return send(out);
@@ -471,6 +498,10 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         } catch (InvalidProtocolBufferException e) {
             throw new RpcException(StatusCode.INVALID_ARGUMENT, "cannot decode " + method + " request: "
                     + e.getMessage());
+        } catch (RuntimeException e) {
+            // a bug must not surface as Java text on the runtime's side, nor end the connection: this call fails alone
+            LOG.error("{} failed (internal error)", method, e);
+            throw new RpcException(StatusCode.INTERNAL, "memwarden: " + method + " failed: " + INTERNAL);
         }
     }
 
@@ -554,8 +585,14 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
                                 c.getName(), p.source(), oneLine(res));
                     }
                 } catch (RpcException e) {
-                    LOG.warn("{} {}/{}:{}: {}", sync ? "Synchronize" : "reconfigure", pod.getNamespace(),
+                    // this container only: the others are still planned and the Synchronize answers for them
+                    LOG.warn("{} {}/{}:{}: not planned: {}", sync ? "Synchronize" : "reconfigure", pod.getNamespace(),
                             pod.getName(), c.getName(), e.getMessage());
+                    planFailed(pod, c, e.getMessage());
+                } catch (RuntimeException e) {
+                    LOG.error("{} {}/{}:{}: not planned (internal error)", sync ? "Synchronize" : "reconfigure",
+                            pod.getNamespace(), pod.getName(), c.getName(), e);
+                    planFailed(pod, c, INTERNAL);
                 }
                 break;
             }
@@ -573,6 +610,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
             LOG.warn("CreateContainer {}/{}:{} refused: {}", r.getPod().getNamespace(), r.getPod().getName(),
                     c.getName(), e.getMessage());
             registry.putContainer(c);
+            planFailed(r.getPod(), c, e.getMessage());
             throw e;
         }
         LinuxResources cur = currentResources(c);
@@ -609,7 +647,15 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         LinuxResources next = r.hasLinuxResources() ? r.getLinuxResources() : currentResources(r.getContainer());
         Container c = withResources(r.getContainer(), next);
         Long newLimit = NriPodSource.limitOf(c);
-        Planned p = plan(r.getPod(), c, newLimit, false);
+        Planned p;
+        try {
+            p = plan(r.getPod(), c, newLimit, false);
+        } catch (RpcException e) {
+            LOG.warn("UpdateContainer {}/{}:{} refused: {}", r.getPod().getNamespace(), r.getPod().getName(),
+                    c.getName(), e.getMessage());
+            planFailed(r.getPod(), c, e.getMessage());
+            throw e;
+        }
         LinuxResources res = p.resources(node.cgroupVersion(), next);
         registry.commit(null, withResources(c, PlanToNri.merge(next, res)), p);
         UpdateContainerResponse.Builder out = UpdateContainerResponse.newBuilder();

@@ -1,5 +1,8 @@
 package io.memwarden.policy;
 
+import io.memwarden.model.CgroupVersion;
+import java.util.Set;
+
 /** The cgroup file names policy writes, one place each (docs/architecture.md). */
 public final class CgroupFiles {
     private CgroupFiles() {}
@@ -11,10 +14,31 @@ public final class CgroupFiles {
     public static final String MEMORY_LOW = "memory.low";
     public static final String MEMORY_HIGH = "memory.high";
     public static final String MEMORY_OOM_GROUP = "memory.oom.group";
+    public static final String MEMORY_SWAP_HIGH = "memory.swap.high";
+    public static final String MEMORY_ZSWAP_MAX = "memory.zswap.max";
+    public static final String MEMORY_ZSWAP_WRITEBACK = "memory.zswap.writeback";
     // cgroup v1
     public static final String V1_LIMIT = "memory.limit_in_bytes";
     public static final String V1_MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
     public static final String V1_SWAPPINESS = "memory.swappiness";
+    public static final String V1_SOFT_LIMIT = "memory.soft_limit_in_bytes";
+
+    /**
+     * The cgroup v2 memory controller files that hold a setting of one cgroup (a container's leaf included): the
+     * only files an nri memory-qos {@code unifiedannotations} entry may name, and with {@link #V1_SETTINGS} the
+     * only files {@code CgroupWriter} writes. Not in it: read-only files, and files whose write is an action or a
+     * registration rather than a value (memory.reclaim, memory.peak, memory.pressure).
+     */
+    public static final Set<String> V2_SETTINGS = Set.of(MEMORY_MIN, MEMORY_LOW, MEMORY_HIGH, MEMORY_MAX,
+            MEMORY_SWAP_HIGH, MEMORY_SWAP_MAX, MEMORY_ZSWAP_MAX, MEMORY_ZSWAP_WRITEBACK, MEMORY_OOM_GROUP);
+    /** The cgroup v1 memory controller files that hold a setting memwarden may write. */
+    public static final Set<String> V1_SETTINGS = Set.of(V1_LIMIT, V1_MEMSW_LIMIT, V1_SOFT_LIMIT, V1_SWAPPINESS);
+
+    /** The settings files of the memory controller of {@code version} (see {@link #V2_SETTINGS}). */
+    public static Set<String> settings(CgroupVersion version) {
+        return version == CgroupVersion.V2 ? V2_SETTINGS : V1_SETTINGS;
+    }
+
     /** cgroup v1's "unlimited". */
     public static final String V1_UNLIMITED = "-1";
     /** cgroup v2's "unlimited". */

@@ -65,7 +65,9 @@ final class CgroupRendering {
             if (s.equals(V2_MAX)) {
                 f.put(MEMORY_SWAP_MAX, Long.toString(d.swapCap()));
                 why.add("memory.swap.max: unlimited swap capped at " + d.swapCap() + " by " + d.swapCapFrom());
-            } else if (s.matches("[0-9]+") && Long.parseLong(s) > d.swapCap()) {
+            } else if (!s.matches("[0-9]+")
+                    || new java.math.BigInteger(s).compareTo(java.math.BigInteger.valueOf(d.swapCap())) > 0) {
+                // values come canonical (CgroupValues); anything else is capped rather than passed on unchecked
                 f.put(MEMORY_SWAP_MAX, Long.toString(d.swapCap()));
                 why.add("memory.swap.max: " + s + " capped at " + d.swapCap() + " by " + d.swapCapFrom());
             }

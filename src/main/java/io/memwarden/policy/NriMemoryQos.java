@@ -13,6 +13,11 @@ import java.util.TreeMap;
  * value for that key); {@code class} selects a configured class, any key listed in {@code unifiedannotations} is
  * copied verbatim into the container's unified cgroup v2 files and beats a class-derived value; anything else fails
  * the container with the plugin's error text.
+ * <p>
+ * One departure, on purpose: the plugin copies an annotation's value verbatim and leaves parsing to the kernel at the
+ * runtime's write; memwarden reads it as the kernel would ({@link CgroupValues}) and plans the canonical value, so
+ * that swap caps hold for every spelling ({@code "100G"}, {@code " 0x40000000"}) and cgroup v1 and v2 agree; a value
+ * the kernel would refuse fails the container here, with the annotation named, instead of at the runtime's write.
  */
 public final class NriMemoryQos {
     private NriMemoryQos() {}
@@ -56,10 +61,12 @@ public final class NriMemoryQos {
      * Applies the plugin's rules to one container.
      *
      * @param runtimeLimit the memory limit the runtime sees (the kubelet's memory_limit_in_bytes; 0 = absent)
-     * @throws PolicyException with the plugin's error text
+     * @param pageSize     the node's page size (the kernel clamps byte values at PAGE_COUNTER_MAX pages)
+     * @throws PolicyException with the plugin's error text, or naming the annotation and value the kernel would not
+     *                         take (the plugin copies it verbatim and the runtime's write fails later)
      */
-    public static Result apply(WardenConfig.MemoryQosConfig cfg, PodSpec pod, String container, long runtimeLimit)
-            throws PolicyException {
+    public static Result apply(WardenConfig.MemoryQosConfig cfg, PodSpec pod, String container, long runtimeLimit,
+                               long pageSize) throws PolicyException {
         Map<String, String[]> eff = effective(pod, container);
         Map<String, String> unified = new LinkedHashMap<>();
         List<String> why = new ArrayList<>();
@@ -74,9 +81,17 @@ public final class NriMemoryQos {
                 continue;
             }
             if (cfg.unifiedAnnotations().contains(prefix)) {
-                unified.put(prefix, e.getValue()[0]);
-                why.add(prefix + "=" + e.getValue()[0] + ": nri memory-qos annotation " + e.getValue()[1]
-                        + " (listed in unifiedannotations; copied verbatim) [nri-protocol §6]");
+                String raw = e.getValue()[0];
+                String value;
+                try {
+                    value = CgroupValues.canonical(prefix, raw, pageSize);
+                } catch (IllegalArgumentException ex) {
+                    throw new PolicyException(container, "annotation " + e.getValue()[1] + ": " + ex.getMessage());
+                }
+                unified.put(prefix, value);
+                why.add(prefix + "=" + value + ": nri memory-qos annotation " + e.getValue()[1]
+                        + (value.equals(raw) ? "" : "=\"" + CgroupValues.printable(raw) + "\", read as the kernel reads it")
+                        + " (listed in unifiedannotations) [nri-protocol §6]");
             } else {
                 throw new PolicyException(container,
                         "CreateContainer " + ppName + ": invalid annotation: \"" + prefix + "\"");

@@ -1,5 +1,6 @@
 package io.memwarden.policy;
 
+import io.memwarden.model.Printable;
 import java.util.List;
 import java.util.Map;
 
@@ -33,8 +34,18 @@ public record Plan(NodePlan node, List<PodPlan> pods, List<String> evictionOrder
     public record ContainerPlan(String name, boolean init, String swapBehavior, int oomScoreAdj,
                                 Map<String, String> cgroup, List<String> reasons) {}
 
-    /** @param container null for a pod-wide error */
-    public record PlanError(String pod, String container, String message) {}
+    /**
+     * @param container null for a pod-wide error
+     * @param message   shown to users, logged, sent as an event: made one line (control characters escaped) and at
+     *                  most about {@link #MESSAGE_MAX} characters, whatever a pod's author put in the values it quotes
+     */
+    public record PlanError(String pod, String container, String message) {
+        public static final int MESSAGE_MAX = 2000;
+
+        public PlanError {
+            message = Printable.of(message, MESSAGE_MAX);
+        }
+    }
 
     public boolean hasErrors() {
         return !errors.isEmpty();

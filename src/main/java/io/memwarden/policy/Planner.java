@@ -146,8 +146,29 @@ public final class Planner {
                 allocatable.bytes(), configuredSwap.configName(), errors, warnings, qos, reasons);
     }
 
-    /** Plans one pod: the containers that can be planned, and errors for those (or the pod) that cannot. */
+    /**
+     * Plans one pod: the containers that can be planned, and errors for those (or the pod) that cannot. Never
+     * throws: whatever the pod's spec and annotations hold, the outcome is about this pod alone, so a caller that
+     * plans many pods (plan, Synchronize, a standalone round) serves all the others. A failure the rules did not
+     * foresee (a bug) becomes a pod-wide error with no plan, never an exception.
+     */
     public PodOutcome planPod(PodSpec raw) {
+        try {
+            return planPodOrThrow(raw);
+        } catch (RuntimeException | StackOverflowError e) {
+            QosClass qos;
+            try {
+                qos = QosClassifier.classify(raw, kubelet.podLevelResourcesGate());
+            } catch (RuntimeException again) {
+                qos = QosClass.BEST_EFFORT;
+            }
+            return new PodOutcome(raw, qos, null, List.of(new PlanError(raw.key(), null, "memwarden could not plan"
+                    + " this pod: an internal error of memwarden, not a problem of the pod's spec (please report it"
+                    + " with the pod's manifest)")));
+        }
+    }
+
+    private PodOutcome planPodOrThrow(PodSpec raw) {
         ApiDefaults.Defaulted defaulted = ApiDefaults.apply(raw);
         PodSpec pod = defaulted.pod();
         boolean plg = kubelet.podLevelResourcesGate();
@@ -327,7 +348,7 @@ public final class Planner {
 
         Map<String, String> nri = Map.of();
         if (config.memoryQos() != null) {
-            NriMemoryQos.Result r = NriMemoryQos.apply(config.memoryQos(), pod, c.name(), limit);
+            NriMemoryQos.Result r = NriMemoryQos.apply(config.memoryQos(), pod, c.name(), limit, node.pageSize());
             nri = r.unified();
             why.addAll(r.reasons());
         } else if (NriMemoryQos.annotated(pod)) {

@@ -24,7 +24,7 @@ class NriMemoryQosTest {
 
     @Test
     void classSetsHighFromFloat32ArithmeticAndSwapMax() throws Exception {
-        var r = NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "silver"), "c0", 100_000_000L);
+        var r = NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "silver"), "c0", 100_000_000L, 4096);
         assertThat(r.unified()).containsEntry("memory.high", "80000000").containsEntry("memory.swap.max", "max");
     }
 
@@ -41,43 +41,43 @@ class NriMemoryQosTest {
     @Test
     void containerAnnotationOverridesPodWideForThatKey() throws Exception {
         PodSpec p = annotated("class.memory-qos.nri.io", "silver", "class.memory-qos.nri.io/c0", "bronze");
-        assertThat(NriMemoryQos.apply(CFG, p, "c0", 100_000_000L).unified()).containsEntry("memory.high", "50000000");
-        assertThat(NriMemoryQos.apply(CFG, p, "c1", 100_000_000L).unified()).containsEntry("memory.high", "80000000");
+        assertThat(NriMemoryQos.apply(CFG, p, "c0", 100_000_000L, 4096).unified()).containsEntry("memory.high", "50000000");
+        assertThat(NriMemoryQos.apply(CFG, p, "c1", 100_000_000L, 4096).unified()).containsEntry("memory.high", "80000000");
     }
 
     @Test
     void listedUnifiedAnnotationBeatsClassValue() throws Exception {
         PodSpec p = annotated("class.memory-qos.nri.io", "silver", "memory.swap.max.memory-qos.nri.io/c0", "0",
                 "memory.high.memory-qos.nri.io/c0", "max");
-        var r = NriMemoryQos.apply(CFG, p, "c0", 100_000_000L);
+        var r = NriMemoryQos.apply(CFG, p, "c0", 100_000_000L, 4096);
         assertThat(r.unified()).containsEntry("memory.swap.max", "0").containsEntry("memory.high", "max");
         // c1 only gets the class
-        assertThat(NriMemoryQos.apply(CFG, p, "c1", 100_000_000L).unified()).containsEntry("memory.swap.max", "max");
+        assertThat(NriMemoryQos.apply(CFG, p, "c1", 100_000_000L, 4096).unified()).containsEntry("memory.swap.max", "max");
     }
 
     @Test
     void ratioZeroAddsNothing() throws Exception {
-        assertThat(NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "off"), "c0", 0).unified()).isEmpty();
+        assertThat(NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "off"), "c0", 0, 4096).unified()).isEmpty();
     }
 
     @Test
     void unknownClassFailsWithThePluginsText() {
-        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "Silver"), "c0", 1))
+        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "Silver"), "c0", 1, 4096))
                 .hasMessage("cannot apply memory QoS class \"Silver\": class not found in plugin configuration");
-        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io/c0", ""), "c0", 1))
+        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io/c0", ""), "c0", 1, 4096))
                 .hasMessage("cannot apply memory QoS class \"\": class not found in plugin configuration");
     }
 
     @Test
     void missingLimitFailsOnlyWhenTheRatioNeedsIt() throws Exception {
-        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "bronze"), "c0", 0))
+        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "bronze"), "c0", 0, 4096))
                 .hasMessage("cannot apply memory QoS class \"bronze\": missing container memory limit");
-        assertThat(NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "off"), "c0", 0).unified()).isEmpty();
+        assertThat(NriMemoryQos.apply(CFG, annotated("class.memory-qos.nri.io", "off"), "c0", 0, 4096).unified()).isEmpty();
     }
 
     @Test
     void unlistedKeyFailsWithThePluginsText() {
-        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("memory.oom.group.memory-qos.nri.io", "1"), "c0", 1))
+        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, annotated("memory.oom.group.memory-qos.nri.io", "1"), "c0", 1, 4096))
                 .isInstanceOf(PolicyException.class)
                 .hasMessage("CreateContainer ns/p:c0: invalid annotation: \"memory.oom.group\"");
     }
@@ -85,7 +85,7 @@ class NriMemoryQosTest {
     @Test
     void annotationsForOtherContainersAreIgnored() throws Exception {
         PodSpec p = annotated("memory.oom.group.memory-qos.nri.io/c1", "1");
-        assertThat(NriMemoryQos.apply(CFG, p, "c0", 1).unified()).isEmpty();
-        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, p, "c1", 1)).isInstanceOf(PolicyException.class);
+        assertThat(NriMemoryQos.apply(CFG, p, "c0", 1, 4096).unified()).isEmpty();
+        assertThatThrownBy(() -> NriMemoryQos.apply(CFG, p, "c1", 1, 4096)).isInstanceOf(PolicyException.class);
     }
 }

@@ -88,7 +88,13 @@ public final class Main implements Runnable {
             return ExitCodes.USAGE;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("memwarden: " + ex);
+            // a failure no command foresaw is a bug: said in words; the Java details only on request
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": stopped by an internal error (a bug in"
+                    + " memwarden: please report it with the command and its input; set MEMWARDEN_DEBUG=1 to see the"
+                    + " details)");
+            if (System.getenv("MEMWARDEN_DEBUG") != null) {
+                ex.printStackTrace(cmd.getErr());
+            }
             return ExitCodes.FAILURE;
         });
         return cl.execute(args);

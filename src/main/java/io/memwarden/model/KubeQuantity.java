@@ -19,6 +19,8 @@ public record KubeQuantity(String text, BigDecimal value) implements Comparable<
     private static final Pattern GRAMMAR =
             Pattern.compile("([+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))((?:[KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?");
     private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
+    /** The longest quantity text read (an int64 of bytes is 19 digits; a fraction with all its digits, a few more). */
+    public static final int MAX_TEXT = 128;
 
     public KubeQuantity {
         if (text == null || value == null) {
@@ -32,9 +34,14 @@ public record KubeQuantity(String text, BigDecimal value) implements Comparable<
             throw new IllegalArgumentException("quantity is missing");
         }
         String t = text.strip();
+        if (t.length() > MAX_TEXT) {
+            // the grammar has no bound of its own; a long digit string costs quadratic time to read as a number
+            throw new IllegalArgumentException("\"" + Printable.of(t, 32) + "\" is not a Kubernetes quantity memwarden"
+                    + " reads: longer than " + MAX_TEXT + " characters");
+        }
         Matcher m = GRAMMAR.matcher(t);
         if (t.isEmpty() || !m.matches()) {
-            throw new IllegalArgumentException("\"" + text + "\" is not a Kubernetes quantity"
+            throw new IllegalArgumentException("\"" + Printable.of(text, 64) + "\" is not a Kubernetes quantity"
                     + " (expected a number with an optional suffix such as Ki, Mi, Gi, k, M, G, m or e3)");
         }
         BigDecimal number = new BigDecimal(m.group(1).startsWith("+") ? m.group(1).substring(1) : m.group(1));
@@ -93,7 +100,8 @@ public record KubeQuantity(String text, BigDecimal value) implements Comparable<
     public long bytes() {
         BigDecimal ceil = value.setScale(0, RoundingMode.CEILING);
         if (ceil.compareTo(LONG_MAX) > 0 || ceil.compareTo(LONG_MAX.negate()) < 0) {
-            throw new IllegalArgumentException("\"" + text + "\" is larger than a signed 64-bit integer");
+            throw new IllegalArgumentException("\"" + Printable.of(text, 64)
+                    + "\" is larger than a signed 64-bit integer");
         }
         return ceil.longValueExact();
     }

@@ -296,6 +296,29 @@ class AgentTest {
     }
 
     @Test
+    void aPoisonedPodGetsAPlanFailedEventAndTheOthersAreServed() throws Exception {
+        Files.writeString(configFile, Files.readString(configFile)
+                + "memoryQos: {unifiedannotations: [memory.swap.max]}\nswap: {maxPerContainer: 1Gi}\n");
+        fakeCgroup();
+        start();
+        FakeRuntime.Session s = connect();
+        PodSandbox evil = PodSandbox.newBuilder().setId("sb-evil").setNamespace("shop").setName("evil").setUid("uid-e")
+                .putAnnotations("memory.swap.max.memory-qos.nri.io", "99999999999999999999").build();
+        Container hog = container().toBuilder().setId("c-evil").setPodSandboxId("sb-evil").build();
+        var refused = s.call("CreateContainer", CreateContainerRequest.newBuilder().setPod(evil).setContainer(hog)
+                .build());
+        assertThat(refused.getStatus().getCode()).isNotZero();
+        await("the plan-failed event", () -> cluster.podEvents.stream().anyMatch(e -> e.contains("MemwardenPlanFailed")));
+        assertThat(cluster.podEvents).anySatisfy(e -> assertThat(e).startsWith("shop/evil Warning MemwardenPlanFailed"
+                + " container app: not planned: annotation memory.swap.max.memory-qos.nri.io: memory.swap.max="
+                + "\"99999999999999999999\": out of range"));
+        CreateContainerResponse ok = s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(sandbox())
+                .setContainer(container()).build(), CreateContainerResponse.parser());
+        assertThat(ok.getAdjust().getLinux().getResources().getUnifiedMap()).containsEntry("memory.swap.max", "0");
+        assertThat(get("/status")).contains("\"web\"").doesNotContain("\"evil\"");
+    }
+
+    @Test
     void theStatusApiServesBeforeTheRuntimeIsThereAndTheAgentReconnects() throws Exception {
         start();
         assertThat(get("/healthz")).isEqualTo("ok\n");

@@ -2,6 +2,8 @@ package io.memwarden.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.input.WardenConfigReader;
+import io.memwarden.input.YamlDocs;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
@@ -289,5 +291,48 @@ class StandaloneApplierTest {
         known.put(UID, new PodsByUid.Known(spec, Map.of(APP, "app"), true, "test pods"));
         assertThat(a.round(false).matched()).isEqualTo(1);
         assertThat(read(app, "memory.max")).isEqualTo(Long.toString(GI));
+    }
+
+    // ---- issue #11, class 1: a poisoned pod ahead of good ones is left alone, announced once; the others are written
+
+    static final String UID3 = "8a1d3c5e-0000-4000-8000-000000000003";
+
+    @Test
+    void aPoisonedPodIsLeftAloneAndTheOthersAreWritten() throws Exception {
+        WardenConfig cfg = WardenConfigReader.parse("c.yaml", YamlDocs.readAll("c.yaml",
+                "memoryQos: {unifiedannotations: [memory.swap.max]}\nswap: {maxPerContainer: 1Gi}\n").getFirst());
+        // scan order is the tree's: the poisoned pod's uid sorts first
+        String bad = "kubepods/burstable/pod" + UID;
+        String good = "kubepods/burstable/pod" + UID2;
+        String spelled = "kubepods/burstable/pod" + UID3;
+        Path badApp = v2(bad + "/" + APP);
+        Path goodApp = v2(good + "/" + SIDE);
+        Path spelledApp = v2(spelled + "/" + PAUSE);
+        v2(bad);
+        v2(good);
+        v2(spelled);
+        Map<String, String> badBefore = files(badApp);
+        PodSpec poisoned = new PodSpec("shop", "evil", UID, Map.of("memory.swap.max.memory-qos.nri.io",
+                "99999999999999999999"), null, null, null, null, null, List.of(container("app", "256Mi", "1Gi")));
+        PodSpec spelledPod = new PodSpec("shop", "spelled", UID3, Map.of("memory.swap.max.memory-qos.nri.io", "100G"),
+                null, null, null, null, null, List.of(container("app", "256Mi", "1Gi")));
+        known.put(UID, new PodsByUid.Known(poisoned, Map.of(APP, "app"), true, "test pods"));
+        known.put(UID2, new PodsByUid.Known(pod("web", UID2, container("side", "64Mi", "128Mi")), Map.of(SIDE, "side"),
+                true, "test pods"));
+        known.put(UID3, new PodsByUid.Known(spelledPod, Map.of(PAUSE, "app"), true, "test pods"));
+        StandaloneApplier a = applier(CgroupVersion.V2, cfg);
+
+        for (int round = 0; round < 2; round++) {
+            StandaloneApplier.Round r = a.round(false);
+            assertThat(r.matched()).isEqualTo(2);
+            assertThat(r.leftAlone()).isEqualTo(1);
+            assertThat(read(goodApp, "memory.max")).isEqualTo(Long.toString(128 * MI));
+            assertThat(read(spelledApp, "memory.swap.max")).isEqualTo(Long.toString(GI)); // 100G capped at 1Gi
+            assertThat(files(badApp)).isEqualTo(badBefore);
+        }
+        assertThat(records.stream().filter(l -> l.startsWith("apply shop/evil/app plan (failed)")).toList())
+                .as("announced once, in one line, with the annotation and value").hasSize(1)
+                .allSatisfy(l -> assertThat(l).contains("memory.swap.max.memory-qos.nri.io")
+                        .contains("99999999999999999999").doesNotContain("\n"));
     }
 }

@@ -392,7 +392,7 @@ class NriInteropTest {
         List<Pod> pods = readPods(PODS);
         Path planFile = tmp.resolve("plan.json");
         Expected exp = plan(PODS, planFile);
-        assertThat(exp.errors()).as("the test data has exactly one invalid pod").hasSize(1);
+        assertThat(exp.errors()).as("the test data has exactly two invalid pods: shop/bad, batch/poisoned").hasSize(2);
 
         Map<String, Pod> podOfCtr = new LinkedHashMap<>();
         Map<String, Ctr> ctrs = new LinkedHashMap<>();
@@ -424,13 +424,17 @@ class NriInteropTest {
             JsonNode listening = h.next(STEP, false);
             assertThat(listening.path("event").asString()).as("harness start: %s", listening).isEqualTo("listening");
 
-            // 1. a pod that runs before the plugin starts: memwarden sees it only through Synchronize
+            // 1. pods that run before the plugin starts: memwarden sees them only through Synchronize; one of them is
+            // poisoned (a value past 64 bits): the Synchronize must still answer, for every other container
             Pod legacy = byName.get("batch/legacy");
+            Pod poisoned = byName.get("batch/poisoned");
             ObjectNode existing = step("AddExisting");
-            existing.putArray("pods").add(nriPod(legacy, exp));
+            existing.putArray("pods").add(nriPod(poisoned, exp)).add(nriPod(legacy, exp));
             ArrayNode ex = existing.putArray("containers");
-            for (Ctr c : legacy.containers()) {
-                ex.add(nriContainer(legacy, c, c.limit()).put("state", "CONTAINER_RUNNING"));
+            for (Pod p : List.of(poisoned, legacy)) {
+                for (Ctr c : p.containers()) {
+                    ex.add(nriContainer(p, c, c.limit()).put("state", "CONTAINER_RUNNING"));
+                }
             }
             assertOk(h.step(existing, STEP), "AddExisting", "");
 
@@ -444,6 +448,7 @@ class NriInteropTest {
                     ctx);
             assertThat(synced).as("initial Synchronize: memwarden must update the container that was already "
                     + "running (batch/legacy:job)%s", ctx).contains(ctrId(legacy, legacy.containers().getFirst()));
+            assertThat(exp.errors()).as("the poisoned pod does not plan").containsKey("batch/poisoned/hog");
 
             // 2. pods created through the runtime, one phase per plugin/runtime (re)start
             createPod(h, mw, byName.get("shop/web"), exp);

@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
                 + " reclaimed. docs/runner.md.",
                 "",
                 "Exit codes: 0 all containers ran (and exited 0 or were stopped, by --duration or a signal); 1 a pod"
-                + " could not be planned, a cgroup write failed, or a container failed (non-zero exit, OOM kill); 2 usage or invalid input."})
+                + " could not be planned, a cgroup write failed, or a container failed (non-zero exit, OOM kill); 2"
+                + " usage or invalid input."})
 final class RunCommand implements Callable<Integer> {
 
     @Spec

@@ -147,6 +147,87 @@ public final class CgroupTree implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes a tree memwarden created in an earlier process that is gone (a run killed with SIGKILL): kills every
+     * process in {@code root} and its descendant cgroups (cgroup v2: {@code cgroup.kill} where the kernel has it, 5.14+;
+     * and SIGKILL to each pid in every {@code cgroup.procs}), waits up to {@code wait} until they are gone, then
+     * removes the directories deepest first. The caller decides that the tree is abandoned; nothing outside
+     * {@code root} is touched.
+     *
+     * @return how many processes were killed
+     * @throws IOException when a process is still there after {@code wait} or a directory cannot be removed
+     */
+    public static int removeAbandoned(Path root, boolean v2, Duration wait) throws IOException {
+        List<Path> dirs;
+        try (var walk = Files.walk(root)) {
+            dirs = walk.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+        Path kill = root.resolve("cgroup.kill");
+        if (v2 && Files.exists(kill)) {
+            try {
+                Files.writeString(kill, "1", StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                // the SIGKILLs below do the same, one process at a time
+            }
+        }
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            List<Long> pids = new ArrayList<>();
+            for (Path d : dirs) {
+                pids.addAll(procs(d));
+            }
+            if (pids.isEmpty()) {
+                break;
+            }
+            seen.addAll(pids);
+            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            if (System.nanoTime() > deadline) {
+                throw new IOException("cgroup " + root + ": processes " + pids + " are still there after "
+                        + wait.toMillis() + " ms of SIGKILL; not removed");
+            }
+            sleep(20);
+        }
+        List<Path> deepestFirst = new ArrayList<>(dirs);
+        deepestFirst.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path p : deepestFirst) {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    Files.deleteIfExists(p);
+                    break;
+                } catch (IOException e) {
+                    if (attempt >= 50) {
+                        throw new IOException("cannot remove cgroup " + p + ": " + e.getMessage(), e);
+                    }
+                    sleep(20); // EBUSY for a moment after the last task exits
+                }
+            }
+        }
+        return seen.size();
+    }
+
+    private static List<Long> procs(Path cgroup) {
+        List<Long> out = new ArrayList<>();
+        try {
+            for (String l : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+                if (l.strip().matches("[0-9]{1,10}")) {
+                    out.add(Long.parseLong(l.strip()));
+                }
+            }
+        } catch (IOException e) {
+            // gone, or unreadable: nothing to kill there
+        }
+        return out;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public synchronized void close() throws IOException {
         if (closed) {

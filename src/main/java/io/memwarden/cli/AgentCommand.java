@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
                 + " writes their planned cgroup values itself each loop period, where they differ."
                 + " docs/agent-standalone.md.",
                 "",
-                "Exit codes: 0 stopped by a signal; 1 a start-up failure (e.g. the status API's port is taken);"
+                "Exit codes: 0 stopped by SIGTERM or SIGINT (an orderly stop; a second signal ends it at once with 128 +"
+                + " the signal's number, a stop that takes over 20 s with 1); 1 a start-up failure (e.g. the status API's port is taken);"
                 + " 2 usage error, invalid input, or a start-up check refused (e.g. swap on with failSwapOn)."})
 final class AgentCommand implements Callable<Integer> {
 
@@ -239,8 +240,10 @@ final class AgentCommand implements Callable<Integer> {
         Agent agent = new Agent(new Agent.Setup(host, nf, k, cfg, config, nriSocket, pluginOptions, source, cluster,
                 listenAddress, Files.isReadable(Path.of("/dev/kmsg")), Clock.SYSTEM,
                 standalone ? new Agent.Standalone(byUid, null) : null), checks.offloadPossible());
+        // SIGTERM/SIGINT: the orderly stop below, exit 0 (StopSignals); the hook covers SIGHUP and System.exit
         Thread hook = new Thread(agent::close, "memwarden-agent-stop");
         Runtime.getRuntime().addShutdownHook(hook);
+        StopSignals signals = StopSignals.install("memwarden agent: ", err, agent::close);
         try {
             agent.startNri();
             // the registration first (it has a deadline; a start is CPU-bound), then the API, watches and loops
@@ -251,12 +254,18 @@ final class AgentCommand implements Callable<Integer> {
                     + (agent.api() == null ? "" : ", status API " + agent.api().url()));
             err.flush();
             agent.awaitStop();
+            agent.close(); // waits for a close the signal's thread runs
+            err.println("memwarden agent: stopped" + (signals.received() == null ? "" : " by " + signals.received())
+                    + ": NRI connection, loops, OOM watch and status API closed; every container keeps its cgroup"
+                    + " values");
+            err.flush();
             return ExitCodes.OK;
         } catch (java.io.IOException e) {
             err.println("memwarden agent: " + e.getMessage());
             return ExitCodes.FAILURE;
         } finally {
             agent.close();
+            signals.close();
             if (nodePods != null) {
                 nodePods.close();
             }

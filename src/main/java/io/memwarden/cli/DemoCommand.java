@@ -19,6 +19,8 @@ import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
+import io.memwarden.runner.Leftovers;
+import io.memwarden.runner.RunOwner;
 import io.memwarden.runner.RunView;
 import io.memwarden.runner.StandaloneRunner;
 import io.memwarden.runner.SwapDemo;
@@ -40,7 +42,8 @@ import picocli.CommandLine.Spec;
         description = {"The swap demo: one pod, three containers with a 100M limit each holding ~80 MiB, in three"
                 + " swap classes — bronze (c0-lowprio), silver (c1-normal) and no swap (c2-noswap) — run for real in"
                 + " cgroups on this host, then a verdict from their VmRSS/VmSwap. Creates a temporary swap file when"
-                + " no swap is on, and removes everything it created at the end (also on Ctrl-C).",
+                + " no swap is on, and removes everything it created at the end (also on Ctrl-C); at start, removes what a"
+                + " demo or run killed with SIGKILL left (cgroups, processes, swap file).",
                 "Needs root and a cgroup memory controller with swap accounting; without them it explains why and"
                 + " shows the plan for the same pod.",
                 "",
@@ -50,6 +53,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Where the temporary swap file goes. */
+    static final Path SWAP_DIR = Path.of("/var/tmp");
 
     @Option(names = "--swap-size", defaultValue = "512Mi", paramLabel = "SIZE",
             description = "Size of the temporary swap file when no swap is on (default ${DEFAULT-VALUE}).")
@@ -114,6 +120,17 @@ final class DemoCommand implements Callable<Integer> {
         AtomicReference<StandaloneRunner> runner = new AtomicReference<>();
         AtomicReference<Path> swapFile = new AtomicReference<>();
         SwapFiles swapFiles = new SwapFiles(Host.system());
+        // what a demo or run killed with SIGKILL left: cgroups and processes below this cgroup, swap files
+        java.util.List<String> reclaimed = new java.util.ArrayList<>(Leftovers.reclaimRuns(host.ownMemoryCgroup(),
+                host.memoryController() == CgroupVersion.V2, Path.of("/proc")));
+        reclaimed.addAll(Leftovers.reclaimSwapFiles(SWAP_DIR, swapFiles, Path.of("/proc")));
+        for (String line : reclaimed) {
+            err.println("memwarden demo: " + line);
+        }
+        err.flush();
+        if (!reclaimed.isEmpty()) {
+            host = HostProbe.probe(); // a swap file switched off changes the swap total
+        }
         Runnable cleanup = () -> {
             StandaloneRunner r = runner.getAndSet(null);
             if (r != null) {
@@ -137,7 +154,8 @@ final class DemoCommand implements Callable<Integer> {
         try {
             out.println("host: " + host.describe().replace("\n", "\n      "));
             if (host.swapTotal() == 0) {
-                Path f = Path.of("/var/tmp", "memwarden-demo-" + ProcessHandle.current().pid() + ".swap");
+                // named after this process and its start time: the next demo can tell its owner is gone (Leftovers)
+                Path f = SWAP_DIR.resolve(RunOwner.current().name(Leftovers.SWAP_PREFIX) + Leftovers.SWAP_SUFFIX);
                 out.println("no swap is on: creating a temporary " + RunView.size(size) + " swap file " + f);
                 try {
                     swapFiles.create(f, size, OptionalInt.empty());
@@ -156,7 +174,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             out.println("running pod " + pod.key() + " (cgroup v" + host.memoryController().number() + ") ...");
             out.flush();
-            SwapDemo.Result result = SwapDemo.run(host, plan, pod, wait, out, runner::set);
+            SwapDemo.Result result = SwapDemo.run(host, plan, pod, wait, out, r -> runner.set(r.dieWithRunner(true)));
             runner.set(null);
             out.println();
             out.print(table(result));

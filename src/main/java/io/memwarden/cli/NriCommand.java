@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
                 "Launched by the runtime (NRI_PLUGIN_SOCKET in the environment), it serves the inherited socket and"
                 + " takes its name and index from NRI_PLUGIN_NAME / NRI_PLUGIN_IDX (docs/nri.md).",
                 "",
-                "Exit codes: 0 stopped (signal, runtime Shutdown, or a launched plugin's connection closed);"
+                "Exit codes: 0 stopped (SIGTERM or SIGINT, runtime Shutdown, or a launched plugin's connection closed; a"
+                + " second signal while stopping ends it at once with 128 + the signal's number, a stop that takes"
+                + " over 20 s with 1);"
                 + " 2 usage error or invalid input."})
 final class NriCommand implements Callable<Integer> {
 
@@ -122,8 +124,10 @@ final class NriCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         err.flush();
+        // SIGTERM/SIGINT: the orderly stop below, exit 0 (StopSignals); the hook covers SIGHUP and System.exit
         Thread hook = new Thread(plugin::stop, "memwarden-nri-stop");
         Runtime.getRuntime().addShutdownHook(hook);
+        StopSignals signals = StopSignals.install("memwarden nri: ", err, plugin::stop);
         ConfigFileWatch watch = null;
         try {
             if (config != null) {
@@ -150,12 +154,20 @@ final class NriCommand implements Callable<Integer> {
                     return ExitCodes.USAGE;
                 }
                 String reason = plugin.runSession(ch);
-                err.println("memwarden nri: the runtime's connection closed (" + reason + "); exiting");
-                err.flush();
+                if (signals.received() == null) {
+                    err.println("memwarden nri: the runtime's connection closed (" + reason + "); exiting");
+                    err.flush();
+                }
             } else {
                 plugin.runExternal(socket);
             }
+            if (signals.received() != null) {
+                err.println("memwarden nri: stopped by " + signals.received() + ": NRI connection closed; every"
+                        + " container keeps its cgroup values");
+                err.flush();
+            }
         } finally {
+            signals.close();
             if (watch != null) {
                 watch.close();
             }

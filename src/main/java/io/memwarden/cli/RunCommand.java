@@ -19,6 +19,7 @@ import io.memwarden.control.PressureGuard;
 import io.memwarden.control.WakeUp;
 import io.memwarden.runner.ContainerStatus;
 import io.memwarden.runner.ControlLoops;
+import io.memwarden.runner.Leftovers;
 import io.memwarden.runner.LoopWakeUp;
 import io.memwarden.runner.RunView;
 import io.memwarden.runner.StandaloneRunner;
@@ -38,11 +39,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run the pods of a workload file on this host under memwarden: plan them against the detected"
                 + " node, create their cgroups under a parent memwarden owns (below its own cgroup), apply the plan,"
-                + " start each container's command in its cgroup, and show a live table. On exit, Ctrl-C or"
-                + " --duration, stop every process and remove every cgroup it created.",
+                + " start each container's command in its cgroup, and show a live table. When the containers end, on"
+                + " --duration, or on SIGTERM/SIGINT (Ctrl-C), stop every process and remove every cgroup it created."
+                + " At start, the cgroups and processes a run killed with SIGKILL left below the same cgroup are"
+                + " reclaimed. docs/runner.md.",
                 "",
-                "Exit codes: 0 all containers ran (and exited 0 or were stopped); 1 a pod could not be planned, a"
-                + " cgroup write failed, or a container failed (non-zero exit, OOM kill); 2 usage or invalid input."})
+                "Exit codes: 0 all containers ran (and exited 0 or were stopped, by --duration or a signal); 1 a pod"
+                + " could not be planned, a cgroup write failed, or a container failed (non-zero exit, OOM kill); 2"
+                + " usage or invalid input."})
 final class RunCommand implements Callable<Integer> {
 
     @Spec
@@ -208,7 +212,14 @@ final class RunCommand implements Callable<Integer> {
                 return ExitCodes.USAGE;
             }
         }
-        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes);
+        // what a run killed with SIGKILL left below this cgroup: its processes and cgroups (docs/runner.md)
+        for (String line : Leftovers.reclaimRuns(host.ownMemoryCgroup(),
+                host.memoryController() == io.memwarden.model.CgroupVersion.V2, Path.of("/proc"))) {
+            err.println("memwarden run: " + line);
+        }
+        err.flush();
+        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes)
+                .dieWithRunner(true);
         java.util.concurrent.atomic.AtomicReference<ControlLoops> controlRef = new java.util.concurrent.atomic.AtomicReference<>();
         Thread hook = new Thread(() -> {
             try {
@@ -221,10 +232,28 @@ final class RunCommand implements Callable<Integer> {
             }
         }, "memwarden-run-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM/SIGINT stop the run as --duration does (StopSignals); while the containers start (init containers
+        // run to completion) the start is interrupted instead, and cleans up after itself
+        Thread main = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicBoolean starting = new java.util.concurrent.atomic.AtomicBoolean(true);
+        StopSignals signals = StopSignals.install("memwarden run: ", err, () -> {
+            synchronized (starting) {
+                if (starting.get()) {
+                    main.interrupt();
+                }
+            }
+        });
         ApiServer api = null;
         OomKillWatch oomWatch = null;
         try {
-            runner.start();
+            try {
+                runner.start();
+            } finally {
+                synchronized (starting) {
+                    starting.set(false);
+                    Thread.interrupted(); // a signal's interrupt that came as the start ended
+                }
+            }
             out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
             out.flush();
             boolean tty = System.console() != null && spec.commandLine().getOut() != null;
@@ -297,8 +326,12 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
-            while (!runner.finished() && System.nanoTime() < end) {
-                runner.awaitFinished(Duration.ofNanos(Math.min(every.toNanos(), Math.max(1, end - System.nanoTime()))));
+            while (!runner.finished() && System.nanoTime() < end && signals.received() == null) {
+                long until = System.nanoTime() + Math.min(every.toNanos(), Math.max(1, end - System.nanoTime()));
+                while (!runner.finished() && System.nanoTime() < until
+                        && !signals.awaitStop(Math.clamp((until - System.nanoTime()) / 1_000_000, 1, 50))) {
+                    // the table's refresh period, ended early by the containers' end or a stop signal
+                }
                 List<ContainerStatus> s = runner.snapshot();
                 if (tty) {
                     out.print("\033[H\033[2J");
@@ -318,10 +351,16 @@ final class RunCommand implements Callable<Integer> {
             out.print(RunView.table(last));
             boolean failed = last.stream().anyMatch(c -> !c.running() && c.exitCode() != 0);
             return failed ? ExitCodes.FAILURE : ExitCodes.OK;
+        } catch (InterruptedException e) {
+            // a stop signal while the containers started: start() removed what it had created (said below)
+            return ExitCodes.OK;
         } catch (CgroupWriteException e) {
             err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
             return ExitCodes.FAILURE;
         } catch (IOException | IllegalArgumentException e) {
+            if (signals.received() != null && e instanceof java.nio.channels.ClosedByInterruptException) {
+                return ExitCodes.OK; // the signal's interrupt ended a file operation of the start
+            }
             err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
             return ExitCodes.FAILURE;
         } finally {
@@ -344,7 +383,13 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running
             }
+            if (signals.received() != null) {
+                err.println("memwarden run: stopped by " + signals.received() + ": every process it started killed,"
+                        + " every cgroup it created removed");
+            }
+            signals.close();
             out.flush();
+            err.flush();
         }
     }
 

@@ -161,7 +161,8 @@ public final class SwapFiles {
         }
     }
 
-    private Optional<SwapArea> active(Path p) throws IOException {
+    /** The area {@code p} is in /proc/swaps, or empty when it is not on as swap. */
+    public Optional<SwapArea> active(Path p) throws IOException {
         Path real = Files.exists(p) ? p.toRealPath() : p;
         return ProcSwaps.find(host.swaps(), real.toString());
     }

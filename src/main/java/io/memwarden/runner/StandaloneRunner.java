@@ -38,6 +38,7 @@ public final class StandaloneRunner implements AutoCloseable {
     private final List<Managed> managed = new ArrayList<>();
     private CgroupTree tree;
     private long rootLimit;
+    private boolean dieWithRunner;
 
     private static final class Managed {
         final String pod;
@@ -75,6 +76,37 @@ public final class StandaloneRunner implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Makes each container's first process die with this runner's JVM (SIGKILL through the kernel's parent-death
+     * signal, {@code PR_SET_PDEATHSIG}, set by util-linux {@code setpriv --pdeathsig KILL} before the command runs),
+     * so a runner killed with SIGKILL does not leave its workloads running. The kernel sends the signal when the
+     * <em>thread</em> that started the container ends, so call {@link #start()} on a thread that lives as long as
+     * the run (the command's main thread). Without {@code setpriv} on the PATH nothing changes (see
+     * {@link #parentDeathSignal()}). Processes the commands start themselves are not covered: they stay in the
+     * container's cgroup, which the next run reclaims ({@link Leftovers}). Call before {@link #start()}.
+     */
+    public StandaloneRunner dieWithRunner(boolean on) {
+        this.dieWithRunner = on;
+        return this;
+    }
+
+    /** Whether {@link #dieWithRunner} can work here: util-linux {@code setpriv} is on the PATH. */
+    public static boolean parentDeathSignal() {
+        return SETPRIV != null;
+    }
+
+    private static final String SETPRIV = findOnPath("setpriv");
+
+    private static String findOnPath(String tool) {
+        String path = System.getenv("PATH");
+        for (String dir : (path == null ? "/usr/bin:/bin" : path).split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool).toString();
+            }
+        }
+        return null;
+    }
+
     /** The pod specs it runs. */
     public List<PodSpec> pods() {
         return pods;
@@ -99,7 +131,8 @@ public final class StandaloneRunner implements AutoCloseable {
             }
         }
         Files.createDirectories(logDir);
-        tree = CgroupTree.create(host.ownMemoryCgroup(), "memwarden-run-" + ProcessHandle.current().pid(),
+        // named after this process and its start time: the next run can tell this tree's owner is gone (Leftovers)
+        tree = CgroupTree.create(host.ownMemoryCgroup(), RunOwner.current().name(Leftovers.RUN_PREFIX),
                 host.memoryController() == io.memwarden.model.CgroupVersion.V2);
         try {
             CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
@@ -145,10 +178,16 @@ public final class StandaloneRunner implements AutoCloseable {
                 }
             }
         } catch (IOException | CgroupWriteException | InterruptedException | RuntimeException e) {
+            // an interrupt (a stop signal) must not cut the cleanup's waits short
+            boolean interrupted = Thread.interrupted() || e instanceof InterruptedException;
             try {
                 close();
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             throw e;
         }
@@ -165,11 +204,22 @@ public final class StandaloneRunner implements AutoCloseable {
 
     private Process launch(Plan.PodPlan pp, Managed m, ContainerSpec cs) throws IOException {
         List<String> argv = new ArrayList<>();
+        if (dieWithRunner && SETPRIV != null) {
+            argv.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
+        }
         argv.add("/bin/sh");
         argv.add("-c");
-        // enter the cgroup first, then become the command: no allocation happens outside the cgroup
-        argv.add("echo $$ > \"$0\" && exec \"$@\"");
+        // enter the cgroup first, then become the command: no allocation happens outside the cgroup. With the
+        // parent-death signal: the runner may have died before setpriv set it (then no signal comes): the parent pid
+        // (field 4 of /proc/self/stat; sh's own name, "sh", has no blank) must still be the runner's
+        argv.add(dieWithRunner && SETPRIV != null
+                ? "echo $$ > \"$0\" && read -r _ _ _ ppid _ < /proc/$$/stat && [ \"$ppid\" = \"$1\" ] && shift"
+                        + " && exec \"$@\""
+                : "echo $$ > \"$0\" && exec \"$@\"");
         argv.add(m.cgroup.resolve("cgroup.procs").toString());
+        if (dieWithRunner && SETPRIV != null) {
+            argv.add(Long.toString(ProcessHandle.current().pid()));
+        }
         argv.addAll(cs.command());
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.redirectErrorStream(true);

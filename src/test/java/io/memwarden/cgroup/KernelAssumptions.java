@@ -31,7 +31,7 @@ public final class KernelAssumptions {
 
     /**
      * After a test of the standalone runner: deletes its log directory (may be null) and checks the runner left no
-     * {@code memwarden-run-PID} cgroup below this JVM's own (host may be null when the test was skipped).
+     * {@code memwarden-run-PID-START} cgroup below this JVM's own (host may be null when the test was skipped).
      */
     public static void noRunnerLeftovers(Path logs, HostFacts host) throws IOException {
         if (logs != null) {
@@ -45,7 +45,8 @@ public final class KernelAssumptions {
         if (host != null) {
             try (var s = Files.list(host.ownMemoryCgroup())) {
                 assertThat(s.map(p -> p.getFileName().toString()))
-                        .noneMatch(n -> n.equals("memwarden-run-" + ProcessHandle.current().pid()));
+                        .noneMatch(n -> n.equals("memwarden-run-" + ProcessHandle.current().pid())
+                                || n.startsWith("memwarden-run-" + ProcessHandle.current().pid() + "-"));
             }
         }
     }

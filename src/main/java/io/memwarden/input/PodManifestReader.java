@@ -12,6 +12,12 @@ import io.memwarden.model.QosClass;
 import io.memwarden.model.Resources;
 import io.memwarden.policy.Plan.PlanError;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +48,12 @@ public final class PodManifestReader {
     }
 
     public static Result parse(String f, List<JsonNode> docs) throws InputException {
-        return items(f, docs).bind();
+        return items(f, new YamlDocs.Docs(docs, List.of())).bind();
+    }
+
+    /** A manifest's text (named {@code f} in errors), with the per-pod isolation of {@link #read(Path)}. */
+    public static Result parse(String f, String text) throws InputException {
+        return items(f, YamlDocs.readDocs(f, text)).bind();
     }
 
     /**
@@ -51,26 +62,44 @@ public final class PodManifestReader {
      * (Jackson building its deserializers for fabric8's Pod model), which a daemon does while it registers.
      */
     public static Items readItems(Path path) throws InputException {
-        String text;
-        try {
-            text = Files.readString(path);
-        } catch (IOException e) {
-            throw new InputException(path + ": cannot read: " + e.getMessage(), e);
-        }
         CompletableFuture<Prepared> ahead = PREPARED.remove(path.toAbsolutePath().normalize());
         Prepared p = ahead == null ? null : ahead.join();
-        List<JsonNode> docs = p != null && p.text().equals(text) ? p.docs() : YamlDocs.readAll(path.toString(), text);
-        return items(path.toString(), docs);
+        YamlDocs.Docs docs = null;
+        if (p != null) {
+            if (!Files.isRegularFile(path)) {
+                // a pipe is read once: what was read ahead is all there is
+                if (p.error() != null) {
+                    throw p.error();
+                }
+                docs = p.docs();
+            } else if (p.docs() != null && Arrays.equals(p.digest(), digest(path))) {
+                docs = p.docs();
+            }
+        }
+        return items(path.toString(), docs != null ? docs : YamlDocs.readDocs(path));
     }
 
-    /** A manifest read and parsed ahead by {@link #prepare(Path)}: used only if the file still has this text. */
-    private record Prepared(String text, List<JsonNode> docs) {}
+    /**
+     * A manifest read and parsed ahead by {@link #prepare(Path)} with the SHA-256 of the bytes it was parsed from:
+     * used only if the file still has them.
+     */
+    private record Prepared(byte[] digest, YamlDocs.Docs docs, InputException error) {}
+
+    /** The file's SHA-256, or null when it cannot be read (reading it again reports why). */
+    private static byte[] digest(Path path) {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(path), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(OutputStream.nullOutputStream());
+            return ((DigestInputStream) in).getMessageDigest().digest();
+        } catch (IOException | NoSuchAlgorithmException e) {
+            return null;
+        }
+    }
 
     private static final Map<Path, CompletableFuture<Prepared>> PREPARED = new ConcurrentHashMap<>();
 
     /** A manifest's Pod objects, checked for structure and duplicates but not yet bound. */
     public static final class Items {
-        /** In file order: a pod to bind ({@code pod} set) or a duplicate ({@code duplicate} set). */
+        /** In file order: a pod to bind ({@code pod} set) or a pod already in error ({@code duplicate} set). */
         private record Entry(String key, JsonNode pod, PlanError duplicate) {}
 
         private final List<Entry> entries;
@@ -136,9 +165,15 @@ public final class PodManifestReader {
 
     private static void prepare(Path manifest, CompletableFuture<Prepared> ahead) {
         try {
-            String text = Files.readString(manifest);
-            ahead.complete(new Prepared(text, YamlDocs.readAll(manifest.toString(), text)));
-        } catch (IOException | InputException | RuntimeException e) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            YamlDocs.Docs docs;
+            try (InputStream in = new DigestInputStream(Files.newInputStream(manifest), sha)) {
+                docs = YamlDocs.readDocs(manifest.toString(), in);
+            }
+            ahead.complete(new Prepared(sha.digest(), docs, null));
+        } catch (InputException e) {
+            ahead.complete(new Prepared(null, null, e));
+        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             // readItems reads it again and reports the problem
             ahead.complete(null);
         }
@@ -153,27 +188,48 @@ public final class PodManifestReader {
         }
     }
 
-    private static Items items(String f, List<JsonNode> docs) throws InputException {
+    private static Items items(String f, YamlDocs.Docs parsed) throws InputException {
         List<Items.Entry> entries = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int docNo = 0;
-        for (JsonNode doc : docs) {
+        for (JsonNode doc : parsed.docs()) {
             docNo++;
             String where = f + " document " + docNo;
             if (!doc.isObject()) {
-                throw new InputException(where + ": expected a Kubernetes object, got " + shortText(doc));
+                String p = parsed.problemIn(doc);
+                throw new InputException(where + ": " + (p != null ? p : "expected a Kubernetes object, got " + shortText(doc)));
+            }
+            // a problem outside the pods (kind, apiVersion, items itself) makes the document unusable
+            boolean pod = doc.path("kind").asString("").equals("Pod");
+            for (var e : doc.properties()) {
+                if (pod && !e.getKey().equals("kind")) {
+                    continue; // a problem inside a Pod is that pod's error
+                }
+                String p = parsed.problem(e.getKey());
+                if (p == null && !(e.getKey().equals("items") && e.getValue().isArray())) {
+                    p = parsed.problemIn(e.getValue());
+                }
+                if (p != null) {
+                    throw new InputException(where + ": " + p);
+                }
             }
             String kind = doc.path("kind").asString("");
             List<JsonNode> items = new ArrayList<>();
             switch (kind) {
                 case "Pod" -> items.add(doc);
                 case "List", "PodList" -> {
+                    JsonNode list = doc.get("items");
+                    if (list != null && !list.isNull() && !list.isArray()) {
+                        throw new InputException(where + ": field items: expected a list of Pods, got " + shortText(list));
+                    }
                     int i = 0;
                     for (JsonNode item : doc.path("items").values()) {
                         String ik = item.path("kind").asString("");
-                        if (!ik.equals("Pod") && !(kind.equals("PodList") && ik.isEmpty())) {
-                            throw new InputException(where + ": items[" + i + "]: kind \"" + ik
-                                    + "\" is not supported (only Pod)");
+                        if (!item.isObject() || (!ik.equals("Pod") && !(kind.equals("PodList") && ik.isEmpty())
+                                && parsed.problemIn(item.path("kind")) == null)) {
+                            throw new InputException(where + ": items[" + i + "]: " + (item.isObject()
+                                    ? "kind \"" + ik + "\" is not supported (only Pod)"
+                                    : "expected a Pod, got " + shortText(item)));
                         }
                         items.add(item);
                         i++;
@@ -184,14 +240,26 @@ public final class PodManifestReader {
                         + "\" is not supported (expected Pod, List or PodList)");
             }
             for (JsonNode item : items) {
-                String name = item.path("metadata").path("name").asString("");
-                String ns = item.path("metadata").path("namespace").asString("");
+                JsonNode meta = item.path("metadata");
+                String bad = parsed.problemIn(meta.path("name"));
+                bad = bad != null ? bad : parsed.problemIn(meta.path("namespace"));
+                if (bad != null) {
+                    throw new InputException(where + ": " + bad);
+                }
+                String name = meta.path("name").asString("");
+                String ns = meta.path("namespace").asString("");
                 String key = (ns.isEmpty() ? "default" : ns) + "/" + name;
                 if (name.isEmpty()) {
                     throw new InputException(where + ": a Pod has no metadata.name");
                 }
-                entries.add(seen.add(key) ? new Items.Entry(key, item, null)
-                        : new Items.Entry(key, null, new PlanError(key, null, "duplicate pod " + key + " in " + where)));
+                String problem = parsed.problemIn(item);
+                if (!seen.add(key)) {
+                    entries.add(new Items.Entry(key, null, new PlanError(key, null, "duplicate pod " + key + " in " + where)));
+                } else if (problem != null) {
+                    entries.add(new Items.Entry(key, null, new PlanError(key, null, f + ": " + problem)));
+                } else {
+                    entries.add(new Items.Entry(key, item, null));
+                }
             }
         }
         return new Items(entries);

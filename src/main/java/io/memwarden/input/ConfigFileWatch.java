@@ -1,6 +1,7 @@
 package io.memwarden.input;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,9 @@ public final class ConfigFileWatch implements AutoCloseable {
                     } catch (InputException e) {
                         onInvalid.accept(e.getMessage());
                     } catch (RuntimeException e) {
-                        onInvalid.accept(abs + ": " + e);
+                        LOG.error("config file {} could not be read", abs, e);
+                        onInvalid.accept(abs + ": could not be read (an internal error of memwarden; its log has the"
+                                + " details)");
                     }
                 }
             } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -76,10 +79,20 @@ public final class ConfigFileWatch implements AutoCloseable {
         return new ConfigFileWatch(ws);
     }
 
+    /**
+     * What the file holds, to tell a change: its text, or for a file over the input size limit only its size and
+     * time (never read into memory: the reader then refuses it with the limit's message).
+     */
     private static String read(Path p) {
         try {
-            return Files.readString(p);
-        } catch (IOException e) {
+            long size = Files.size(p);
+            if (size > YamlDocs.maxInputBytes()) {
+                return "\0too large: " + size + " bytes, modified " + Files.getLastModifiedTime(p);
+            }
+            byte[] b = p.toFile().isFile() ? Files.readAllBytes(p) : null;
+            return b == null || b.length > YamlDocs.maxInputBytes() ? "\0not a readable file of at most the limit"
+                    : new String(b, StandardCharsets.ISO_8859_1);
+        } catch (IOException | OutOfMemoryError e) {
             return null;
         }
     }

@@ -50,6 +50,11 @@ public final class YamlDocs {
         FACTORY = YamlStream.factory(l);
     }
 
+    /** The input size limit in bytes (MEMWARDEN_MAX_INPUT_SIZE, else a sixteenth of the heap). */
+    public static long maxInputBytes() {
+        return LIMITS.bytes();
+    }
+
     /**
      * The documents of a YAML file and the problems found in them (an alias to no anchor, a merge key): each problem
      * stands in the documents as a marker string, so a reader can tell which part of the file it is in.

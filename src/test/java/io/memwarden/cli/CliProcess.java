@@ -29,6 +29,9 @@ public final class CliProcess implements AutoCloseable {
     /** {@code memwarden ARGS}, started by {@code prefix} (e.g. a shell that enters a cgroup first, then execs). */
     public static CliProcess start(Path log, List<String> prefix, String mainClass, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
+        // a test JVM started as a background job (e.g. `bin/test &` from a script) inherits SIGINT ignored, and the
+        // JVM leaves an ignored signal ignored: reset both stop signals to their defaults for the command under test
+        cmd.addAll(List.of("env", "--default-signal=INT,TERM"));
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Xshare:auto", "-cp", System.getProperty("java.class.path"), mainClass));

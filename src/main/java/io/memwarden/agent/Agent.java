@@ -205,7 +205,7 @@ public final class Agent implements AutoCloseable {
         }
         if (setup.listen() != null) {
             api = ApiServer.start(setup.listen().address(), new RunStatus(setup.host(), workload, loops, null, oomWatch),
-                    true);
+                    true, config.agent().statusFromNetwork());
             metrics.register(api.registry(), loops, setup.cluster(), workload);
             LOG.info("serving {}/metrics, /status, /healthz", api.url());
         }

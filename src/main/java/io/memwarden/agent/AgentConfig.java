@@ -29,15 +29,25 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
     }
 
     /**
-     * @param listen     [HOST:]PORT of the status API, or "off"
-     * @param protect    namespace/name globs the pressure guard never evicts
-     * @param history    loop actions kept for /status and explain
+     * @param listen            [HOST:]PORT of the status API, or "off"
+     * @param protect           namespace/name globs the pressure guard never evicts
+     * @param history           loop actions kept for /status and explain
+     * @param statusFromNetwork serve /status (every pod's plan) to clients not on loopback too
      */
-    public record Agent(String listen, FailSwapOn failSwapOn, Set<String> protect, int history) {
-        public static final Agent DEFAULTS = new Agent("127.0.0.1:9767", FailSwapOn.KUBELET, Set.of(), 500);
+    public record Agent(String listen, FailSwapOn failSwapOn, Set<String> protect, int history,
+                        boolean statusFromNetwork) {
+        public static final Agent DEFAULTS = new Agent("127.0.0.1:9767", FailSwapOn.KUBELET, Set.of(), 500, false);
 
         public Agent {
             protect = Set.copyOf(protect);
+        }
+
+        public Agent(String listen, FailSwapOn failSwapOn, Set<String> protect, int history) {
+            this(listen, failSwapOn, protect, history, false);
+        }
+
+        public Agent withStatusFromNetwork(boolean on) {
+            return new Agent(listen, failSwapOn, protect, history, on);
         }
     }
 
@@ -109,6 +119,10 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
     public record Kubernetes(KubeMode enabled, boolean events, boolean evictions, boolean nodeLabel,
                              boolean taintSwapNodes, boolean watchAllPods) {
         public static final Kubernetes DEFAULTS = new Kubernetes(KubeMode.AUTO, true, true, true, false, false);
+    }
+
+    public AgentConfig withAgent(Agent a) {
+        return new AgentConfig(policy, a, loops, kubernetes);
     }
 
     public AgentConfig withLoops(Loops l) {

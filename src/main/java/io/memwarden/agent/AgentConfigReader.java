@@ -46,7 +46,8 @@ public final class AgentConfigReader {
         if (n == null || n.isNull()) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "agent.", n, "listen", "failSwapOn", "protect", "history");
+        YamlDocs.onlyKnown(f, "agent.", n, "listen", "failSwapOn", "protect", "history",
+                "statusFromNetwork");
         String listen = YamlDocs.string(f, "agent.listen", n.get("listen"));
         if (listen != null && !listen.equals("off")) {
             try {
@@ -84,7 +85,10 @@ public final class AgentConfigReader {
             }
             history = h.intValue();
         }
-        return new AgentConfig.Agent(listen == null ? d.listen() : listen, failSwapOn, protect, history);
+        boolean statusFromNetwork = orDefault(YamlDocs.bool(f, "agent.statusFromNetwork", n.get("statusFromNetwork")),
+                d.statusFromNetwork());
+        return new AgentConfig.Agent(listen == null ? d.listen() : listen, failSwapOn, protect, history,
+                statusFromNetwork);
     }
 
     private static AgentConfig.Loops loops(String f, JsonNode n) throws InputException {

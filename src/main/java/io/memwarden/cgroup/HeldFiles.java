@@ -34,8 +34,11 @@ public final class HeldFiles implements AutoCloseable {
         this.max = max;
     }
 
-    /** The soft limit on open files ({@code /proc/self/limits}), or 1024 when it cannot be read. */
-    static int openFileLimit() {
+    /**
+     * The soft limit on open files ({@code /proc/self/limits}), or 1024 when it cannot be read. The held files take at
+     * most a quarter of it, the HTTP API's connections another quarter ({@code io.memwarden.api.ApiLimits}).
+     */
+    public static int openFileLimit() {
         try {
             for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {

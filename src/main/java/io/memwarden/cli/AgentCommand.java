@@ -85,6 +85,12 @@ final class AgentCommand implements Callable<Integer> {
             description = "Status API address; overrides agent.listen (default 127.0.0.1:9767).")
     String listen;
 
+    @Option(names = "--status-from-network",
+            description = "Serve GET /status (every pod's plan) to clients that are not on loopback too; overrides"
+                    + " agent.statusFromNetwork (default: loopback only; /metrics and /healthz are served wherever"
+                    + " --listen binds).")
+    boolean statusFromNetwork;
+
     @Option(names = "--kube", paramLabel = "auto|on|off",
             description = "Use the Kubernetes API; overrides kubernetes.enabled (auto: in-cluster config or a"
                     + " kubeconfig is present).")
@@ -130,8 +136,16 @@ final class AgentCommand implements Callable<Integer> {
                 AgentConfig.Loops l = cfg.loops();
                 cfg = cfg.withLoops(l.withDryRun(true));
             }
+            if (statusFromNetwork) {
+                cfg = cfg.withAgent(cfg.agent().withStatusFromNetwork(true));
+            }
             String where = listen != null ? listen : cfg.agent().listen();
             if (!where.equals("off")) {
+                try {
+                    io.memwarden.api.ApiLimits.configure();
+                } catch (io.memwarden.api.ApiLimits.Invalid e) {
+                    throw new InputException(e.getMessage());
+                }
                 try {
                     listenAddress = ListenAddress.parse(where);
                 } catch (IllegalArgumentException e) {
@@ -139,7 +153,9 @@ final class AgentCommand implements Callable<Integer> {
                 }
                 if (!listenAddress.loopback()) {
                     err.println("memwarden agent: note: the status API listens on " + where + ", not a loopback"
-                            + " address: /metrics and /status are reachable from the network (read-only)");
+                            + " address: /metrics and /healthz are reachable from the network (read-only); /status "
+                            + (cfg.agent().statusFromNetwork() ? "too (statusFromNetwork)"
+                                    : "is served to loopback clients only"));
                 }
             }
             if (kube != null && !kube.matches("auto|on|off")) {

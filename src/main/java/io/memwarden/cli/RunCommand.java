@@ -109,6 +109,11 @@ final class RunCommand implements Callable<Integer> {
                     + " lifetime, e.g. 127.0.0.1:9767. Without a host: 127.0.0.1. Off by default.")
     String listen;
 
+    @Option(names = "--status-from-network",
+            description = "Serve GET /status (every pod's plan) to clients that are not on loopback too (default:"
+                    + " loopback only; /metrics and /healthz are served wherever --listen binds).")
+    boolean statusFromNetwork;
+
     @Option(names = "--psi-trigger", paramLabel = "SPEC|off", defaultValue = "some 150000 2000000",
             description = "PSI trigger on /proc/pressure/memory that wakes the control loops before their period"
                     + " ends: \"some|full <stall us> <window us>\", the window a multiple of 2 s up to 10 s; off: the"
@@ -135,9 +140,16 @@ final class RunCommand implements Callable<Integer> {
                 err.println("memwarden run: --listen " + e.getMessage());
                 return ExitCodes.USAGE;
             }
+            try {
+                io.memwarden.api.ApiLimits.configure();
+            } catch (io.memwarden.api.ApiLimits.Invalid e) {
+                err.println("memwarden run: --listen: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
             if (!listenAddress.loopback()) {
                 err.println("memwarden run: warning: --listen " + listen + " is not a loopback address: /metrics and"
-                        + " /status are reachable from the network");
+                        + " /healthz are reachable from the network; /status "
+                        + (statusFromNetwork ? "too (--status-from-network)" : "is served to loopback clients only"));
             }
         }
         PsiTrigger.Spec psiSpec;
@@ -292,7 +304,7 @@ final class RunCommand implements Callable<Integer> {
             if (listenAddress != null) {
                 try {
                     api = ApiServer.start(listenAddress.address(), new RunStatus(host, runner, plan, control,
-                            confineBytes > 0 ? runner.root() : null, oomWatch), true);
+                            confineBytes > 0 ? runner.root() : null, oomWatch), true, statusFromNetwork);
                 } catch (IOException e) {
                     throw new IOException("--listen " + listen + ": " + e.getMessage(), e);
                 }

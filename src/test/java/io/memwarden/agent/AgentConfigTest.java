@@ -34,7 +34,8 @@ class AgentConfigTest {
         assertThat(parse("{}")).isEqualTo(AgentConfig.DEFAULTS);
         AgentConfig c = parse("""
                 swap: {behavior: LimitedSwap}
-                agent: {listen: "127.0.0.1:19767", failSwapOn: warn, protect: [kube-system/coredns-*], history: 20}
+                agent: {listen: "127.0.0.1:19767", failSwapOn: warn, protect: [kube-system/coredns-*], history: 20,
+                        statusFromNetwork: true}
                 loops:
                   period: 2s
                   dryRun: true
@@ -47,7 +48,7 @@ class AgentConfigTest {
                 """);
         assertThat(c.policy().swap().behavior()).isEqualTo(SwapBehavior.LIMITED_SWAP);
         assertThat(c.agent()).isEqualTo(new AgentConfig.Agent("127.0.0.1:19767", AgentConfig.FailSwapOn.WARN,
-                Set.of("kube-system/coredns-*"), 20));
+                Set.of("kube-system/coredns-*"), 20, true));
         assertThat(c.loops().period()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.loops().dryRun()).isTrue();
         assertThat(c.loops().psiTrigger().text()).isEqualTo("full 200000 4000000");
@@ -86,7 +87,8 @@ class AgentConfigTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "agent: {listn: x}|field agent.listn: unknown field (known: listen, failSwapOn, protect, history)",
+        "agent: {listn: x}|field agent.listn: unknown field (known: listen, failSwapOn, protect, history,"
+            + " statusFromNetwork)",
         "agent: {failSwapOn: maybe}|field agent.failSwapOn: \"maybe\" is not one of kubelet, refuse, warn",
         "agent: {protect: [coredns]}|field agent.protect[0]: \"coredns\" is not NAMESPACE/NAME",
         "agent: {history: 0}|field agent.history: expected an integer from 1 to 1000000, got 0",
@@ -116,6 +118,8 @@ class AgentConfigTest {
         "kubernetes: {taint: true}|field kubernetes.taint: unknown field",
         "swap: {behavior: Sometimes}|field swap.behavior:",
         "agents: {}|field agents: unknown field",
+        "agent: {statusFromNetwork: sometimes}|field agent.statusFromNetwork: expected true or false, got \"sometimes\"",
+        "agent: {statusFromNetwork: 1}|field agent.statusFromNetwork: expected true or false, got 1",
     })
     void badInputNamesTheFieldAndValue(String yaml, String message) {
         assertThatThrownBy(() -> parse(yaml)).isInstanceOf(InputException.class)

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -59,13 +60,38 @@ class DeployManifestsTest {
     void everyDocumentMatchesItsSchema() {
         assertThat(text).startsWith(Manifests.HEADER);
         assertThat(objects).extracting(HasMetadata::getKind)
-                .containsExactly("ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "DaemonSet");
+                .containsExactly("NetworkPolicy", "ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding",
+                        "DaemonSet");
         for (HasMetadata o : objects) {
             assertThat(o.getMetadata().getName()).as(o.getKind()).isEqualTo("memwarden");
             if (!(o instanceof ClusterRole || o instanceof ClusterRoleBinding)) {
                 assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("kube-system");
             }
         }
+    }
+
+    @Test
+    void theNetworkPolicyLetsOnlyTheScrapersReachTheApiPortAndStatusStaysOnLoopback() {
+        NetworkPolicy np = Manifests.only(objects, NetworkPolicy.class);
+        assertThat(np.getSpec().getPodSelector().getMatchLabels())
+                .isEqualTo(ds.getSpec().getSelector().getMatchLabels());
+        assertThat(np.getSpec().getPolicyTypes()).as("egress (API server, NRI) is not restricted")
+                .containsExactly("Ingress");
+        assertThat(np.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getPorts()).singleElement().satisfies(p -> {
+                assertThat(p.getPort().getStrVal()).isEqualTo("http");
+                assertThat(p.getProtocol()).isEqualTo("TCP");
+            });
+            assertThat(agent.getPorts()).extracting(p -> p.getName()).containsExactly("http");
+            assertThat(rule.getFrom()).as("a rule without peers would admit everyone").singleElement()
+                    .satisfies(peer -> {
+                        assertThat(peer.getIpBlock()).isNull();
+                        assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(
+                                Map.entry("kubernetes.io/metadata.name", "monitoring"));
+                    });
+        });
+        // the probes ask /healthz, which is served on the pod IP; /status (every pod's plan) is not by default
+        assertThat(agent.getArgs()).doesNotContain("--status-from-network");
     }
 
     @Test

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,8 +153,34 @@ class HelmChartInteropTest {
         // the release is the ServiceMonitor's last document, after the kinds helm installs first
         List<String> kinds = Manifests.documents(render(values).out()).stream()
                 .map(d -> d.path("kind").asString()).toList();
-        assertThat(kinds).containsExactly("ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding",
-                "Service", "DaemonSet", "ServiceMonitor");
+        assertThat(kinds).containsExactly("NetworkPolicy", "ServiceAccount", "ConfigMap", "ClusterRole",
+                "ClusterRoleBinding", "Service", "DaemonSet", "ServiceMonitor");
+    }
+
+    @Test
+    void networkPolicyScrapersStatusFromNetworkAndNoPolicy() throws Exception {
+        List<HasMetadata> objects = renderValid("""
+                listen:
+                  statusFromNetwork: true
+                networkPolicy:
+                  metricsFrom:
+                    - namespaceSelector: {matchLabels: {team: observability}}
+                      podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}
+                """);
+        NetworkPolicy np = Manifests.only(objects, NetworkPolicy.class);
+        NetworkPolicyPeer peer = np.getSpec().getIngress().getFirst().getFrom().getFirst();
+        assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(java.util.Map.entry("team",
+                "observability"));
+        assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(java.util.Map.entry(
+                "app.kubernetes.io/name", "prometheus"));
+        assertThat(Manifests.only(objects, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers()
+                .getFirst().getArgs()).contains("--status-from-network");
+
+        NetworkPolicy nobody = Manifests.only(renderValid("networkPolicy: {metricsFrom: []}"), NetworkPolicy.class);
+        assertThat(nobody.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(nobody.getSpec().getIngress()).as("no ingress rule: every client refused").isEmpty();
+
+        assertThat(renderValid("networkPolicy: {enabled: false}")).noneMatch(o -> o instanceof NetworkPolicy);
     }
 
     @Test

@@ -54,6 +54,7 @@ final class Manifests {
 
     /** The kinds the chart renders that fabric8's model covers, by kind name. */
     static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
+            "NetworkPolicy", io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class,
             "ServiceAccount", ServiceAccount.class,
             "ConfigMap", ConfigMap.class,
             "ClusterRole", ClusterRole.class,

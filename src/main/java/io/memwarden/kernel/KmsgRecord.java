@@ -23,7 +23,8 @@ public record KmsgRecord(int priority, long sequence, long timestampMicros, Stri
     /**
      * Reads a kmsg record, or a plain message line (as in a saved log): a line without the kmsg header becomes a
      * record with priority -1 and sequence -1. A {@code dmesg -r} style {@code <4>[ 12.34] msg} line keeps its
-     * time. A line that starts like a kmsg header ({@code digits,} or a blank-free {@code a,b,...;}) or like
+     * time. A line that starts like a kmsg header ({@code digits,}, or {@code a,b,...;} without a blank or tab
+     * before the {@code ;}) or like
      * {@code dmesg -r} ({@code <...>[}) must be one in full, else it is bad.
      */
     public static KmsgLine read(String line) {
@@ -96,7 +97,7 @@ public record KmsgRecord(int priority, long sequence, long timestampMicros, Stri
         boolean comma = false;
         for (int j = 0; j < semi; j++) {
             char c = l.charAt(j);
-            if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+            if (c == ' ' || c == '\t') {
                 return false;
             }
             comma |= c == ',';

@@ -155,7 +155,7 @@ public final class KernelLogFile implements AutoCloseable {
             lineNumber++;
             if (total > MAX_LINE_BYTES) {
                 return new KmsgEntry(lineNumber, new BadKmsgRecord("line",
-                        new String(line, 0, BadKmsgRecord.PREVIEW_CHARS, java.nio.charset.StandardCharsets.ISO_8859_1),
+                        new String(line, 0, BadKmsgRecord.PREVIEW_CHARS + 1, java.nio.charset.StandardCharsets.ISO_8859_1),
                         "longer than " + MAX_LINE_BYTES + " bytes (" + total + " bytes)"));
             }
             if (len > 0 && line[len - 1] == '\r') {

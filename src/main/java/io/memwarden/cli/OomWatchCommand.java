@@ -198,8 +198,8 @@ final class OomWatchCommand implements Callable<Integer> {
             }
             out.flush();
             if (skipped > maxWarnings) {
-                err.println(PREFIX + "warning: " + source + ": " + skipped + " " + unit + "s skipped in all (the first "
-                        + maxWarnings + " listed; --max-warnings N lists more)");
+                err.println(PREFIX + "warning: " + source + ": " + skipped + " " + unit + "s skipped in all ("
+                        + (maxWarnings == 0 ? "none" : "the first " + maxWarnings) + " listed; --max-warnings N lists more)");
             }
             if (pendingSince > 0) {
                 err.println(PREFIX + "warning: " + source + " ends inside the OOM record begun at " + unit + " "

@@ -198,7 +198,7 @@ public final class Agent implements AutoCloseable {
     public void startRest() throws IOException {
         if (setup.watchKernelLog()) {
             try {
-                oomWatch = OomKillWatch.start(this::oomKill);
+                oomWatch = OomKillWatch.start(this::oomKill, w -> LOG.warn("OOM watch: {}", w));
             } catch (IOException e) {
                 LOG.warn("kernel OOM kills are not watched (/dev/kmsg: {})", e.getMessage());
             }

@@ -1,21 +1,22 @@
 package io.memwarden.cli;
 
+import io.memwarden.kernel.BadKmsgRecord;
+import io.memwarden.kernel.KernelLogFile;
 import io.memwarden.kernel.Kmsg;
-import io.memwarden.kernel.KmsgRecord;
+import io.memwarden.kernel.KmsgEntry;
 import io.memwarden.kernel.OomEvent;
 import io.memwarden.kernel.OomParser;
+import java.io.FilterWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.SequenceWriter;
 
 @Command(name = "oom-watch", mixinStandardHelpOptions = true,
         description = {"Report kernel OOM kills from the kernel log, parsed exactly as the kubelet does (old and new"
@@ -23,15 +24,22 @@ import picocli.CommandLine.Spec;
                 + " SystemOOM Node event).",
                 "Without --once it follows /dev/kmsg from now on and prints each kill as it happens (JSON lines with -o"
                 + " json) until interrupted.",
+                "A record that is not well-formed (an out-of-range number, a garbage field, a truncated header, bytes"
+                + " that are not text, a line over 64 KiB) is skipped alone, with a warning on stderr naming its line"
+                + " (or record) number, the field and the value; every other kill is still reported.",
                 "",
-                "Exit codes: 0 ok; 1 the log cannot be read (e.g. /dev/kmsg needs root); 2 usage error."})
+                "Exit codes: 0 ok (also when records were skipped); 1 the log cannot be read (e.g. /dev/kmsg needs"
+                + " root, or a read fails midway); 2 usage error, or a --from FILE that is missing, a directory,"
+                + " unreadable or binary."})
 final class OomWatchCommand implements Callable<Integer> {
+    static final String PREFIX = "memwarden oom-watch: ";
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--from", paramLabel = "FILE",
-            description = "Parse a saved log (kmsg records or `dmesg -r` lines) instead of /dev/kmsg; implies --once.")
+            description = "Parse a saved log (kmsg records or `dmesg -r` lines) instead of /dev/kmsg; implies --once."
+                    + " Read as a stream: any size, one line (at most 64 KiB) in memory at a time.")
     Path from;
 
     @Option(names = "--once", description = "Parse what the log holds now (from its start), print, and exit.")
@@ -41,65 +49,171 @@ final class OomWatchCommand implements Callable<Integer> {
             description = "json or table (default ${DEFAULT-VALUE}).")
     String output;
 
+    @Option(names = "--max-warnings", defaultValue = "20", paramLabel = "N",
+            description = "List at most N skipped records on stderr (default ${DEFAULT-VALUE}); the rest are only"
+                    + " counted.")
+    int maxWarnings;
+
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (!output.equals("json") && !output.equals("table")) {
-            err.println("memwarden oom-watch: -o must be json or table, got \"" + output + "\"");
+            err.println(PREFIX + "-o must be json or table, got \"" + output + "\"");
+            return ExitCodes.USAGE;
+        }
+        if (maxWarnings < 0) {
+            err.println(PREFIX + "--max-warnings must be 0 or more, got " + maxWarnings);
             return ExitCodes.USAGE;
         }
         boolean json = output.equals("json");
-        try {
-            if (from != null || once) {
-                List<KmsgRecord> records = new ArrayList<>();
-                if (from != null) {
-                    for (String line : Files.readAllLines(from)) {
-                        if (!line.isEmpty() && !line.startsWith(" ")) {
-                            records.add(KmsgRecord.parse(line));
-                        }
-                    }
-                } else {
-                    try (Kmsg k = Kmsg.open(false)) {
-                        records.addAll(k.drain());
+        if (from != null) {
+            return fromFile(out, err, json);
+        }
+        Report report = new Report(out, err, json ? (once ? Format.JSON_ARRAY : Format.JSON_LINES) : Format.TABLE,
+                Kmsg.PATH, "record", maxWarnings);
+        try (Kmsg k = Kmsg.open(!once)) {
+            OomParser parser = new OomParser();
+            report.begin();
+            if (once) {
+                while (true) {
+                    var entries = k.drain();
+                    entries.forEach(e -> parser.feed(e, report));
+                    if (entries.size() < Kmsg.DRAIN_MAX) {
+                        break;
                     }
                 }
-                List<OomEvent> events = OomParser.parseAll(records);
-                if (json) {
-                    out.println(PlanOutput.JSON.writeValueAsString(events.stream().map(OomWatchCommand::view).toList()));
-                } else {
-                    header(out);
-                    events.forEach(e -> row(out, e));
-                }
+                report.end(parser.pendingSince());
                 return ExitCodes.OK;
             }
-            try (Kmsg k = Kmsg.open(true)) {
-                OomParser parser = new OomParser();
-                if (!json) {
-                    header(out);
+            while (!Thread.currentThread().isInterrupted()) {
+                for (KmsgEntry e : k.drain()) {
+                    parser.feed(e, report);
                 }
-                out.flush();
-                while (!Thread.currentThread().isInterrupted()) {
-                    for (KmsgRecord r : k.drain()) {
-                        OomEvent e = parser.accept(r);
-                        if (e != null) {
-                            if (json) {
-                                out.println(JSON_LINE.writeValueAsString(view(e)));
-                            } else {
-                                row(out, e);
-                            }
-                            out.flush();
-                        }
-                    }
-                    k.await(1000);
-                }
+                k.await(1000);
             }
             return ExitCodes.OK;
         } catch (IOException e) {
-            err.println("memwarden oom-watch: " + e.getMessage()
-                    + (e.getMessage() != null && e.getMessage().contains("EACCES") || e.getMessage().contains("EPERM")
-                    ? " (reading /dev/kmsg needs root)" : ""));
+            String m = e.getMessage() == null ? "input/output error" : e.getMessage();
+            err.println(PREFIX + Kmsg.PATH + " cannot be read: " + m
+                    + (m.contains("EACCES") || m.contains("EPERM") ? " (reading " + Kmsg.PATH + " needs root)" : ""));
             return ExitCodes.FAILURE;
+        }
+    }
+
+    private int fromFile(PrintWriter out, PrintWriter err, boolean json) {
+        KernelLogFile f;
+        try {
+            f = KernelLogFile.open(from);
+        } catch (KernelLogFile.Unusable e) {
+            err.println(PREFIX + "--from " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        try (f) {
+            if (f.empty()) {
+                err.println(PREFIX + "note: " + from + " is empty: no kernel log records, no OOM kills");
+            }
+            Report report = new Report(out, err, json ? Format.JSON_ARRAY : Format.TABLE, from.toString(), "line",
+                    maxWarnings);
+            report.begin();
+            OomParser parser = new OomParser();
+            KmsgEntry e;
+            while ((e = f.next()) != null) {
+                parser.feed(e, report);
+            }
+            report.end(parser.pendingSince());
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            out.flush();
+            String reason = e.getMessage() == null ? "input/output error" : e.getMessage();
+            err.println(PREFIX + from + ": read failed after line " + f.lineNumber() + ": " + reason);
+            return ExitCodes.FAILURE;
+        }
+    }
+
+    enum Format { TABLE, JSON_ARRAY, JSON_LINES }
+
+    /** Prints kills as they are parsed (nothing is collected) and skipped records as warnings, the first N listed. */
+    static final class Report implements OomParser.Listener {
+        private final PrintWriter out;
+        private final PrintWriter err;
+        private final Format format;
+        private final String source;
+        private final String unit;
+        private final int maxWarnings;
+        private SequenceWriter array;
+        private long skipped;
+        private long kills;
+
+        Report(PrintWriter out, PrintWriter err, Format format, String source, String unit, int maxWarnings) {
+            this.out = out;
+            this.err = err;
+            this.format = format;
+            this.source = source;
+            this.unit = unit;
+            this.maxWarnings = maxWarnings;
+        }
+
+        void begin() {
+            switch (format) {
+                case TABLE -> header(out);
+                case JSON_ARRAY -> array = PlanOutput.JSON.writer().writeValuesAsArray(new FilterWriter(out) {
+                    @Override
+                    public void close() {
+                        // the array ends; the command's stdout stays open
+                    }
+                });
+                case JSON_LINES -> { }
+            }
+            out.flush();
+        }
+
+        @Override
+        public void kill(long number, OomEvent e) {
+            kills++;
+            switch (format) {
+                case TABLE -> row(out, e);
+                case JSON_ARRAY -> array.write(view(e));
+                case JSON_LINES -> out.println(JSON_LINE.writeValueAsString(view(e)));
+            }
+            if (format != Format.JSON_ARRAY) {
+                out.flush();
+            }
+        }
+
+        @Override
+        public void skipped(long number, BadKmsgRecord why) {
+            skipped++;
+            if (skipped <= maxWarnings) {
+                err.println(PREFIX + "warning: " + source + " " + unit + " " + number + " skipped: " + why.describe());
+                err.flush();
+            }
+        }
+
+        /** Ends the output: closes the JSON array, counts what was skipped, notes a record the log ended inside. */
+        void end(long pendingSince) {
+            if (array != null) {
+                array.close();
+                out.println();
+            }
+            out.flush();
+            if (skipped > maxWarnings) {
+                err.println(PREFIX + "warning: " + source + ": " + skipped + " " + unit + "s skipped in all ("
+                        + (maxWarnings == 0 ? "none" : "the first " + maxWarnings) + " listed; --max-warnings N lists more)");
+            }
+            if (pendingSince > 0) {
+                err.println(PREFIX + "warning: " + source + " ends inside the OOM record begun at " + unit + " "
+                        + pendingSince + " (no \"Killed process\" or \"oom-kill:\" line yet): not reported");
+            }
+            err.flush();
+        }
+
+        long skipped() {
+            return skipped;
+        }
+
+        long kills() {
+            return kills;
         }
     }
 
@@ -123,9 +237,12 @@ final class OomWatchCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, OomEvent e) {
+        String victim = BadKmsgRecord.printableText(e.victimCgroup());
+        String task = BadKmsgRecord.printableText(e.containerCgroup());
         out.printf("%-10s %-8d %-16s %-7s %-18s %s%n",
-                e.timestampMicros() < 0 ? "-" : String.format("%.3f", e.timestampMicros() / 1e6), e.pid(), e.process(),
-                e.systemOom() ? "yes" : "no", e.constraint().isEmpty() ? "-" : e.constraint(),
-                e.victimCgroup() + (e.containerCgroup().equals(e.victimCgroup()) ? "" : " <- " + e.containerCgroup()));
+                e.timestampMicros() < 0 ? "-" : String.format("%.3f", e.timestampMicros() / 1e6), e.pid(),
+                BadKmsgRecord.printableText(e.process()), e.systemOom() ? "yes" : "no",
+                e.constraint().isEmpty() ? "-" : BadKmsgRecord.printableText(e.constraint()),
+                victim + (task.equals(victim) ? "" : " <- " + task));
     }
 }

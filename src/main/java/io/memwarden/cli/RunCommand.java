@@ -296,6 +296,9 @@ final class RunCommand implements Callable<Integer> {
                     err.println("memwarden run: OOM kill: pid " + e.pid() + " (" + e.process() + ")" + ours + ", " + where
                             + ", constraint " + (e.constraint().isEmpty() ? "-" : e.constraint()));
                     err.flush();
+                }, w -> {
+                    err.println("memwarden run: OOM watch: " + w);
+                    err.flush();
                 });
             } catch (IOException e) {
                 err.println("memwarden run: note: kernel OOM kills are not watched (" + Kmsg.PATH + ": "

@@ -3,6 +3,7 @@ package io.memwarden.agent;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.KubepodsScan;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.PodSpec;
 import io.memwarden.nri.NriPlugin;
@@ -230,7 +231,7 @@ public final class StandaloneApplier {
     /** Whether the cgroup has processes and every one is the pause binary (comm "pause"): a pod's sandbox. */
     private boolean onlyPause(Path cgroup) {
         try {
-            List<String> pids = java.nio.file.Files.readAllLines(cgroup.resolve("cgroup.procs")).stream()
+            List<String> pids = java.nio.file.Files.readAllLines(cgroup.resolve(CgroupFiles.CGROUP_PROCS)).stream()
                     .map(String::strip).filter(s -> !s.isEmpty()).toList();
             if (pids.isEmpty()) {
                 return false;

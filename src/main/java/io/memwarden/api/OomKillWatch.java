@@ -4,7 +4,7 @@ import io.memwarden.kernel.BadKmsgRecord;
 import io.memwarden.kernel.Kmsg;
 import io.memwarden.kernel.KmsgEntry;
 import io.memwarden.kernel.KmsgSource;
-import io.memwarden.kernel.OomEvent;
+import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.OomParser;
 import java.io.IOException;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.memwarden.api;
 
-import io.memwarden.cgroup.Pressure;
+import io.memwarden.model.Pressure;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;

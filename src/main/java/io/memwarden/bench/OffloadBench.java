@@ -2,7 +2,7 @@ package io.memwarden.bench;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.NodeStats;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;

@@ -2,10 +2,11 @@ package io.memwarden.bench;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.NodeStats;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
@@ -181,7 +182,7 @@ public final class PressureBench {
                 }
             }
             String root = Files.readString(runner.root().resolve(host.memoryController() == CgroupVersion.V1
-                    ? "memory.oom_control" : "memory.events"));
+                    ? CgroupFiles.V1_OOM_CONTROL : CgroupFiles.MEMORY_EVENTS));
             for (String line : root.split("\n")) {
                 if (line.startsWith("oom_kill ")) {
                     oom += Long.parseLong(line.substring(9).strip());

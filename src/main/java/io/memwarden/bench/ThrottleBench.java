@@ -1,7 +1,7 @@
 package io.memwarden.bench;
 
 import io.memwarden.cgroup.HostFacts;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;

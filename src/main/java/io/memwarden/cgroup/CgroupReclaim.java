@@ -1,5 +1,6 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -32,21 +33,21 @@ public final class CgroupReclaim {
     }
 
     private static long v2(Path cg, long bytes) throws IOException {
-        long before = usage(cg, "memory.current");
+        long before = usage(cg, CgroupFiles.MEMORY_CURRENT);
         try {
-            Files.writeString(cg.resolve("memory.reclaim"), Long.toString(bytes), StandardOpenOption.WRITE);
+            Files.writeString(cg.resolve(CgroupFiles.MEMORY_RECLAIM), Long.toString(bytes), StandardOpenOption.WRITE);
         } catch (FileSystemException e) {
             if (e.getReason() == null || !e.getReason().contains("Resource temporarily unavailable")) {
                 throw e;
             }
         }
-        return Math.max(0, before - usage(cg, "memory.current"));
+        return Math.max(0, before - usage(cg, CgroupFiles.MEMORY_CURRENT));
     }
 
     private static long v1(Path cg, long bytes, long pageSize) throws IOException {
-        Path limitFile = cg.resolve("memory.limit_in_bytes");
+        Path limitFile = cg.resolve(CgroupFiles.V1_LIMIT);
         String previous = Files.readString(limitFile).strip();
-        long before = usage(cg, "memory.usage_in_bytes");
+        long before = usage(cg, CgroupFiles.V1_USAGE);
         long target = Math.max(pageSize, (before - bytes) / pageSize * pageSize);
         if (target >= Long.parseLong(previous)) {
             return 0;
@@ -61,6 +62,6 @@ public final class CgroupReclaim {
         } finally {
             Files.writeString(limitFile, previous, StandardOpenOption.WRITE);
         }
-        return Math.max(0, before - usage(cg, "memory.usage_in_bytes"));
+        return Math.max(0, before - usage(cg, CgroupFiles.V1_USAGE));
     }
 }

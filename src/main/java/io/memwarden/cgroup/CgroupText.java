@@ -1,8 +1,10 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.Pressure;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -156,5 +158,10 @@ final class CgroupText {
         public String toString() {
             return toString(0, length);
         }
+    }
+
+    /** A PSI file ({@code /proc/pressure/memory}, a v2 cgroup's {@code memory.pressure}) read and parsed. */
+    static Pressure pressure(Path file) throws IOException {
+        return Pressure.parse(Files.readString(file));
     }
 }

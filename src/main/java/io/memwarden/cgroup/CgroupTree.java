@@ -1,5 +1,6 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.CgroupFiles;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ public final class CgroupTree implements AutoCloseable {
     }
 
     private static void enableMemory(Path cgroup) throws IOException {
-        Path ctl = cgroup.resolve("cgroup.subtree_control");
+        Path ctl = cgroup.resolve(CgroupFiles.CGROUP_SUBTREE_CONTROL);
         if (List.of(Files.readString(ctl).strip().split("\\s+")).contains("memory")) {
             return;
         }
@@ -101,7 +102,7 @@ public final class CgroupTree implements AutoCloseable {
         if (!cgroup.startsWith(root)) {
             throw new IllegalArgumentException(cgroup + " is not in " + root);
         }
-        Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(pid), StandardOpenOption.WRITE);
+        Files.writeString(cgroup.resolve(CgroupFiles.CGROUP_PROCS), Long.toString(pid), StandardOpenOption.WRITE);
     }
 
     /** The pids in every cgroup of the tree. */
@@ -109,7 +110,7 @@ public final class CgroupTree implements AutoCloseable {
         List<Long> out = new ArrayList<>();
         for (Path p : created) {
             try {
-                for (String l : Files.readAllLines(p.resolve("cgroup.procs"))) {
+                for (String l : Files.readAllLines(p.resolve(CgroupFiles.CGROUP_PROCS))) {
                     if (!l.isBlank()) {
                         out.add(Long.parseLong(l.strip()));
                     }
@@ -162,7 +163,7 @@ public final class CgroupTree implements AutoCloseable {
         try (var walk = Files.walk(root)) {
             dirs = walk.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
         }
-        Path kill = root.resolve("cgroup.kill");
+        Path kill = root.resolve(CgroupFiles.CGROUP_KILL);
         if (v2 && Files.exists(kill)) {
             try {
                 Files.writeString(kill, "1", StandardOpenOption.WRITE);
@@ -209,7 +210,7 @@ public final class CgroupTree implements AutoCloseable {
     private static List<Long> procs(Path cgroup) {
         List<Long> out = new ArrayList<>();
         try {
-            for (String l : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+            for (String l : Files.readAllLines(cgroup.resolve(CgroupFiles.CGROUP_PROCS))) {
                 if (l.strip().matches("[0-9]{1,10}")) {
                     out.add(Long.parseLong(l.strip()));
                 }

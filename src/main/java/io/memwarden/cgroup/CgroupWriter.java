@@ -1,10 +1,10 @@
 package io.memwarden.cgroup;
 
-import static io.memwarden.policy.CgroupFiles.V1_LIMIT;
-import static io.memwarden.policy.CgroupFiles.V1_MEMSW_LIMIT;
+import static io.memwarden.model.CgroupFiles.V1_LIMIT;
+import static io.memwarden.model.CgroupFiles.V1_MEMSW_LIMIT;
 
 import io.memwarden.model.CgroupVersion;
-import io.memwarden.policy.CgroupFiles;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.policy.CgroupValues;
 import java.io.IOException;
 import java.math.BigInteger;

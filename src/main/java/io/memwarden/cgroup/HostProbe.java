@@ -1,5 +1,6 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,14 +72,14 @@ public final class HostProbe {
             version = CgroupVersion.V1;
             mount = v1Memory;
             own = below(v1Memory, v1MemoryRoot, v1Path);
-            swapAccounting = Files.exists(v1Memory.resolve("memory.memsw.limit_in_bytes"));
+            swapAccounting = Files.exists(v1Memory.resolve(CgroupFiles.V1_MEMSW_LIMIT));
         } else if (unified != null && v2Path != null && controllers(unified).contains("memory")) {
             version = CgroupVersion.V2;
             mount = unified;
             own = below(unified, unifiedRoot, v2Path);
             // the kubelet's test is its own cgroup's memory.swap.max; the root cgroup has none, so there: the memory
             // controller is on and the kernel was not booted with swapaccount=0
-            swapAccounting = Files.exists(own.resolve("memory.swap.max")) || (own.equals(unified)
+            swapAccounting = Files.exists(own.resolve(CgroupFiles.MEMORY_SWAP_MAX)) || (own.equals(unified)
                     && !readOrEmpty(at("/proc/cmdline")).contains("swapaccount=0"));
         }
         boolean hybrid = version == CgroupVersion.V1 && unified != null;
@@ -135,7 +136,7 @@ public final class HostProbe {
     }
 
     private static List<String> controllers(Path cgroup) throws IOException {
-        Path f = cgroup.resolve("cgroup.controllers");
+        Path f = cgroup.resolve(CgroupFiles.CGROUP_CONTROLLERS);
         return Files.exists(f) ? List.of(Files.readString(f).strip().split("\\s+")) : List.of();
     }
 

@@ -1,8 +1,10 @@
 package io.memwarden.cgroup;
 
-import static io.memwarden.policy.CgroupFiles.*;
+import static io.memwarden.model.CgroupFiles.*;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.Pressure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
@@ -120,7 +122,7 @@ public final class MemoryUsage {
     /** v1 memory.usage_in_bytes, v2 memory.current. */
     public synchronized long usageBytes() {
         if (usageBytes == UNREAD) {
-            usageBytes = num(version == CgroupVersion.V1 ? "memory.usage_in_bytes" : "memory.current");
+            usageBytes = num(version == CgroupVersion.V1 ? CgroupFiles.V1_USAGE : CgroupFiles.MEMORY_CURRENT);
         }
         return usageBytes;
     }
@@ -133,11 +135,11 @@ public final class MemoryUsage {
                 if (s != null) {
                     swapBytes = s;
                 } else {
-                    Long memsw = optNum("memory.memsw.usage_in_bytes");
+                    Long memsw = optNum(CgroupFiles.V1_MEMSW_USAGE);
                     swapBytes = memsw == null ? 0 : Math.max(0, memsw - usageBytes());
                 }
             } else {
-                Long s = optNum("memory.swap.current");
+                Long s = optNum(CgroupFiles.MEMORY_SWAP_CURRENT);
                 swapBytes = s == null ? 0 : s;
             }
         }
@@ -185,15 +187,15 @@ public final class MemoryUsage {
             if (version == CgroupVersion.V1) {
                 m = new LinkedHashMap<>();
                 m.put("failcnt", failcnt());
-                Long memswFail = optNum("memory.memsw.failcnt");
+                Long memswFail = optNum(CgroupFiles.V1_MEMSW_FAILCNT);
                 if (memswFail != null) {
                     m.put("memsw_failcnt", memswFail);
                 }
-                Map<String, Long> oom = keyedOf("memory.oom_control");
+                Map<String, Long> oom = keyedOf(CgroupFiles.V1_OOM_CONTROL);
                 m.put("oom_kill", oom.getOrDefault("oom_kill", 0L));
                 m.put("under_oom", oom.getOrDefault("under_oom", 0L));
             } else {
-                m = keyedOf("memory.events");
+                m = keyedOf(CgroupFiles.MEMORY_EVENTS);
             }
             events = Collections.unmodifiableMap(m);
         }
@@ -213,7 +215,7 @@ public final class MemoryUsage {
 
     private synchronized long failcnt() {
         if (failcnt == UNREAD) {
-            failcnt = num("memory.failcnt");
+            failcnt = num(CgroupFiles.V1_FAILCNT);
         }
         return failcnt;
     }
@@ -221,7 +223,7 @@ public final class MemoryUsage {
     /** memory.stat. */
     public synchronized Map<String, Long> stat() {
         if (stat == null) {
-            stat = Collections.unmodifiableMap(keyedOf("memory.stat"));
+            stat = Collections.unmodifiableMap(keyedOf(CgroupFiles.MEMORY_STAT));
         }
         return stat;
     }
@@ -231,7 +233,7 @@ public final class MemoryUsage {
         if (!pressureRead) {
             if (version == CgroupVersion.V2) {
                 try {
-                    pressure = Pressure.parse(text("memory.pressure").toString());
+                    pressure = Pressure.parse(text(CgroupFiles.MEMORY_PRESSURE).toString());
                 } catch (NoSuchFileException e) {
                     pressure = null;
                 } catch (IOException e) {
@@ -247,7 +249,7 @@ public final class MemoryUsage {
     public synchronized List<Long> pids() {
         if (pids == null) {
             try {
-                pids = List.copyOf(CgroupText.readLongLines(file("cgroup.procs")));
+                pids = List.copyOf(CgroupText.readLongLines(file(CgroupFiles.CGROUP_PROCS)));
             } catch (NoSuchFileException e) {
                 pids = List.of();
             } catch (IOException e) {
@@ -262,8 +264,8 @@ public final class MemoryUsage {
         if (peaks == null) {
             Map<String, Long> m = new LinkedHashMap<>();
             for (String f : version == CgroupVersion.V1
-                    ? new String[] {"memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes"}
-                    : new String[] {"memory.peak", "memory.swap.peak"}) {
+                    ? new String[] {CgroupFiles.V1_MAX_USAGE, CgroupFiles.V1_MEMSW_MAX_USAGE}
+                    : new String[] {CgroupFiles.MEMORY_PEAK, CgroupFiles.MEMORY_SWAP_PEAK}) {
                 Long v = optNum(f);
                 if (v != null) {
                     m.put(f, v);

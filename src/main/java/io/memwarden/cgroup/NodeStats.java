@@ -1,6 +1,8 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.Pressure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +26,8 @@ public record NodeStats(long capacity, long workingSet, long swapTotal, long swa
         long ws;
         if (host.memoryController() == CgroupVersion.V1) {
             Path root = host.memoryMount();
-            long usage = Long.parseLong(Files.readString(root.resolve("memory.usage_in_bytes")).strip());
-            Map<String, Long> stat = MemoryUsage.keyed(Files.readString(root.resolve("memory.stat")));
+            long usage = Long.parseLong(Files.readString(root.resolve(CgroupFiles.V1_USAGE)).strip());
+            Map<String, Long> stat = MemoryUsage.keyed(Files.readString(root.resolve(CgroupFiles.MEMORY_STAT)));
             ws = Math.max(0, usage - stat.getOrDefault("total_inactive_file", 0L));
         } else {
             long usage = meminfo.get("MemTotal") - meminfo.get("MemFree");
@@ -46,7 +48,7 @@ public record NodeStats(long capacity, long workingSet, long swapTotal, long swa
 
     private static Pressure psi(HostFacts host) throws IOException {
         Path p = Path.of("/proc/pressure/memory");
-        return host.psi() && Files.isReadable(p) ? Pressure.read(p) : null;
+        return host.psi() && Files.isReadable(p) ? CgroupText.pressure(p) : null;
     }
 
     static Map<String, Long> meminfo() throws IOException {

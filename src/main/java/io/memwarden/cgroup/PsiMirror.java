@@ -1,5 +1,7 @@
 package io.memwarden.cgroup;
 
+import io.memwarden.model.CgroupFiles;
+import io.memwarden.model.Pressure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -43,12 +45,12 @@ public final class PsiMirror implements AutoCloseable {
             return null;
         }
         Path parent = ownUnifiedGroup(host.unifiedMount(), Files.readString(Path.of("/proc/self/cgroup")));
-        if (parent == null || !Files.isWritable(parent.resolve("cgroup.procs"))) {
+        if (parent == null || !Files.isWritable(parent.resolve(CgroupFiles.CGROUP_PROCS))) {
             return null;
         }
         Path root = parent.resolve("memwarden-psi-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
         Files.createDirectory(root);
-        if (!Files.exists(root.resolve("memory.pressure"))) {
+        if (!Files.exists(root.resolve(CgroupFiles.MEMORY_PRESSURE))) {
             Files.delete(root);
             return null;
         }
@@ -91,7 +93,7 @@ public final class PsiMirror implements AutoCloseable {
         for (long pid : pids) {
             if (!there.contains(pid)) {
                 try {
-                    Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid), StandardOpenOption.WRITE);
+                    Files.writeString(g.resolve(CgroupFiles.CGROUP_PROCS), Long.toString(pid), StandardOpenOption.WRITE);
                 } catch (IOException e) {
                     if (Files.exists(Path.of("/proc", Long.toString(pid)))) {
                         throw e;
@@ -100,12 +102,12 @@ public final class PsiMirror implements AutoCloseable {
                 }
             }
         }
-        return Pressure.read(g.resolve("memory.pressure"));
+        return CgroupText.pressure(g.resolve(CgroupFiles.MEMORY_PRESSURE));
     }
 
     private static List<Long> procs(Path g) throws IOException {
         try {
-            return Files.readAllLines(g.resolve("cgroup.procs")).stream().map(String::strip).filter(s -> !s.isEmpty())
+            return Files.readAllLines(g.resolve(CgroupFiles.CGROUP_PROCS)).stream().map(String::strip).filter(s -> !s.isEmpty())
                     .map(Long::parseLong).toList();
         } catch (NoSuchFileException e) {
             return List.of();
@@ -120,7 +122,7 @@ public final class PsiMirror implements AutoCloseable {
             try {
                 for (long pid : procs(g)) {
                     try {
-                        Files.writeString(parent.resolve("cgroup.procs"), Long.toString(pid), StandardOpenOption.WRITE);
+                        Files.writeString(parent.resolve(CgroupFiles.CGROUP_PROCS), Long.toString(pid), StandardOpenOption.WRITE);
                     } catch (IOException e) {
                         if (Files.exists(Path.of("/proc", Long.toString(pid)))) {
                             throw e;

@@ -9,7 +9,7 @@ import io.memwarden.agent.PodsByUid;
 import io.memwarden.agent.StartupChecks;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;

@@ -11,6 +11,7 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.Host;
 import io.memwarden.kernel.SwapDeviceException;
 import io.memwarden.kernel.SwapFiles;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.NodeFacts;
@@ -93,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
             cannot = "creating cgroups under " + host.ownMemoryCgroup() + " needs root";
         } else if (!host.swapAccounting()) {
             cannot = "the memory controller does not account swap (no "
-                    + (host.memoryController() == CgroupVersion.V1 ? "memory.memsw.* files" : "memory.swap.max") + ")";
+                    + (host.memoryController() == CgroupVersion.V1 ? "memory.memsw.* files" : CgroupFiles.MEMORY_SWAP_MAX) + ")";
         }
         if (cannot != null) {
             out.println("memwarden demo: cannot run the demo here: " + cannot + ".");

@@ -14,7 +14,7 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.control.WakeUp;
 import io.memwarden.runner.ContainerStatus;

@@ -1,6 +1,6 @@
 package io.memwarden.control;
 
-import io.memwarden.cgroup.Pressure;
+import io.memwarden.model.Pressure;
 
 /**
  * What the pressure guard sees of the node at one moment.

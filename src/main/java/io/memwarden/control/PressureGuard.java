@@ -1,5 +1,6 @@
 package io.memwarden.control;
 
+import io.memwarden.model.Clock;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.Criticality;
 import io.memwarden.policy.EvictionRanking;

@@ -1,5 +1,6 @@
 package io.memwarden.control;
 
+import io.memwarden.model.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

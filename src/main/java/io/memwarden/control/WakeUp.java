@@ -1,5 +1,6 @@
 package io.memwarden.control;
 
+import io.memwarden.model.Clock;
 import java.io.IOException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;

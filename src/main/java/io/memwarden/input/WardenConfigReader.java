@@ -2,7 +2,7 @@ package io.memwarden.input;
 
 import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.SwapBehavior;
-import io.memwarden.policy.CgroupFiles;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.policy.CgroupValues;
 import io.memwarden.policy.WardenAnnotations;
 import io.memwarden.policy.WardenConfig;

@@ -1,6 +1,6 @@
 package io.memwarden.k8s;
 
-import io.memwarden.kernel.OomEvent;
+import io.memwarden.model.OomEvent;
 
 /**
  * What the node agent does to the cluster. Implementations never throw on API failure: they log and report.

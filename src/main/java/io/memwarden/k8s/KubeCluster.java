@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.memwarden.kernel.OomEvent;
+import io.memwarden.model.OomEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

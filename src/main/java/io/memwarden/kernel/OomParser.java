@@ -2,6 +2,7 @@ package io.memwarden.kernel;
 
 import com.google.re2j.Matcher;
 import com.google.re2j.Pattern;
+import io.memwarden.model.OomEvent;
 import java.util.ArrayList;
 import java.util.List;
 

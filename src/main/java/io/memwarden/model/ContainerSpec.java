@@ -15,4 +15,9 @@ public record ContainerSpec(String name, ContainerKind kind, Resources resources
     public ContainerSpec(String name, ContainerKind kind, Resources resources) {
         this(name, kind, resources, List.of());
     }
+
+    /** This container with other resources. */
+    public ContainerSpec withResources(Resources other) {
+        return new ContainerSpec(name, kind, other, command);
+    }
 }

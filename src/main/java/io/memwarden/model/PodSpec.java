@@ -3,6 +3,7 @@ package io.memwarden.model;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * The memory-relevant view of a pod: identity, annotations, priority, resources of the pod and of its containers
@@ -32,6 +33,23 @@ public record PodSpec(
         annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
         podResources = podResources == null ? Resources.NONE : podResources;
         containers = List.copyOf(containers);
+    }
+
+    /** This pod with other annotations. */
+    public PodSpec withAnnotations(Map<String, String> other) {
+        return new PodSpec(namespace, name, uid, other, priority, priorityClassName, statusQosClass, overheadMemory,
+                podResources, containers);
+    }
+
+    /** This pod with other containers. */
+    public PodSpec withContainers(List<ContainerSpec> other) {
+        return new PodSpec(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass,
+                overheadMemory, podResources, other);
+    }
+
+    /** This pod with one container replaced by {@code change} of it (matched by name). */
+    public PodSpec withContainer(String container, UnaryOperator<ContainerSpec> change) {
+        return withContainers(containers.stream().map(c -> c.name().equals(container) ? change.apply(c) : c).toList());
     }
 
     /** {@code namespace/name}. */

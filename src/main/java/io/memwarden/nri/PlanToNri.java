@@ -1,6 +1,6 @@
 package io.memwarden.nri;
 
-import static io.memwarden.policy.CgroupFiles.*;
+import static io.memwarden.model.CgroupFiles.*;
 
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.nri.api.LinuxMemory;

@@ -22,7 +22,7 @@ public final class ApiDefaults {
         List<ContainerSpec> containers = new ArrayList<>();
         for (ContainerSpec c : pod.containers()) {
             Resources r = defaulted(c.resources(), "container " + c.name(), notes);
-            containers.add(r == c.resources() ? c : new ContainerSpec(c.name(), c.kind(), r, c.command()));
+            containers.add(r == c.resources() ? c : c.withResources(r));
         }
         Resources podRes = pod.podResources().isSet()
                 ? defaulted(pod.podResources(), "pod-level resources", notes) : pod.podResources();

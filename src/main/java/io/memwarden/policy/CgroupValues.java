@@ -1,6 +1,6 @@
 package io.memwarden.policy;
 
-import static io.memwarden.policy.CgroupFiles.*;
+import static io.memwarden.model.CgroupFiles.*;
 
 import io.memwarden.model.Printable;
 import java.math.BigInteger;

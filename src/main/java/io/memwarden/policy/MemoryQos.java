@@ -1,5 +1,6 @@
 package io.memwarden.policy;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.QosClass;
@@ -46,24 +47,24 @@ public final class MemoryQos {
             return new Values(files, why);
         }
         if (!k.memoryQosGate()) {
-            files.put("memory.high", "max");
+            files.put(CgroupFiles.MEMORY_HIGH, "max");
             why.add("memory.high=max: MemoryQoS feature gate off on cgroup v2, written so a resize clears stale values"
                     + " [kubelet-semantics §2]");
             return new Values(files, why);
         }
         if (k.memoryReservationPolicy() == ReservationPolicy.TIERED_RESERVATION && request != 0) {
             if (qos == QosClass.GUARANTEED) {
-                files.put("memory.min", Long.toString(request));
+                files.put(CgroupFiles.MEMORY_MIN, Long.toString(request));
                 why.add("memory.min=" + request + ": TieredReservation, Guaranteed pod, container memory request"
                         + " [kubelet-semantics §2]");
             } else {
-                files.put("memory.low", Long.toString(request));
+                files.put(CgroupFiles.MEMORY_LOW, Long.toString(request));
                 why.add("memory.low=" + request + ": TieredReservation, " + qos + " pod, container memory request"
                         + " [kubelet-semantics §2]");
             }
         } else {
-            files.put("memory.min", "0");
-            files.put("memory.low", "0");
+            files.put(CgroupFiles.MEMORY_MIN, "0");
+            files.put(CgroupFiles.MEMORY_LOW, "0");
             why.add("memory.min=0, memory.low=0: " + (request == 0 ? "no memory request" : "memoryReservationPolicy "
                     + k.memoryReservationPolicy()) + " [kubelet-semantics §2]");
         }
@@ -83,7 +84,7 @@ public final class MemoryQos {
             } else {
                 long high = throttleAt(request, base, f, node.pageSize());
                 if (high != 0 && high > request) {
-                    files.put("memory.high", Long.toString(high));
+                    files.put(CgroupFiles.MEMORY_HIGH, Long.toString(high));
                     why.add("memory.high=" + high + ": floor((request " + request + " + " + f + " × (" + baseName
                             + " − request)) / page " + node.pageSize() + ") × page [kubelet-semantics §2]");
                 } else {
@@ -104,11 +105,11 @@ public final class MemoryQos {
         }
         if (k.memoryReservationPolicy() == ReservationPolicy.TIERED_RESERVATION) {
             if (qos == QosClass.GUARANTEED) {
-                files.put("memory.min", Long.toString(podRequest));
+                files.put(CgroupFiles.MEMORY_MIN, Long.toString(podRequest));
                 why.add("pod memory.min=" + podRequest + ": TieredReservation, Guaranteed, pod memory request incl."
                         + " overhead [kubelet-semantics §2]");
             } else if (qos == QosClass.BURSTABLE) {
-                files.put("memory.low", Long.toString(podRequest));
+                files.put(CgroupFiles.MEMORY_LOW, Long.toString(podRequest));
                 why.add("pod memory.low=" + podRequest + ": TieredReservation, Burstable, pod memory request incl."
                         + " overhead [kubelet-semantics §2]");
             }
@@ -117,7 +118,7 @@ public final class MemoryQos {
         if (f != null && podLevelLimit > 0) {
             long high = throttleAt(podRequest, podLevelLimit, f, node.pageSize());
             if (high != 0 && high > podRequest) {
-                files.put("memory.high", Long.toString(high));
+                files.put(CgroupFiles.MEMORY_HIGH, Long.toString(high));
                 why.add("pod memory.high=" + high + ": pod-level limit " + podLevelLimit + ", request " + podRequest
                         + ", factor " + f + " [kubelet-semantics §2]");
             }
@@ -133,9 +134,9 @@ public final class MemoryQos {
             return out;
         }
         boolean tiered = k.memoryReservationPolicy() == ReservationPolicy.TIERED_RESERVATION;
-        out.put("kubepods", new LinkedHashMap<>(Map.of("memory.min",
+        out.put("kubepods", new LinkedHashMap<>(Map.of(CgroupFiles.MEMORY_MIN,
                 tiered ? Long.toString(guaranteedRequests + burstableRequests) : "0")));
-        out.put("kubepods/burstable", new LinkedHashMap<>(Map.of("memory.low",
+        out.put("kubepods/burstable", new LinkedHashMap<>(Map.of(CgroupFiles.MEMORY_LOW,
                 tiered ? Long.toString(burstableRequests) : "0")));
         return out;
     }

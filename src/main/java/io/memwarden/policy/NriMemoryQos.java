@@ -1,5 +1,6 @@
 package io.memwarden.policy;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.PodSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -117,12 +118,12 @@ public final class NriMemoryQos {
                             + "\": missing container memory limit");
                 }
                 long high = highFor(runtimeLimit, found.swapLimitRatio());
-                if (unified.putIfAbsent("memory.high", Long.toString(high)) == null) {
+                if (unified.putIfAbsent(CgroupFiles.MEMORY_HIGH, Long.toString(high)) == null) {
                     why.add("memory.high=" + high + ": nri memory-qos class " + name + " (" + cls[1]
                             + "), swaplimitratio " + found.swapLimitRatio() + ": float32(limit " + runtimeLimit
                             + " × (1 − " + found.swapLimitRatio() + ")) [nri-protocol §6]");
                 }
-                if (unified.putIfAbsent("memory.swap.max", "max") == null) {
+                if (unified.putIfAbsent(CgroupFiles.MEMORY_SWAP_MAX, "max") == null) {
                     why.add("memory.swap.max=max: nri memory-qos class " + name + " (" + cls[1] + ") [nri-protocol §6]");
                 }
             } else {

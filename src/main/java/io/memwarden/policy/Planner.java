@@ -1,6 +1,6 @@
 package io.memwarden.policy;
 
-import static io.memwarden.policy.CgroupFiles.*;
+import static io.memwarden.model.CgroupFiles.*;
 
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
@@ -14,17 +14,20 @@ import io.memwarden.policy.Plan.NodePlan;
 import io.memwarden.policy.Plan.PlanError;
 import io.memwarden.policy.Plan.PodPlan;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Computes a {@link Plan}: every container's memory cgroup values with their reasons. Pure: no I/O, no clock.
  * One planner serves one (node, kubelet config, memwarden config) triple; it is immutable and thread-safe.
  */
 public final class Planner {
+    private static final Pattern KERNEL_VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
     private final NodeFacts node;
     private final KubeletSettings kubelet;
     private final WardenConfig config;
@@ -287,16 +290,14 @@ public final class Planner {
             if (!e.getKey().contains(WardenAnnotations.SUFFIX)) {
                 continue;
             }
-            PodSpec one = new PodSpec(pod.namespace(), pod.name(), pod.uid(), Map.of(e.getKey(), e.getValue()),
-                    pod.priority(), pod.priorityClassName(), pod.statusQosClass(), pod.overheadMemory(),
-                    pod.podResources(), pod.containers());
+            PodSpec one = pod.withAnnotations(Map.of(e.getKey(), e.getValue()));
             try {
                 WardenAnnotations.validate(one, config.annotations(), names);
             } catch (PolicyException ex) {
                 out.add(ex);
             }
         }
-        out.sort(java.util.Comparator.comparing(PolicyException::getMessage));
+        out.sort(Comparator.comparing(PolicyException::getMessage));
         return out;
     }
 
@@ -388,7 +389,7 @@ public final class Planner {
         if (v == null) {
             return null;
         }
-        var m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(v.strip());
+        var m = KERNEL_VERSION.matcher(v.strip());
         return m.find() ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
     }
 

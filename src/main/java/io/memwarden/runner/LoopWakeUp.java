@@ -1,6 +1,6 @@
 package io.memwarden.runner;
 
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.WakeUp;
 import io.memwarden.kernel.PsiTrigger;
 import java.io.IOException;

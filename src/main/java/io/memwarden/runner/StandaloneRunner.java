@@ -8,6 +8,7 @@ import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.KubeletCgroupLayout;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.ProcessMemory;
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;
@@ -138,7 +139,7 @@ public final class StandaloneRunner implements AutoCloseable {
             CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
             if (rootLimit > 0) {
                 writer.apply(tree.root(), Map.of(host.memoryController() == io.memwarden.model.CgroupVersion.V1
-                        ? "memory.limit_in_bytes" : "memory.max", Long.toString(rootLimit)));
+                        ? CgroupFiles.V1_LIMIT : CgroupFiles.MEMORY_MAX, Long.toString(rootLimit)));
             }
             for (var e : plan.node().qosCgroups().entrySet()) {
                 writer.apply(tree.mkdirs(e.getKey()), e.getValue());
@@ -216,7 +217,7 @@ public final class StandaloneRunner implements AutoCloseable {
                 ? "echo $$ > \"$0\" && read -r _ _ _ ppid _ < /proc/$$/stat && [ \"$ppid\" = \"$1\" ] && shift"
                         + " && exec \"$@\""
                 : "echo $$ > \"$0\" && exec \"$@\"");
-        argv.add(m.cgroup.resolve("cgroup.procs").toString());
+        argv.add(m.cgroup.resolve(CgroupFiles.CGROUP_PROCS).toString());
         if (dieWithRunner && SETPRIV != null) {
             argv.add(Long.toString(ProcessHandle.current().pid()));
         }

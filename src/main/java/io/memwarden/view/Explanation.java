@@ -1,5 +1,6 @@
 package io.memwarden.view;
 
+import io.memwarden.model.CgroupFiles;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -99,10 +100,10 @@ public record Explanation(String server, long atMillis, String namespace, String
             return new CgroupValue(planned, null, null);
         }
         Long live = switch (file) {
-            case "memory.max", "memory.limit_in_bytes" -> m.limitBytes();
-            case "memory.high" -> m.cgroupVersion() == 2 ? m.highBytes() : null;
-            case "memory.swap.max" -> m.cgroupVersion() == 2 ? m.swapLimitBytes() : null;
-            case "memory.memsw.limit_in_bytes" -> m.limitBytes() < 0 || m.swapLimitBytes() < 0 ? -1L
+            case CgroupFiles.MEMORY_MAX, CgroupFiles.V1_LIMIT -> m.limitBytes();
+            case CgroupFiles.MEMORY_HIGH -> m.cgroupVersion() == 2 ? m.highBytes() : null;
+            case CgroupFiles.MEMORY_SWAP_MAX -> m.cgroupVersion() == 2 ? m.swapLimitBytes() : null;
+            case CgroupFiles.V1_MEMSW_LIMIT -> m.limitBytes() < 0 || m.swapLimitBytes() < 0 ? -1L
                     : m.limitBytes() + m.swapLimitBytes();
             default -> null;
         };

@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.k8s.KubeCluster;
 import io.memwarden.k8s.NodePods;
 import io.memwarden.model.CgroupVersion;

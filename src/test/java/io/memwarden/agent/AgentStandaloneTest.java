@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
-import io.memwarden.kernel.OomEvent;
+import io.memwarden.model.OomEvent;
 import io.memwarden.k8s.ClusterActions;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;

@@ -7,7 +7,7 @@ import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.KernelAssumptions;
 import io.memwarden.cgroup.MemoryUsage;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
 import io.memwarden.policy.KubeletSettings;

@@ -2,7 +2,7 @@ package io.memwarden.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.runner.ControlLoops;
 import org.junit.jupiter.api.Test;
 

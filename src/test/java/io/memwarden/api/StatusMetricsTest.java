@@ -195,10 +195,10 @@ class StatusMetricsTest {
         assertThat(text(new MetricsExposition(() -> unwatched, false), null)).doesNotContain("memwarden_oom_kills");
 
         OomKillWatch w = new OomKillWatch();
-        w.accept(new io.memwarden.kernel.OomEvent(42, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
+        w.accept(new io.memwarden.model.OomEvent(42, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
                 "CONSTRAINT_MEMCG", 1));
-        w.accept(new io.memwarden.kernel.OomEvent(43, "java", "/user.slice", "/", true, "CONSTRAINT_NONE", 2));
-        w.accept(new io.memwarden.kernel.OomEvent(44, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
+        w.accept(new io.memwarden.model.OomEvent(43, "java", "/user.slice", "/", true, "CONSTRAINT_NONE", 2));
+        w.accept(new io.memwarden.model.OomEvent(44, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false,
                 "CONSTRAINT_MEMCG", 3));
         assertThat(w.counts()).isEqualTo(new NodeStatus.OomKills(1, 2));
         w.close();

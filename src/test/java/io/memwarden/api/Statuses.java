@@ -1,6 +1,6 @@
 package io.memwarden.api;
 
-import io.memwarden.cgroup.Pressure;
+import io.memwarden.model.Pressure;
 import io.memwarden.policy.Plan;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.Pressure;
 import io.memwarden.model.QosClass;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.memwarden.cli;
 
 import io.memwarden.api.NodeStatus;
-import io.memwarden.cgroup.Pressure;
+import io.memwarden.model.Pressure;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;

@@ -2,7 +2,8 @@ package io.memwarden.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.memwarden.cgroup.Pressure;
+import io.memwarden.model.Pressure;
+import io.memwarden.model.Clock;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;

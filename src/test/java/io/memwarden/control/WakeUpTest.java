@@ -2,6 +2,7 @@ package io.memwarden.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.Clock;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

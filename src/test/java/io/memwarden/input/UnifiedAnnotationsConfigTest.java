@@ -3,7 +3,7 @@ package io.memwarden.input;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.memwarden.policy.CgroupFiles;
+import io.memwarden.model.CgroupFiles;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

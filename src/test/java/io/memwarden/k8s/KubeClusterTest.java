@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.memwarden.kernel.OomEvent;
+import io.memwarden.model.OomEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

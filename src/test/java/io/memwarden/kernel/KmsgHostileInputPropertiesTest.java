@@ -2,6 +2,7 @@ package io.memwarden.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.OomEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;

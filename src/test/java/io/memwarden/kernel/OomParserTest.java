@@ -2,6 +2,7 @@ package io.memwarden.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.OomEvent;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -7,6 +7,7 @@ import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.KernelAssumptions;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.OomEvent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

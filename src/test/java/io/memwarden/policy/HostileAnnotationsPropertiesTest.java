@@ -2,6 +2,7 @@ package io.memwarden.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;

@@ -8,7 +8,7 @@ import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.HostProbe;
 import io.memwarden.cgroup.KernelAssumptions;
 import io.memwarden.cgroup.PsiMirror;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;

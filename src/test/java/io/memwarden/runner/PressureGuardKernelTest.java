@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.KernelAssumptions;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;

@@ -1,4 +1,4 @@
-package io.memwarden.kernel;
+package io.memwarden.model;
 
 /**
  * One kernel OOM kill as the kubelet's oomparser reads it from the kernel log (kubelet-semantics.md §6).

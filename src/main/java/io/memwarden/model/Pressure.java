@@ -1,8 +1,4 @@
-package io.memwarden.cgroup;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+package io.memwarden.model;
 
 /**
  * A PSI snapshot ({@code /proc/pressure/memory} or a v2 cgroup's {@code memory.pressure}): averages in percent,
@@ -10,10 +6,6 @@ import java.nio.file.Path;
  */
 public record Pressure(double someAvg10, double someAvg60, double someAvg300, long someTotalMicros,
                        double fullAvg10, double fullAvg60, double fullAvg300, long fullTotalMicros) {
-
-    public static Pressure read(Path file) throws IOException {
-        return parse(Files.readString(file));
-    }
 
     public static Pressure parse(String text) {
         double[] some = new double[3];

@@ -1,9 +1,8 @@
-package io.memwarden.policy;
+package io.memwarden.model;
 
-import io.memwarden.model.CgroupVersion;
 import java.util.Set;
 
-/** The cgroup file names policy writes, one place each (docs/architecture.md). */
+/** Every cgroup file name memwarden reads or writes, one place each (docs/architecture.md). */
 public final class CgroupFiles {
     private CgroupFiles() {}
 
@@ -22,6 +21,30 @@ public final class CgroupFiles {
     public static final String V1_MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
     public static final String V1_SWAPPINESS = "memory.swappiness";
     public static final String V1_SOFT_LIMIT = "memory.soft_limit_in_bytes";
+
+    // read (observations), cgroup v2
+    public static final String MEMORY_CURRENT = "memory.current";
+    public static final String MEMORY_PEAK = "memory.peak";
+    public static final String MEMORY_STAT = "memory.stat";
+    public static final String MEMORY_EVENTS = "memory.events";
+    public static final String MEMORY_PRESSURE = "memory.pressure";
+    public static final String MEMORY_SWAP_CURRENT = "memory.swap.current";
+    public static final String MEMORY_SWAP_PEAK = "memory.swap.peak";
+    /** Written as an action (reclaim N bytes), never as a setting. */
+    public static final String MEMORY_RECLAIM = "memory.reclaim";
+    // read (observations), cgroup v1
+    public static final String V1_USAGE = "memory.usage_in_bytes";
+    public static final String V1_MAX_USAGE = "memory.max_usage_in_bytes";
+    public static final String V1_MEMSW_USAGE = "memory.memsw.usage_in_bytes";
+    public static final String V1_MEMSW_MAX_USAGE = "memory.memsw.max_usage_in_bytes";
+    public static final String V1_FAILCNT = "memory.failcnt";
+    public static final String V1_MEMSW_FAILCNT = "memory.memsw.failcnt";
+    public static final String V1_OOM_CONTROL = "memory.oom_control";
+    // the cgroup core
+    public static final String CGROUP_PROCS = "cgroup.procs";
+    public static final String CGROUP_KILL = "cgroup.kill";
+    public static final String CGROUP_CONTROLLERS = "cgroup.controllers";
+    public static final String CGROUP_SUBTREE_CONTROL = "cgroup.subtree_control";
 
     /**
      * The cgroup v2 memory controller files that hold a setting of one cgroup (a container's leaf included): the

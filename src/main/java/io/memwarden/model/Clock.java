@@ -1,4 +1,4 @@
-package io.memwarden.control;
+package io.memwarden.model;
 
 /** Time as control loops see it: injected, so loops run the same under a fake clock in tests and on the kernel. */
 @FunctionalInterface

@@ -5,7 +5,7 @@ import static io.memwarden.model.CgroupFiles.V1_MEMSW_LIMIT;
 
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.CgroupFiles;
-import io.memwarden.policy.CgroupValues;
+import io.memwarden.model.Printable;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.AccessDeniedException;
@@ -98,14 +98,14 @@ public final class CgroupWriter {
             String file = e.getKey();
             if (file == null || !CgroupFiles.settings(version).contains(file)) {
                 throw new CgroupWriteException(CgroupWriteException.Kind.REFUSED, cgroup,
-                        file == null ? "(no name)" : CgroupValues.printable(file),
-                        e.getValue() == null ? "" : CgroupValues.printable(e.getValue()),
+                        file == null ? "(no name)" : Printable.of(file, 64),
+                        e.getValue() == null ? "" : Printable.of(e.getValue(), 64),
                         "not a memory controller setting of cgroup " + version.number() + " (memwarden writes only "
                                 + new java.util.TreeSet<>(CgroupFiles.settings(version)) + ")", null);
             }
             if (e.getValue() == null || e.getValue().indexOf('\0') >= 0 || e.getValue().indexOf('\n') >= 0) {
                 throw new CgroupWriteException(CgroupWriteException.Kind.REFUSED, cgroup, file,
-                        e.getValue() == null ? "(no value)" : CgroupValues.printable(e.getValue()),
+                        e.getValue() == null ? "(no value)" : Printable.of(e.getValue(), 64),
                         "a value must be one line of text", null);
             }
         }

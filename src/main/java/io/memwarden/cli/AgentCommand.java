@@ -213,7 +213,7 @@ final class AgentCommand implements Callable<Integer> {
                             + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));
                 }
                 String apiName = "kubernetes API (node " + name + ")";
-                PodSpecSource api = new LookupPodSource(apiName, nodePods::find);
+                PodSpecSource api = new LookupPodSource(apiName, nodePods::find, nodePods::onChange);
                 source = source == null ? api : new FirstOfPodSource(source, api);
                 NodePods cache = nodePods;
                 PodsByUid apiByUid = new PodsByUid() {

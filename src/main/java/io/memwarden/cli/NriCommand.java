@@ -233,7 +233,8 @@ final class NriCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             throw new InputException("--kube: interrupted while listing pods", e);
         }
-        PodSpecSource api = new LookupPodSource("kubernetes API (node " + node + ")", nodePods::find);
+        PodSpecSource api = new LookupPodSource("kubernetes API (node " + node + ")", nodePods::find,
+                nodePods::onChange);
         return manifest == null ? api : new FirstOfPodSource(manifest, api);
     }
 

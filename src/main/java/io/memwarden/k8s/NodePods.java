@@ -2,6 +2,7 @@ package io.memwarden.k8s;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.memwarden.input.InputException;
 import io.memwarden.input.PodManifestReader;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,7 @@ public final class NodePods implements AutoCloseable {
     private final KubernetesClient client;
     private final String nodeName;
     private final boolean fieldSelector;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private SharedIndexInformer<Pod> informer;
 
     public NodePods(KubernetesClient client, String nodeName) {
@@ -53,6 +56,22 @@ public final class NodePods implements AutoCloseable {
         informer = (fieldSelector ? pods.withField("spec.nodeName", nodeName) : pods).runnableInformer(0);
         informer.addIndexers(java.util.Map.of(UID_INDEX, p -> p.getMetadata() == null
                 || p.getMetadata().getUid() == null ? List.of() : List.of(p.getMetadata().getUid())));
+        informer.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                changed();
+            }
+
+            @Override
+            public void onUpdate(Pod old, Pod pod) {
+                changed();
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean finalStateUnknown) {
+                // a pod gone is nothing a waiting lookup could find
+            }
+        });
         informer.exceptionHandler((started, t) -> {
             LOG.warn("watching the pods of node {}: {} (retrying)", nodeName, t.toString());
             return true; // keep retrying with the informer's backoff
@@ -64,6 +83,24 @@ public final class NodePods implements AutoCloseable {
                     e.getCause() == null ? e.toString() : e.getCause().toString());
         }
         return informer.hasSynced();
+    }
+
+    /**
+     * Registers {@code listener}, called on the informer's thread after the cache learned a pod or a pod changed (a
+     * lookup waiting for a pod then looks again). It must be quick; its failures are logged.
+     */
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable l : listeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                LOG.warn("a listener of node {}'s pods failed", nodeName, e);
+            }
+        }
     }
 
     public boolean synced() {

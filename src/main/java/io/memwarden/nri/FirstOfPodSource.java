@@ -16,6 +16,12 @@ public record FirstOfPodSource(PodSpecSource first, PodSpecSource second) implem
     }
 
     @Override
+    public void onLearned(Runnable listener) {
+        first.onLearned(listener);
+        second.onLearned(listener);
+    }
+
+    @Override
     public String describe() {
         return first.describe() + ", then " + second.describe();
     }

@@ -3,6 +3,7 @@ package io.memwarden.nri;
 import io.memwarden.nri.api.Container;
 import io.memwarden.nri.api.PodSandbox;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NriRegistry {
     private final Map<String, PodSandbox> pods = new ConcurrentHashMap<>();
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
-    private final Map<String, NriPlugin.Planned> plans = new ConcurrentHashMap<>();
+    private final Map<String, Planned> plans = new ConcurrentHashMap<>();
 
     void clear() {
         pods.clear();
@@ -20,7 +21,7 @@ final class NriRegistry {
     }
 
     /** The container's latest plan (create, update, synchronize, reconfigure). */
-    synchronized void putPlan(String containerId, NriPlugin.Planned p) {
+    synchronized void putPlan(String containerId, Planned p) {
         if (!containerId.isEmpty() && containers.containsKey(containerId)) {
             plans.put(containerId, p);
         }
@@ -34,7 +35,7 @@ final class NriRegistry {
      *
      * @return whether it was stored
      */
-    synchronized boolean commit(Container expected, Container c, NriPlugin.Planned p) {
+    synchronized boolean commit(Container expected, Container c, Planned p) {
         if (c.getId().isEmpty()) {
             return false;
         }
@@ -46,7 +47,7 @@ final class NriRegistry {
         return true;
     }
 
-    NriPlugin.Planned plan(String containerId) {
+    Planned plan(String containerId) {
         return plans.get(containerId);
     }
 
@@ -90,7 +91,7 @@ final class NriRegistry {
             }
         }
         out.add(current);
-        out.sort(java.util.Comparator.comparing(Container::getName));
+        out.sort(Comparator.comparing(Container::getName));
         return out;
     }
 

@@ -2,7 +2,13 @@ package io.memwarden.nri;
 
 import static io.memwarden.model.CgroupFiles.*;
 
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.TextFormat;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.nri.api.Container;
+import io.memwarden.nri.api.ContainerUpdate;
+import io.memwarden.nri.api.LinuxContainer;
+import io.memwarden.nri.api.LinuxContainerUpdate;
 import io.memwarden.nri.api.LinuxMemory;
 import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
@@ -155,5 +161,28 @@ public final class PlanToNri {
         }
         b.putAllUnified(change.getUnifiedMap());
         return b.build();
+    }
+
+    /** The container's resources as the runtime gave them (empty when it gave none). */
+    static LinuxResources currentResources(Container c) {
+        return c.hasLinux() && c.getLinux().hasResources() ? c.getLinux().getResources()
+                : LinuxResources.getDefaultInstance();
+    }
+
+    /** The container with {@code r} as its resources. */
+    static Container withResources(Container c, LinuxResources r) {
+        LinuxContainer.Builder l = c.hasLinux() ? c.getLinux().toBuilder() : LinuxContainer.newBuilder();
+        return c.toBuilder().setLinux(l.setResources(r)).build();
+    }
+
+    /** An unsolicited update of a running container's resources, which the runtime may fail to apply. */
+    static ContainerUpdate update(String containerId, LinuxResources r) {
+        return ContainerUpdate.newBuilder().setContainerId(containerId)
+                .setLinux(LinuxContainerUpdate.newBuilder().setResources(r)).setIgnoreFailure(true).build();
+    }
+
+    /** A message on one line, for logs. */
+    static String oneLine(MessageOrBuilder m) {
+        return TextFormat.printer().emittingSingleLine(true).printToString(m).strip();
     }
 }

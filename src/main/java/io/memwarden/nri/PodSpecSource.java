@@ -20,6 +20,14 @@ public interface PodSpecSource {
         return false;
     }
 
+    /**
+     * Registers {@code listener}, to be called whenever this source may have learned pods (a watch delivered some):
+     * a runtime call waiting for its pod ({@link #mayArriveLater()}) then looks again instead of polling. The
+     * listener is quick and thread-safe. By default never called: a waiting call looks again only when its wait
+     * ends.
+     */
+    default void onLearned(Runnable listener) {}
+
     /** A short description for logs. */
     String describe();
 }

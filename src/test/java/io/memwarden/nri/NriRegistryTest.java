@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * a runtime call replaced or removed meanwhile; the runtime's own calls always store.
  */
 class NriRegistryTest {
-    static NriPlugin.Planned planned(String source) {
-        return new NriPlugin.Planned(null, null, null, "ns/pod", source, false, Set.of(), List.of());
+    static Planned planned(String source) {
+        return new Planned(null, null, null, "ns/pod", source, false, Set.of(), List.of());
     }
 
     static Container ctr(String id, long limit) {

@@ -26,6 +26,11 @@ public record Resources(KubeQuantity cpuRequest, KubeQuantity cpuLimit, Long mem
         return memoryRequest != null && memoryRequest != 0;
     }
 
+    /** These resources with another memory request and limit (cpu kept). */
+    public Resources withMemory(Long request, Long limit) {
+        return new Resources(cpuRequest, cpuLimit, request, limit);
+    }
+
     /** True when any cpu or memory key is present (the "stanza is set" test of pod-level resources). */
     public boolean isSet() {
         return cpuRequest != null || cpuLimit != null || memoryRequest != null || memoryLimit != null;

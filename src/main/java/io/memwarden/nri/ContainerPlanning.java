@@ -4,7 +4,6 @@ import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
-import io.memwarden.model.Resources;
 import io.memwarden.nri.api.Container;
 import io.memwarden.nri.api.PodSandbox;
 import io.memwarden.nri.wire.RpcException;
@@ -127,13 +126,8 @@ final class ContainerPlanning {
         Long limit = mine.resources().memoryLimit();
         long half = limit != null && limit > 1 ? limit / 2 : 256L << 20;
         for (long request : new long[] {0, half}) {
-            List<ContainerSpec> cs = new ArrayList<>();
-            for (ContainerSpec c : spec.containers()) {
-                Resources r = c.resources();
-                cs.add(c.name().equals(container) ? new ContainerSpec(c.name(), c.kind(), new Resources(r.cpuRequest(),
-                        r.cpuLimit(), request, r.memoryLimit()), c.command()) : c);
-            }
-            Planner.PodOutcome o = planner.planPod(withContainers(spec, cs));
+            Planner.PodOutcome o = planner.planPod(spec.withContainer(container, c -> c.withResources(
+                    c.resources().withMemory(request, c.resources().memoryLimit()))));
             ContainerPlan other = o.plan() == null ? null : o.plan().containers().stream()
                     .filter(x -> x.name().equals(container)).findFirst().orElse(null);
             for (var e : cp.cgroup().entrySet()) {
@@ -146,22 +140,10 @@ final class ContainerPlanning {
     }
 
     private static PodSpec withLimit(PodSpec spec, String container, long limit) {
-        List<ContainerSpec> cs = new ArrayList<>();
-        for (ContainerSpec c : spec.containers()) {
-            if (c.name().equals(container)) {
-                Resources r = c.resources();
-                Long req = r.memoryRequest() != null && r.memoryRequest() > limit ? Long.valueOf(limit) : r.memoryRequest();
-                cs.add(new ContainerSpec(c.name(), c.kind(), new Resources(r.cpuRequest(), r.cpuLimit(), req, limit),
-                        c.command()));
-            } else {
-                cs.add(c);
-            }
-        }
-        return withContainers(spec, cs);
-    }
-
-    private static PodSpec withContainers(PodSpec spec, List<ContainerSpec> cs) {
-        return new PodSpec(spec.namespace(), spec.name(), spec.uid(), spec.annotations(), spec.priority(),
-                spec.priorityClassName(), spec.statusQosClass(), spec.overheadMemory(), spec.podResources(), cs);
+        return spec.withContainer(container, c -> {
+            Long req = c.resources().memoryRequest();
+            return c.withResources(c.resources().withMemory(req != null && req > limit ? Long.valueOf(limit) : req,
+                    limit));
+        });
     }
 }

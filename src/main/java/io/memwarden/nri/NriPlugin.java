@@ -1,6 +1,6 @@
 package io.memwarden.nri;
 
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
 import io.memwarden.nri.api.ContainerUpdate;

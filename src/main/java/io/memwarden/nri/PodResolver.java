@@ -1,6 +1,6 @@
 package io.memwarden.nri;
 
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.k8s.NodePods;
 import io.memwarden.k8s.NodePodsTest;
 import io.memwarden.nri.api.ContainerState;

@@ -3,7 +3,7 @@ package io.memwarden.nri;
 import static io.memwarden.nri.NriFixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.memwarden.control.Clock;
+import io.memwarden.model.Clock;
 import io.memwarden.model.PodSpec;
 import io.memwarden.nri.api.ContainerState;
 import io.memwarden.nri.api.PodSandbox;

@@ -1,5 +1,6 @@
 package io.memwarden.agent;
 
+import io.memwarden.api.ListenAddress;
 import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
@@ -9,9 +10,13 @@ import io.memwarden.policy.WardenConfig;
 import io.memwarden.runner.ControlLoops;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -42,16 +47,13 @@ public final class AgentConfigReader {
 
     private static AgentConfig.Agent agent(String f, JsonNode n) throws InputException {
         AgentConfig.Agent d = AgentConfig.Agent.DEFAULTS;
-        YamlDocs.requireObject(f, "agent", n);
-        if (n == null || n.isNull()) {
+        if (section(f, "agent", n, "listen", "failSwapOn", "protect", "history", "statusFromNetwork") == null) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "agent.", n, "listen", "failSwapOn", "protect", "history",
-                "statusFromNetwork");
         String listen = YamlDocs.string(f, "agent.listen", n.get("listen"));
         if (listen != null && !listen.equals("off")) {
             try {
-                io.memwarden.api.ListenAddress.parse(listen);
+                ListenAddress.parse(listen);
             } catch (IllegalArgumentException e) {
                 throw InputException.field(f, "agent.listen", e.getMessage());
             }
@@ -93,137 +95,145 @@ public final class AgentConfigReader {
 
     private static AgentConfig.Loops loops(String f, JsonNode n) throws InputException {
         AgentConfig.Loops d = AgentConfig.Loops.DEFAULTS;
-        YamlDocs.requireObject(f, "loops", n);
-        if (n == null || n.isNull()) {
+        if (section(f, "loops", n, "period", "dryRun", "psiTrigger", "guard", "throttle", "offload") == null) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "loops.", n, "period", "dryRun", "psiTrigger", "guard", "throttle", "offload");
         Duration period = duration(f, "loops.period", n.get("period"), d.period());
         if (period.compareTo(Duration.ofMillis(100)) < 0 || period.compareTo(Duration.ofMinutes(1)) > 0) {
-            throw InputException.field(f, "loops.period", "must be from 100ms to 1m, got " + n.get("period").asString());
+            throw InputException.field(f, "loops.period", "must be from 100ms to 1m, got "
+                    + n.get("period").asString());
         }
         boolean dryRun = orDefault(YamlDocs.bool(f, "loops.dryRun", n.get("dryRun")), d.dryRun());
-        PsiTrigger.Spec psiTrigger = d.psiTrigger();
-        String pt = YamlDocs.string(f, "loops.psiTrigger", n.get("psiTrigger"));
-        if (pt != null) {
-            try {
-                psiTrigger = "off".equals(pt.trim()) ? null : PsiTrigger.Spec.parse(pt);
-            } catch (IllegalArgumentException e) {
-                throw InputException.field(f, "loops.psiTrigger", e.getMessage() + " (or \"off\")");
-            }
-        }
+        PsiTrigger.Spec psiTrigger = parsed(f, "loops.psiTrigger", n.get("psiTrigger"), d.psiTrigger(),
+                s -> "off".equals(s.trim()) ? null : PsiTrigger.Spec.parse(s),
+                (s, e) -> e.getMessage() + " (or \"off\")");
+        return new AgentConfig.Loops(period, dryRun, guard(f, n.get("guard"), d.guard()),
+                throttle(f, n.get("throttle"), d.throttle()), offload(f, n.get("offload"), d.offload()), psiTrigger);
+    }
 
-        AgentConfig.Guard gd = d.guard();
-        AgentConfig.Guard guard = gd;
-        JsonNode g = n.get("guard");
-        YamlDocs.requireObject(f, "loops.guard", g);
-        if (g != null && g.isObject()) {
-            YamlDocs.onlyKnown(f, "loops.guard.", g, "enabled", "softAvailable", "softGrace", "hardAvailable",
-                    "cooldown");
-            AgentConfig.Threshold soft = threshold(f, "loops.guard.softAvailable", g.get("softAvailable"),
-                    gd.softAvailable());
-            AgentConfig.Threshold hard = threshold(f, "loops.guard.hardAvailable", g.get("hardAvailable"),
-                    gd.hardAvailable());
-            guard = new AgentConfig.Guard(orDefault(YamlDocs.bool(f, "loops.guard.enabled", g.get("enabled")),
-                    gd.enabled()), soft, duration(f, "loops.guard.softGrace", g.get("softGrace"), gd.softGrace()), hard,
-                    duration(f, "loops.guard.cooldown", g.get("cooldown"), gd.cooldown()));
-            // comparable only when both are of the same kind; mixed kinds are checked against the node at start
-            if (soft.percent() != null && hard.percent() != null && hard.percent() > soft.percent()
-                    || soft.bytes() != null && hard.bytes() != null && hard.bytes() > soft.bytes()) {
-                throw InputException.field(f, "loops.guard.hardAvailable", hard.text()
-                        + " is above loops.guard.softAvailable " + soft.text());
-            }
+    private static AgentConfig.Guard guard(String f, JsonNode g, AgentConfig.Guard d) throws InputException {
+        if (section(f, "loops.guard", g, "enabled", "softAvailable", "softGrace", "hardAvailable",
+                "cooldown") == null) {
+            return d;
         }
-        boolean throttle = d.throttle();
-        JsonNode t = n.get("throttle");
-        YamlDocs.requireObject(f, "loops.throttle", t);
-        if (t != null && t.isObject()) {
-            YamlDocs.onlyKnown(f, "loops.throttle.", t, "enabled");
-            throttle = orDefault(YamlDocs.bool(f, "loops.throttle.enabled", t.get("enabled")), throttle);
+        AgentConfig.Threshold soft = threshold(f, "loops.guard.softAvailable", g.get("softAvailable"),
+                d.softAvailable());
+        AgentConfig.Threshold hard = threshold(f, "loops.guard.hardAvailable", g.get("hardAvailable"),
+                d.hardAvailable());
+        AgentConfig.Guard guard = new AgentConfig.Guard(orDefault(YamlDocs.bool(f, "loops.guard.enabled",
+                g.get("enabled")), d.enabled()), soft, duration(f, "loops.guard.softGrace", g.get("softGrace"),
+                d.softGrace()), hard, duration(f, "loops.guard.cooldown", g.get("cooldown"), d.cooldown()));
+        // comparable only when both are of the same kind; mixed kinds are checked against the node at start
+        if (soft.percent() != null && hard.percent() != null && hard.percent() > soft.percent()
+                || soft.bytes() != null && hard.bytes() != null && hard.bytes() > soft.bytes()) {
+            throw InputException.field(f, "loops.guard.hardAvailable", hard.text()
+                    + " is above loops.guard.softAvailable " + soft.text());
         }
-        AgentConfig.Offload offload = d.offload();
-        JsonNode o = n.get("offload");
-        YamlDocs.requireObject(f, "loops.offload", o);
-        if (o != null && o.isObject()) {
-            YamlDocs.onlyKnown(f, "loops.offload.", o, "enabled", "qosClasses", "stallTargets", "v1Method",
-                    "v2Method");
-            Set<QosClass> classes = offload.qosClasses();
-            if (o.has("qosClasses")) {
-                classes = new LinkedHashSet<>();
-                int i = 0;
-                for (String c : YamlDocs.strings(f, "loops.offload.qosClasses", o.get("qosClasses"))) {
-                    try {
-                        classes.add(QosClass.fromApiName(c));
-                    } catch (IllegalArgumentException e) {
-                        throw InputException.field(f, "loops.offload.qosClasses[" + i + "]", "\"" + c
-                                + "\" is not a QoS class (Guaranteed, Burstable, BestEffort)");
-                    }
-                    i++;
-                }
-            }
-            java.util.Map<QosClass, Double> targets = new java.util.EnumMap<>(QosClass.class);
-            JsonNode st = o.get("stallTargets");
-            YamlDocs.requireObject(f, "loops.offload.stallTargets", st);
-            if (st != null && st.isObject()) {
-                for (String c : st.propertyNames()) {
-                    String field = "loops.offload.stallTargets." + c;
-                    QosClass q;
-                    try {
-                        q = QosClass.fromApiName(c);
-                    } catch (IllegalArgumentException e) {
-                        throw InputException.field(f, field, "\"" + c
-                                + "\" is not a QoS class (Guaranteed, Burstable, BestEffort)");
-                    }
-                    String v = YamlDocs.string(f, field, st.get(c));
-                    double pct;
-                    try {
-                        if (v == null || !v.endsWith("%")) {
-                            throw new NumberFormatException();
-                        }
-                        pct = Double.parseDouble(v.substring(0, v.length() - 1));
-                    } catch (NumberFormatException e) {
-                        throw InputException.field(f, field, "expected a percentage such as 1%, got " + st.get(c));
-                    }
-                    if (!(pct > 0 && pct <= 50)) {
-                        throw InputException.field(f, field, "\"" + v + "\" must be above 0% and at most 50%");
-                    }
-                    targets.put(q, pct);
-                }
-            }
-            ControlLoops.V1Offload v1 = offload.v1Method();
-            String v1s = YamlDocs.string(f, "loops.offload.v1Method", o.get("v1Method"));
-            if (v1s != null) {
-                try {
-                    v1 = ControlLoops.V1Offload.parse(v1s);
-                } catch (IllegalArgumentException e) {
-                    throw InputException.field(f, "loops.offload.v1Method", "\"" + v1s
-                            + "\" is not one of madvise, limit");
-                }
-            }
-            ControlLoops.V2Offload v2 = offload.v2Method();
-            String v2s = YamlDocs.string(f, "loops.offload.v2Method", o.get("v2Method"));
-            if (v2s != null) {
-                try {
-                    v2 = ControlLoops.V2Offload.parse(v2s);
-                } catch (IllegalArgumentException e) {
-                    throw InputException.field(f, "loops.offload.v2Method", "\"" + v2s
-                            + "\" is not one of madvise, reclaim");
-                }
-            }
-            offload = new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
-                    offload.enabled()), classes, targets, v1, v2);
+        return guard;
+    }
+
+    private static boolean throttle(String f, JsonNode t, boolean d) throws InputException {
+        if (section(f, "loops.throttle", t, "enabled") == null) {
+            return d;
         }
-        return new AgentConfig.Loops(period, dryRun, guard, throttle, offload, psiTrigger);
+        return orDefault(YamlDocs.bool(f, "loops.throttle.enabled", t.get("enabled")), d);
+    }
+
+    /** A present offload section starts from no stall targets (the Offload record fills in the default ones). */
+    private static AgentConfig.Offload offload(String f, JsonNode o, AgentConfig.Offload d) throws InputException {
+        if (section(f, "loops.offload", o, "enabled", "qosClasses", "stallTargets", "v1Method", "v2Method") == null) {
+            return d;
+        }
+        Set<QosClass> classes = o.has("qosClasses") ? qosClasses(f, o.get("qosClasses")) : d.qosClasses();
+        Map<QosClass, Double> targets = stallTargets(f, o.get("stallTargets"));
+        ControlLoops.V1Offload v1 = parsed(f, "loops.offload.v1Method", o.get("v1Method"), d.v1Method(),
+                ControlLoops.V1Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, limit");
+        ControlLoops.V2Offload v2 = parsed(f, "loops.offload.v2Method", o.get("v2Method"), d.v2Method(),
+                ControlLoops.V2Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, reclaim");
+        return new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
+                d.enabled()), classes, targets, v1, v2);
+    }
+
+    private static Set<QosClass> qosClasses(String f, JsonNode n) throws InputException {
+        Set<QosClass> classes = new LinkedHashSet<>();
+        int i = 0;
+        for (String c : YamlDocs.strings(f, "loops.offload.qosClasses", n)) {
+            classes.add(qosClass(f, "loops.offload.qosClasses[" + i + "]", c));
+            i++;
+        }
+        return classes;
+    }
+
+    /** {@code QoS class: N%} (above 0%, at most 50%) for each class named. */
+    private static Map<QosClass, Double> stallTargets(String f, JsonNode st) throws InputException {
+        Map<QosClass, Double> targets = new EnumMap<>(QosClass.class);
+        YamlDocs.requireObject(f, "loops.offload.stallTargets", st);
+        if (st == null || !st.isObject()) {
+            return targets;
+        }
+        for (String c : st.propertyNames()) {
+            String field = "loops.offload.stallTargets." + c;
+            QosClass q = qosClass(f, field, c);
+            String v = YamlDocs.string(f, field, st.get(c));
+            double pct;
+            try {
+                if (v == null || !v.endsWith("%")) {
+                    throw new NumberFormatException();
+                }
+                pct = Double.parseDouble(v.substring(0, v.length() - 1));
+            } catch (NumberFormatException e) {
+                throw InputException.field(f, field, "expected a percentage such as 1%, got " + st.get(c));
+            }
+            if (!(pct > 0 && pct <= 50)) {
+                throw InputException.field(f, field, "\"" + v + "\" must be above 0% and at most 50%");
+            }
+            targets.put(q, pct);
+        }
+        return targets;
+    }
+
+    private static QosClass qosClass(String f, String field, String name) throws InputException {
+        try {
+            return QosClass.fromApiName(name);
+        } catch (IllegalArgumentException e) {
+            throw InputException.field(f, field, "\"" + name
+                    + "\" is not a QoS class (Guaranteed, Burstable, BestEffort)");
+        }
+    }
+
+    /**
+     * A sub-mapping of the config with only the known keys, or null when it is absent (or null); anything else is an
+     * error naming the field.
+     */
+    private static JsonNode section(String f, String field, JsonNode n, String... known) throws InputException {
+        YamlDocs.requireObject(f, field, n);
+        if (n == null || !n.isObject()) {
+            return null;
+        }
+        YamlDocs.onlyKnown(f, field + ".", n, known);
+        return n;
+    }
+
+    /** A string field through {@code parse}, {@code d} when absent; a value it refuses is the field's error. */
+    private static <T> T parsed(String f, String field, JsonNode n, T d, Function<String, T> parse,
+                                BiFunction<String, IllegalArgumentException, String> refusal) throws InputException {
+        String s = YamlDocs.string(f, field, n);
+        if (s == null) {
+            return d;
+        }
+        try {
+            return parse.apply(s);
+        } catch (IllegalArgumentException e) {
+            throw InputException.field(f, field, refusal.apply(s, e));
+        }
     }
 
     private static AgentConfig.Kubernetes kubernetes(String f, JsonNode n) throws InputException {
         AgentConfig.Kubernetes d = AgentConfig.Kubernetes.DEFAULTS;
-        YamlDocs.requireObject(f, "kubernetes", n);
-        if (n == null || n.isNull()) {
+        if (section(f, "kubernetes", n, "enabled", "events", "evictions", "nodeLabel", "taintSwapNodes",
+                "watchAllPods") == null) {
             return d;
         }
-        YamlDocs.onlyKnown(f, "kubernetes.", n, "enabled", "events", "evictions", "nodeLabel", "taintSwapNodes",
-                "watchAllPods");
         AgentConfig.KubeMode mode = d.enabled();
         JsonNode e = n.get("enabled");
         if (e != null && !e.isNull()) {

@@ -7,6 +7,7 @@ import io.memwarden.agent.AgentConfig;
 import io.memwarden.agent.AgentConfigReader;
 import io.memwarden.agent.PodsByUid;
 import io.memwarden.agent.StartupChecks;
+import io.memwarden.api.ApiLimits;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
@@ -14,6 +15,7 @@ import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.k8s.ClusterActions;
+import io.memwarden.k8s.KubeCluster;
 import io.memwarden.k8s.NodePods;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.nri.FirstOfPodSource;
@@ -23,12 +25,15 @@ import io.memwarden.nri.NriPlugin;
 import io.memwarden.nri.PodSpecSource;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -52,7 +57,7 @@ import picocli.CommandLine.Spec;
 final class AgentCommand implements Callable<Integer> {
 
     @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     @Option(names = "--config", paramLabel = "CFG.yaml",
             description = "memwarden's config: policy sections and the agent, loops and kubernetes sections.")
@@ -105,164 +110,236 @@ final class AgentCommand implements Callable<Integer> {
             + " loops.dryRun).")
     boolean dryRun;
 
+    /** What the agent is started from: this host, the node facts, the kubelet's settings, the config, the listen. */
+    private record Inputs(HostFacts host, NodeFacts node, KubeletSettings kubelet, AgentConfig cfg,
+                          ListenAddress listen) {}
+
+    /** Where pod specs come from and the cluster the agent acts on ({@code nodePods} null without the API). */
+    private record PodSources(PodSpecSource specs, PodsByUid byUid, NodePods nodePods, ClusterActions cluster) {}
+
+    /** A refusal to start: the message (printed after "memwarden agent: "), exit 2. */
+    private static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        if (standalone) {
-            var parsed = spec.commandLine().getParseResult();
-            for (String nriOnly : new String[] {"--nri-socket", "--nri-index"}) {
-                if (parsed.hasMatchedOption(nriOnly)) {
-                    err.println("memwarden agent: --standalone and " + nriOnly + " exclude each other (standalone"
-                            + " mode does not use NRI)");
-                    return ExitCodes.USAGE;
-                }
+        Inputs in;
+        StartupChecks.Result checks;
+        PodSources sources;
+        NriPlugin.Options pluginOptions;
+        try {
+            refuseNriOptionsWhenStandalone();
+            in = readInputs(err);
+            checks = startupChecks(in, err);
+            sources = podSources(in.cfg(), err);
+            pluginOptions = pluginOptions();
+        } catch (Refused e) {
+            err.println("memwarden agent: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        Agent agent = new Agent(new Agent.Setup(in.host(), in.node(), in.kubelet(), in.cfg(), config, nriSocket,
+                pluginOptions, sources.specs(), sources.cluster(), in.listen(), Files.isReadable(Path.of("/dev/kmsg")),
+                Clock.SYSTEM, standalone ? new Agent.Standalone(sources.byUid(), null) : null),
+                checks.offloadPossible());
+        return runUntilStopped(agent, sources.nodePods(), in.host(), err);
+    }
+
+    private void refuseNriOptionsWhenStandalone() throws Refused {
+        if (!standalone) {
+            return;
+        }
+        for (String nriOnly : new String[] {"--nri-socket", "--nri-index"}) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(nriOnly)) {
+                throw new Refused("--standalone and " + nriOnly + " exclude each other (standalone mode does not"
+                        + " use NRI)");
             }
         }
-        HostFacts host;
-        NodeFacts nf;
-        KubeletSettings k;
-        AgentConfig cfg;
-        ListenAddress listenAddress = null;
+    }
+
+    /** The host, --node, --kubelet-config and --config with the command line's overrides; notes a network listen. */
+    private Inputs readInputs(PrintWriter err) throws Refused {
         try {
-            host = NodeSource.host();
-            nf = NodeSource.node(node, host);
+            HostFacts host = NodeSource.host();
+            NodeFacts nf = NodeSource.node(node, host);
             if (nf.cgroupVersion() != host.memoryController()) {
                 throw new InputException("--node " + node + " says cgroup v" + nf.cgroupVersion().number()
                         + " but this host's memory controller is cgroup v" + host.memoryController().number());
             }
-            k = kubeletConfig == null ? KubeletSettings.DEFAULTS : KubeletConfigReader.read(kubeletConfig);
-            cfg = config == null ? AgentConfig.DEFAULTS : AgentConfigReader.read(config);
-            if (dryRun) {
-                AgentConfig.Loops l = cfg.loops();
-                cfg = cfg.withLoops(l.withDryRun(true));
-            }
-            if (statusFromNetwork) {
-                cfg = cfg.withAgent(cfg.agent().withStatusFromNetwork(true));
-            }
-            String where = listen != null ? listen : cfg.agent().listen();
-            if (!where.equals("off")) {
-                try {
-                    io.memwarden.api.ApiLimits.configure();
-                } catch (io.memwarden.api.ApiLimits.Invalid e) {
-                    throw new InputException(e.getMessage());
-                }
-                try {
-                    listenAddress = ListenAddress.parse(where);
-                } catch (IllegalArgumentException e) {
-                    throw new InputException((listen != null ? "--listen " : "agent.listen ") + e.getMessage());
-                }
-                if (!listenAddress.loopback()) {
-                    err.println("memwarden agent: note: the status API listens on " + where + ", not a loopback"
-                            + " address: /metrics and /healthz are reachable from the network (read-only); /status "
-                            + (cfg.agent().statusFromNetwork() ? "too (statusFromNetwork)"
-                                    : "is served to loopback clients only"));
-                }
-            }
+            KubeletSettings k = kubeletConfig == null ? KubeletSettings.DEFAULTS
+                    : KubeletConfigReader.read(kubeletConfig);
+            AgentConfig cfg = withOverrides(config == null ? AgentConfig.DEFAULTS : AgentConfigReader.read(config));
+            ListenAddress listenAddress = listenAddress(cfg, err);
             if (kube != null && !kube.matches("auto|on|off")) {
                 throw new InputException("--kube: \"" + kube + "\" is not one of auto, on, off");
             }
+            return new Inputs(host, nf, k, cfg, listenAddress);
         } catch (InputException e) {
-            err.println("memwarden agent: " + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused(e.getMessage());
         }
+    }
+
+    /** --dry-run and --status-from-network over the config file's loops.dryRun and agent.statusFromNetwork. */
+    private AgentConfig withOverrides(AgentConfig cfg) {
+        if (dryRun) {
+            cfg = cfg.withLoops(cfg.loops().withDryRun(true));
+        }
+        if (statusFromNetwork) {
+            cfg = cfg.withAgent(cfg.agent().withStatusFromNetwork(true));
+        }
+        return cfg;
+    }
+
+    /** The status API's address (--listen, else agent.listen), null for "off"; notes one that is not loopback. */
+    private ListenAddress listenAddress(AgentConfig cfg, PrintWriter err) throws InputException {
+        String where = listen != null ? listen : cfg.agent().listen();
+        if (where.equals("off")) {
+            return null;
+        }
+        try {
+            ApiLimits.configure();
+        } catch (ApiLimits.Invalid e) {
+            throw new InputException(e.getMessage());
+        }
+        ListenAddress address;
+        try {
+            address = ListenAddress.parse(where);
+        } catch (IllegalArgumentException e) {
+            throw new InputException((listen != null ? "--listen " : "agent.listen ") + e.getMessage());
+        }
+        if (!address.loopback()) {
+            err.println("memwarden agent: note: the status API listens on " + where + ", not a loopback address:"
+                    + " /metrics and /healthz are reachable from the network (read-only); /status "
+                    + (cfg.agent().statusFromNetwork() ? "too (statusFromNetwork)"
+                            : "is served to loopback clients only"));
+        }
+        return address;
+    }
+
+    /** The node plan and the start-up checks on it; prints every finding, refuses when one refuses. */
+    private StartupChecks.Result startupChecks(Inputs in, PrintWriter err) throws Refused {
         Plan.NodePlan nodePlan;
         try {
-            nodePlan = Agent.nodePlan(nf, k, cfg);
+            nodePlan = Agent.nodePlan(in.node(), in.kubelet(), in.cfg());
         } catch (IllegalArgumentException e) {
-            err.println("memwarden agent: " + (kubeletConfig != null ? kubeletConfig + ": " : "") + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused((kubeletConfig != null ? kubeletConfig + ": " : "") + e.getMessage());
         }
-        StartupChecks.Result checks = StartupChecks.check(host, nodePlan, k, cfg);
+        StartupChecks.Result checks = StartupChecks.check(in.host(), nodePlan, in.kubelet(), in.cfg());
         for (StartupChecks.Finding f : checks.findings()) {
             err.println("memwarden agent: " + f);
         }
         err.flush();
         if (checks.refuse()) {
-            err.println("memwarden agent: not starting (see the errors above)");
-            return ExitCodes.USAGE;
+            throw new Refused("not starting (see the errors above)");
         }
+        return checks;
+    }
 
-        NodePods nodePods = null;
-        ClusterActions cluster = ClusterActions.NONE;
-        PodSpecSource source = null;
-        PodsByUid byUid = null;
+    /** --pods first, then the Kubernetes API when it is used (its pod cache started, the cluster connected). */
+    private PodSources podSources(AgentConfig cfg, PrintWriter err) throws Refused, InterruptedException {
         try {
-            if (pods != null && !standalone) {
-                // bound while the plugin registers (NriCommand.manifestSource)
-                source = NriCommand.manifestSource(pods, PodManifestReader.readItems(pods), err, "memwarden agent: ");
-            } else if (pods != null) {
-                PodManifestReader.Result r = PodManifestReader.read(pods);
-                for (Plan.PlanError e : r.errors()) {
-                    err.println("memwarden agent: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
-                }
-                source = new ManifestPodSource(pods.toString(), r.pods());
-                for (var p : r.pods()) {
-                    if (p.uid().isEmpty()) {
-                        err.println("memwarden agent: " + pods + ": " + p.key() + " has no metadata.uid: standalone"
-                                + " mode finds pods by uid, so its containers are left alone");
-                    }
-                }
-                byUid = PodsByUid.manifest(pods.toString(), r.pods());
-            }
+            PodSources sources = manifestSources(err);
             if (useKube(cfg)) {
-                String name = nodeName();
-                KubernetesClient client = new KubernetesClientBuilder().build();
-                nodePods = new NodePods(client, name, !cfg.kubernetes().watchAllPods());
-                if (!nodePods.start(Duration.ofSeconds(5))) {
-                    err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers"
-                            + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));
-                }
-                String apiName = "kubernetes API (node " + name + ")";
-                PodSpecSource api = new LookupPodSource(apiName, nodePods::find, nodePods::onChange);
-                source = source == null ? api : new FirstOfPodSource(source, api);
-                NodePods cache = nodePods;
-                PodsByUid apiByUid = new PodsByUid() {
-                    @Override
-                    public java.util.Optional<Known> find(String uid) throws InputException {
-                        return cache.byUid(uid).map(p -> new Known(p.spec(), p.containerNames(), true, apiName));
-                    }
-
-                    @Override
-                    public String describe() {
-                        return apiName;
-                    }
-                };
-                byUid = byUid == null ? apiByUid : PodsByUid.firstOf(byUid, apiByUid);
-                // every part on: the agent gates events, evictions and node marking by its (reloadable) config
-                cluster = new io.memwarden.k8s.KubeCluster(client, name);
-                err.println("memwarden agent: Kubernetes API " + client.getMasterUrl() + ", node " + name);
+                sources = withKubernetesApi(sources, cfg, err);
             } else {
                 err.println("memwarden agent: no Kubernetes API (pod specs from " + (pods != null ? pods
                         : standalone ? "nowhere" : "NRI only") + "; evictions kill with SIGKILL via pidfd; no events)");
             }
-            if (standalone && byUid == null) {
+            if (standalone && sources.byUid() == null) {
                 throw new InputException("--standalone needs pod specs: the Kubernetes API (--kube on, or a"
                         + " kubeconfig) or --pods PODS.yaml");
             }
+            return sources;
         } catch (InputException e) {
-            err.println("memwarden agent: " + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused(e.getMessage());
         } catch (RuntimeException e) {
-            err.println("memwarden agent: Kubernetes API: " + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused("Kubernetes API: " + e.getMessage());
         }
-        NriPlugin.Options pluginOptions;
+    }
+    /** --pods: bound while the plugin registers with NRI; by metadata.uid with --standalone. None without it. */
+    private PodSources manifestSources(PrintWriter err) throws InputException {
+        if (pods == null) {
+            return new PodSources(null, null, null, ClusterActions.NONE);
+        }
+        if (!standalone) { // NriCommand.manifestSource
+            return new PodSources(NriCommand.manifestSource(pods, PodManifestReader.readItems(pods), err,
+                    "memwarden agent: "), null, null, ClusterActions.NONE);
+        }
+        PodManifestReader.Result r = PodManifestReader.read(pods);
+        for (Plan.PlanError e : r.errors()) {
+            err.println("memwarden agent: " + pods + ": " + e.pod() + ": " + e.message() + " (pod skipped)");
+        }
+        PodSpecSource specs = new ManifestPodSource(pods.toString(), r.pods());
+        for (var p : r.pods()) {
+            if (p.uid().isEmpty()) {
+                err.println("memwarden agent: " + pods + ": " + p.key() + " has no metadata.uid: standalone mode"
+                        + " finds pods by uid, so its containers are left alone");
+            }
+        }
+        return new PodSources(specs, PodsByUid.manifest(pods.toString(), r.pods()), null, ClusterActions.NONE);
+    }
+
+    /**
+     * This node's pods from the API (asked after {@code before}'s) and the cluster on the API, every part on: the
+     * agent gates events, evictions and node marking by its (reloadable) config.
+     */
+    private PodSources withKubernetesApi(PodSources before, AgentConfig cfg, PrintWriter err)
+            throws InputException, InterruptedException {
+        String name = nodeName();
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        NodePods nodePods = new NodePods(client, name, !cfg.kubernetes().watchAllPods());
+        if (!nodePods.start(Duration.ofSeconds(5))) {
+            err.println("memwarden agent: the pods of node " + name + " are not listed yet; containers"
+                    + (standalone ? " are left alone until they are" : " fall back to NRI data until they are"));
+        }
+        String apiName = "kubernetes API (node " + name + ")";
+        PodSpecSource api = new LookupPodSource(apiName, nodePods::find, nodePods::onChange);
+        PodsByUid apiByUid = byUid(nodePods, apiName);
+        PodSources sources = new PodSources(before.specs() == null ? api : new FirstOfPodSource(before.specs(), api),
+                before.byUid() == null ? apiByUid : PodsByUid.firstOf(before.byUid(), apiByUid), nodePods,
+                new KubeCluster(client, name));
+        err.println("memwarden agent: Kubernetes API " + client.getMasterUrl() + ", node " + name);
+        return sources;
+    }
+
+    /** The API's pod cache found by pod uid, with the pods' container IDs. */
+    private static PodsByUid byUid(NodePods cache, String apiName) {
+        return new PodsByUid() {
+            @Override
+            public Optional<Known> find(String uid) throws InputException {
+                return cache.byUid(uid).map(p -> new Known(p.spec(), p.containerNames(), true, apiName));
+            }
+
+            @Override
+            public String describe() {
+                return apiName;
+            }
+        };
+    }
+
+    private NriPlugin.Options pluginOptions() throws Refused {
         try {
-            pluginOptions = NriPlugin.Options.DEFAULTS.withIndex(nriIndex);
+            return NriPlugin.Options.DEFAULTS.withIndex(nriIndex);
         } catch (IllegalArgumentException e) {
-            err.println("memwarden agent: --nri-index: " + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused("--nri-index: " + e.getMessage());
         }
-        Agent agent = new Agent(new Agent.Setup(host, nf, k, cfg, config, nriSocket, pluginOptions, source, cluster,
-                listenAddress, Files.isReadable(Path.of("/dev/kmsg")), Clock.SYSTEM,
-                standalone ? new Agent.Standalone(byUid, null) : null), checks.offloadPossible());
-        // SIGTERM/SIGINT: the orderly stop below, exit 0 (StopSignals); the hook covers SIGHUP and System.exit
+    }
+
+    /**
+     * Starts the agent (NRI registration first: it has a deadline and a start is CPU-bound; then the API, watches and
+     * loops) and waits for SIGTERM/SIGINT (StopSignals: an orderly stop, exit 0); a shutdown hook covers SIGHUP and
+     * System.exit. Every container keeps its cgroup values.
+     */
+    private int runUntilStopped(Agent agent, NodePods nodePods, HostFacts host, PrintWriter err)
+            throws InterruptedException {
         Thread hook = new Thread(agent::close, "memwarden-agent-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         StopSignals signals = StopSignals.install("memwarden agent: ", err, agent::close);
         try {
             agent.startNri();
-            // the registration first (it has a deadline; a start is CPU-bound), then the API, watches and loops
             agent.awaitFirstSync(Duration.ofSeconds(2));
             agent.startRest();
             err.println("memwarden agent: serving; " + (standalone ? "standalone: containers found under "
@@ -276,7 +353,7 @@ final class AgentCommand implements Callable<Integer> {
                     + " values");
             err.flush();
             return ExitCodes.OK;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             err.println("memwarden agent: " + e.getMessage());
             return ExitCodes.FAILURE;
         } finally {

@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -28,117 +29,131 @@ public final class KubeletConfigReader {
     public static KubeletSettings parse(String f, JsonNode n) throws InputException {
         JsonNode kind = n.get("kind");
         if (kind == null || !"KubeletConfiguration".equals(kind.asString())) {
-            throw InputException.field(f, "kind", "expected KubeletConfiguration, got " + (kind == null ? "nothing" : kind));
+            throw InputException.field(f, "kind", "expected KubeletConfiguration, got "
+                    + (kind == null ? "nothing" : kind));
         }
         KubeletSettings d = KubeletSettings.DEFAULTS;
         Boolean failSwapOn = YamlDocs.bool(f, "failSwapOn", n.get("failSwapOn"));
-
-        JsonNode ms = n.get("memorySwap");
-        YamlDocs.requireObject(f, "memorySwap", ms);
-        SwapBehavior swap = SwapBehavior.NO_SWAP;
-        if (ms != null && ms.isObject()) {
-            String b = YamlDocs.string(f, "memorySwap.swapBehavior", ms.get("swapBehavior"));
-            try {
-                swap = SwapBehavior.parse(b);
-            } catch (IllegalArgumentException e) {
-                throw InputException.field(f, "memorySwap.swapBehavior", e.getMessage());
-            }
-            if (!swap.isKubelet()) {
-                throw InputException.field(f, "memorySwap.swapBehavior", "\"" + b + "\": the kubelet accepts only"
-                        + " \"\", NoSwap or LimitedSwap (" + b + " was removed in 1.30); memwarden's extended"
-                        + " behaviours go in memwarden's config swap.behavior");
-            }
-        }
-
-        Double factor = null;
-        JsonNode mtf = n.get("memoryThrottlingFactor");
-        if (mtf != null && !mtf.isNull()) {
-            if (!mtf.isNumber()) {
-                throw InputException.field(f, "memoryThrottlingFactor", "expected a number in (0, 1], got " + mtf);
-            }
-            factor = mtf.doubleValue();
-            if (!(factor > 0 && factor <= 1)) {
-                throw InputException.field(f, "memoryThrottlingFactor", "must be in (0, 1], got " + mtf);
-            }
-        }
-
+        SwapBehavior swap = swapBehavior(f, n.get("memorySwap"));
+        Double factor = throttlingFactor(f, n.get("memoryThrottlingFactor"));
         ReservationPolicy rp;
         try {
-            rp = ReservationPolicy.parse(YamlDocs.string(f, "memoryReservationPolicy", n.get("memoryReservationPolicy")));
+            rp = ReservationPolicy.parse(YamlDocs.string(f, "memoryReservationPolicy",
+                    n.get("memoryReservationPolicy")));
         } catch (IllegalArgumentException e) {
             throw InputException.field(f, "memoryReservationPolicy", e.getMessage());
         }
-
-        boolean memoryQos = d.memoryQosGate();
-        boolean podLevel = d.podLevelResourcesGate();
-        JsonNode gates = n.get("featureGates");
-        YamlDocs.requireObject(f, "featureGates", gates);
-        if (gates != null && gates.isObject()) {
-            Boolean g = YamlDocs.bool(f, "featureGates.MemoryQoS", gates.get("MemoryQoS"));
-            if (g != null) {
-                memoryQos = g;
-            }
-            g = YamlDocs.bool(f, "featureGates.PodLevelResources", gates.get("PodLevelResources"));
-            if (g != null) {
-                podLevel = g;
-            }
-            g = YamlDocs.bool(f, "featureGates.NodeSwap", gates.get("NodeSwap"));
-            if (g != null && !g) {
-                throw InputException.field(f, "featureGates.NodeSwap", "cannot be false: NodeSwap is GA and locked on");
-            }
-        }
-
+        Gates gates = featureGates(f, n.get("featureGates"), new Gates(d.memoryQosGate(), d.podLevelResourcesGate()));
         long sys = reservedMemory(f, "systemReserved", n.get("systemReserved"));
         long kube = reservedMemory(f, "kubeReserved", n.get("kubeReserved"));
-
         Boolean merge = YamlDocs.bool(f, "mergeDefaultEvictionSettings", n.get("mergeDefaultEvictionSettings"));
         Map<String, Duration> grace = graceperiods(f, n.get("evictionSoftGracePeriod"));
-        List<EvictionThreshold> hard;
-        JsonNode eh = n.get("evictionHard");
-        if (eh == null || eh.isNull()) {
-            hard = KubeletSettings.DEFAULT_EVICTION_HARD;
-        } else {
-            hard = thresholds(f, "evictionHard", eh, null);
-            if (Boolean.TRUE.equals(merge)) {
-                Set<String> have = new LinkedHashSet<>();
-                hard.forEach(t -> have.add(t.signal()));
-                // signals given as "0%"/"100%" were dropped on purpose; do not re-add their defaults
-                for (String k : eh.propertyNames()) {
-                    have.add(k);
-                }
-                List<EvictionThreshold> merged = new ArrayList<>(hard);
-                for (EvictionThreshold t : KubeletSettings.DEFAULT_EVICTION_HARD) {
-                    if (!have.contains(t.signal())) {
-                        merged.add(t);
-                    }
-                }
-                hard = merged;
-            }
-        }
-        List<EvictionThreshold> soft = List.of();
+        List<EvictionThreshold> hard = evictionHard(f, n.get("evictionHard"), Boolean.TRUE.equals(merge));
         JsonNode es = n.get("evictionSoft");
-        if (es != null && !es.isNull()) {
-            soft = thresholds(f, "evictionSoft", es, grace);
-        }
+        List<EvictionThreshold> soft = es == null || es.isNull() ? List.of() : thresholds(f, "evictionSoft", es, grace);
         Boolean spok = YamlDocs.bool(f, "singleProcessOOMKill", n.get("singleProcessOOMKill"));
-        List<String> ena = YamlDocs.strings(f, "enforceNodeAllocatable", n.get("enforceNodeAllocatable"));
-        Set<String> valid = Set.of("pods", "system-reserved", "kube-reserved", "system-reserved-compressible",
-                "kube-reserved-compressible", "none");
-        for (String s : ena) {
-            if (!valid.contains(s)) {
-                throw InputException.field(f, "enforceNodeAllocatable", "unknown value \"" + s + "\" (expected one of "
-                        + String.join(", ", new java.util.TreeSet<>(valid)) + ")");
-            }
-        }
-        if (n.get("enforceNodeAllocatable") == null) {
-            ena = List.of("pods");
-        }
+        List<String> ena = enforceNodeAllocatable(f, n.get("enforceNodeAllocatable"));
         try {
-            return new KubeletSettings(failSwapOn == null ? d.failSwapOn() : failSwapOn, swap, factor, rp, memoryQos,
-                    podLevel, sys, kube, hard, soft, spok != null && spok, new LinkedHashSet<>(ena));
+            return new KubeletSettings(failSwapOn == null ? d.failSwapOn() : failSwapOn, swap, factor, rp,
+                    gates.memoryQos(), gates.podLevelResources(), sys, kube, hard, soft, spok != null && spok,
+                    new LinkedHashSet<>(ena));
         } catch (IllegalArgumentException e) {
             throw new InputException(f + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code memorySwap.swapBehavior}: one the kubelet accepts; NoSwap without a memorySwap mapping. */
+    private static SwapBehavior swapBehavior(String f, JsonNode ms) throws InputException {
+        YamlDocs.requireObject(f, "memorySwap", ms);
+        if (ms == null || !ms.isObject()) {
+            return SwapBehavior.NO_SWAP;
+        }
+        String b = YamlDocs.string(f, "memorySwap.swapBehavior", ms.get("swapBehavior"));
+        SwapBehavior swap;
+        try {
+            swap = SwapBehavior.parse(b);
+        } catch (IllegalArgumentException e) {
+            throw InputException.field(f, "memorySwap.swapBehavior", e.getMessage());
+        }
+        if (!swap.isKubelet()) {
+            throw InputException.field(f, "memorySwap.swapBehavior", "\"" + b + "\": the kubelet accepts only"
+                    + " \"\", NoSwap or LimitedSwap (" + b + " was removed in 1.30); memwarden's extended"
+                    + " behaviours go in memwarden's config swap.behavior");
+        }
+        return swap;
+    }
+
+    /** {@code memoryThrottlingFactor} in (0, 1], or null when absent (the kubelet's default applies). */
+    private static Double throttlingFactor(String f, JsonNode mtf) throws InputException {
+        if (mtf == null || mtf.isNull()) {
+            return null;
+        }
+        if (!mtf.isNumber()) {
+            throw InputException.field(f, "memoryThrottlingFactor", "expected a number in (0, 1], got " + mtf);
+        }
+        double factor = mtf.doubleValue();
+        if (!(factor > 0 && factor <= 1)) {
+            throw InputException.field(f, "memoryThrottlingFactor", "must be in (0, 1], got " + mtf);
+        }
+        return factor;
+    }
+
+    private record Gates(boolean memoryQos, boolean podLevelResources) {}
+
+    /** The feature gates memwarden honours over {@code d}; NodeSwap is GA and cannot be turned off. */
+    private static Gates featureGates(String f, JsonNode gates, Gates d) throws InputException {
+        YamlDocs.requireObject(f, "featureGates", gates);
+        if (gates == null || !gates.isObject()) {
+            return d;
+        }
+        Boolean memoryQos = YamlDocs.bool(f, "featureGates.MemoryQoS", gates.get("MemoryQoS"));
+        Boolean podLevel = YamlDocs.bool(f, "featureGates.PodLevelResources", gates.get("PodLevelResources"));
+        if (Boolean.FALSE.equals(YamlDocs.bool(f, "featureGates.NodeSwap", gates.get("NodeSwap")))) {
+            throw InputException.field(f, "featureGates.NodeSwap", "cannot be false: NodeSwap is GA and locked on");
+        }
+        return new Gates(memoryQos != null ? memoryQos : d.memoryQos(),
+                podLevel != null ? podLevel : d.podLevelResources());
+    }
+
+    /**
+     * {@code evictionHard}, the kubelet's defaults when absent; with {@code mergeDefaultEvictionSettings} the defaults
+     * of signals not named are added (a signal given as "0%"/"100%" is dropped on purpose and not re-added).
+     */
+    private static List<EvictionThreshold> evictionHard(String f, JsonNode eh, boolean merge) throws InputException {
+        if (eh == null || eh.isNull()) {
+            return KubeletSettings.DEFAULT_EVICTION_HARD;
+        }
+        List<EvictionThreshold> hard = thresholds(f, "evictionHard", eh, null);
+        if (!merge) {
+            return hard;
+        }
+        Set<String> have = new LinkedHashSet<>();
+        hard.forEach(t -> have.add(t.signal()));
+        for (String k : eh.propertyNames()) {
+            have.add(k);
+        }
+        List<EvictionThreshold> merged = new ArrayList<>(hard);
+        for (EvictionThreshold t : KubeletSettings.DEFAULT_EVICTION_HARD) {
+            if (!have.contains(t.signal())) {
+                merged.add(t);
+            }
+        }
+        return merged;
+    }
+
+    private static final Set<String> ENFORCE_NODE_ALLOCATABLE = Set.of("pods", "system-reserved", "kube-reserved",
+            "system-reserved-compressible", "kube-reserved-compressible", "none");
+
+    /** {@code enforceNodeAllocatable}: known values only; [pods] when absent. */
+    private static List<String> enforceNodeAllocatable(String f, JsonNode n) throws InputException {
+        List<String> ena = YamlDocs.strings(f, "enforceNodeAllocatable", n);
+        for (String s : ena) {
+            if (!ENFORCE_NODE_ALLOCATABLE.contains(s)) {
+                throw InputException.field(f, "enforceNodeAllocatable", "unknown value \"" + s + "\" (expected one of "
+                        + String.join(", ", new TreeSet<>(ENFORCE_NODE_ALLOCATABLE)) + ")");
+            }
+        }
+        return n == null ? List.of("pods") : ena;
     }
 
     private static long reservedMemory(String f, String field, JsonNode n) throws InputException {

@@ -7,10 +7,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.memwarden.model.Clock;
 import io.memwarden.model.OomEvent;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -45,7 +45,7 @@ final class EventRecorder implements AutoCloseable {
     private final KubernetesClient api;
     private final String nodeName;
     private final KubeCluster.Options options;
-    private final InstantSource clock;
+    private final Clock clock;
     private final EventCorrelator correlator;
     private final BlockingQueue<Pending> queue;
     private final AtomicLong pending = new AtomicLong();
@@ -59,7 +59,7 @@ final class EventRecorder implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
 
     /** Starts the sender when {@code options.events()}; otherwise every event is checked and then ignored. */
-    EventRecorder(KubernetesClient api, String nodeName, KubeCluster.Options options, InstantSource clock) {
+    EventRecorder(KubernetesClient api, String nodeName, KubeCluster.Options options, Clock clock) {
         this.api = api;
         this.nodeName = nodeName;
         this.options = options;
@@ -130,7 +130,7 @@ final class EventRecorder implements AutoCloseable {
             return;
         }
         pending.incrementAndGet();
-        if (!queue.offer(new Pending(object, uid, type, reason, m, clock.instant()))) {
+        if (!queue.offer(new Pending(object, uid, type, reason, m, clock.now()))) {
             pending.decrementAndGet();
             long n = dropped.incrementAndGet();
             if (n == 1 || n % 100 == 0) {

@@ -1,9 +1,9 @@
 package io.memwarden.k8s;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.memwarden.model.Clock;
 import io.memwarden.model.OomEvent;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Objects;
 
 /**
@@ -119,7 +119,7 @@ public final class KubeCluster implements ClusterActions {
 
     /** With {@link Options#defaults()} and the system clock. */
     public KubeCluster(KubernetesClient client, String nodeName) {
-        this(client, nodeName, Options.defaults(), InstantSource.system());
+        this(client, nodeName, Options.defaults(), Clock.SYSTEM);
     }
 
     /**
@@ -127,7 +127,7 @@ public final class KubeCluster implements ClusterActions {
      * @param nodeName this node's name as the API knows it (events' {@code source.host}, the Node to mark)
      * @param clock    wall time for event timestamps, aggregation and the rate limit
      */
-    public KubeCluster(KubernetesClient client, String nodeName, Options options, InstantSource clock) {
+    public KubeCluster(KubernetesClient client, String nodeName, Options options, Clock clock) {
         Objects.requireNonNull(client, "client");
         if (nodeName == null || nodeName.isBlank()) {
             throw new IllegalArgumentException("node name is missing");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.memwarden.model.Clock;
 import io.memwarden.model.OomEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,7 +13,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +44,7 @@ public class KubeClusterApiDownTest {
         try (KubernetesClient client = clientFor(closedPort())) {
             System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8)); // slf4j-simple writes here
             try (KubeCluster cluster = new KubeCluster(client, "node-a", KubeCluster.Options.defaults()
-                    .withRequestTimeout(Duration.ofSeconds(2)), InstantSource.system())) {
+                    .withRequestTimeout(Duration.ofSeconds(2)), Clock.SYSTEM)) {
                 cluster.podEvent("shop", "web", "Warning", "MemwardenOffload", "offloaded 12Mi");
                 cluster.systemOom(new OomEvent(1, "x", "/", "/", true, "", 1));
                 out = cluster.evict("shop", "web", "m");
@@ -85,7 +85,7 @@ public class KubeClusterApiDownTest {
             });
             try (KubernetesClient client = clientFor(blackhole.getLocalPort());
                  KubeCluster cluster = new KubeCluster(client, "node-a", KubeCluster.Options.defaults()
-                         .withQueueCapacity(2).withRequestTimeout(Duration.ofSeconds(2)), InstantSource.system())) {
+                         .withQueueCapacity(2).withRequestTimeout(Duration.ofSeconds(2)), Clock.SYSTEM)) {
                 for (int i = 0; i < 10; i++) {
                     cluster.nodeEvent("Warning", "MemwardenConfigRejected", "bad config " + i);
                 }

@@ -13,10 +13,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.memwarden.model.Clock;
 import io.memwarden.model.OomEvent;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +40,7 @@ public class KubeClusterTest {
     final MutableClock clock = new MutableClock(T0);
     KubeCluster cluster;
 
-    static final class MutableClock implements InstantSource {
+    static final class MutableClock implements Clock {
         volatile Instant now;
 
         MutableClock(Instant now) {
@@ -48,7 +48,12 @@ public class KubeClusterTest {
         }
 
         @Override
-        public Instant instant() {
+        public long millis() {
+            return now.toEpochMilli();
+        }
+
+        @Override
+        public Instant now() {
             return now;
         }
 

@@ -4,9 +4,10 @@ import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.PsiTrigger;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -190,21 +191,21 @@ public final class AgentConfigReader {
                     targets.put(q, pct);
                 }
             }
-            ControlLoops.V1Offload v1 = offload.v1Method();
+            LoopOptions.V1Offload v1 = offload.v1Method();
             String v1s = YamlDocs.string(f, "loops.offload.v1Method", o.get("v1Method"));
             if (v1s != null) {
                 try {
-                    v1 = ControlLoops.V1Offload.parse(v1s);
+                    v1 = LoopOptions.V1Offload.parse(v1s);
                 } catch (IllegalArgumentException e) {
                     throw InputException.field(f, "loops.offload.v1Method", "\"" + v1s
                             + "\" is not one of madvise, limit");
                 }
             }
-            ControlLoops.V2Offload v2 = offload.v2Method();
+            LoopOptions.V2Offload v2 = offload.v2Method();
             String v2s = YamlDocs.string(f, "loops.offload.v2Method", o.get("v2Method"));
             if (v2s != null) {
                 try {
-                    v2 = ControlLoops.V2Offload.parse(v2s);
+                    v2 = LoopOptions.V2Offload.parse(v2s);
                 } catch (IllegalArgumentException e) {
                     throw InputException.field(f, "loops.offload.v2Method", "\"" + v2s
                             + "\" is not one of madvise, reclaim");

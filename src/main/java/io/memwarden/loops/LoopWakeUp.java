@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import io.memwarden.control.Clock;
 import io.memwarden.control.WakeUp;

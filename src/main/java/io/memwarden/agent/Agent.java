@@ -2,31 +2,38 @@ package io.memwarden.agent;
 
 import io.memwarden.api.ApiServer;
 import io.memwarden.api.ListenAddress;
-import io.memwarden.api.OomKillWatch;
-import io.memwarden.api.RunStatus;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
 import io.memwarden.control.WakeUp;
 import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.PsiTrigger;
+import io.memwarden.input.ConfigFileWatch;
 import io.memwarden.k8s.ClusterActions;
+import io.memwarden.loops.ActionRecord;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
+import io.memwarden.loops.Evictor;
+import io.memwarden.loops.LoopOptions;
+import io.memwarden.loops.LoopThread;
+import io.memwarden.loops.ManagedWorkload;
+import io.memwarden.loops.OomAttribution;
+import io.memwarden.loops.OomKillWatch;
+import io.memwarden.loops.RunStatus;
 import io.memwarden.model.NodeFacts;
+import io.memwarden.model.QosClass;
 import io.memwarden.nri.NriPlugin;
 import io.memwarden.nri.PodSpecSource;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
-import io.memwarden.runner.LoopWakeUp;
-import io.memwarden.runner.ManagedWorkload;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
-import java.util.Objects;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +93,7 @@ public final class Agent implements AutoCloseable {
     private final Setup setup;
     private final NriPlugin plugin;
     private final StandaloneApplier applier;
-    private final java.util.function.Supplier<List<NriPlugin.ManagedContainer>> managed;
+    private final Supplier<List<NriPlugin.ManagedContainer>> managed;
     private final ManagedWorkload workload;
     private final ControlLoops loops;
     private final AgentMetrics metrics;
@@ -95,10 +102,10 @@ public final class Agent implements AutoCloseable {
     private volatile boolean offloadPossible;
     private volatile boolean stopping;
     private Thread nriThread;
-    private Thread loopThread;
+    private LoopThread loopThread;
     private ApiServer api;
     private OomKillWatch oomWatch;
-    private io.memwarden.input.ConfigFileWatch configWatch;
+    private ConfigFileWatch configWatch;
 
     /**
      * Builds the agent (nothing runs yet).
@@ -204,85 +211,58 @@ public final class Agent implements AutoCloseable {
             }
         }
         if (setup.listen() != null) {
-            api = ApiServer.start(setup.listen().address(), new RunStatus(setup.host(), workload, loops, null, oomWatch),
-                    true, config.agent().statusFromNetwork());
+            api = ApiServer.start(setup.listen().address(),
+                    new RunStatus(setup.host(), workload, loops, null, oomWatch)::status, true,
+                    config.agent().statusFromNetwork());
             metrics.register(api.registry(), loops, setup.cluster(), workload);
             LOG.info("serving {}/metrics, /status, /healthz", api.url());
         }
         markNode(config);
         if (setup.configPath() != null) {
-            configWatch = io.memwarden.input.ConfigFileWatch.start(setup.configPath(), AgentConfigReader::read,
+            configWatch = ConfigFileWatch.start(setup.configPath(), AgentConfigReader::read,
                     this::reload, this::rejected);
         }
-        loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(this::runLoops);
+        loopThread = LoopThread.start(this::pace, this::round, line -> LOG.info("{}", line),
+                e -> LOG.warn("control loops: {}", e.toString()));
     }
 
-    private void runLoops() {
-        LoopWakeUp wake = null;
-        String wokenBy = null;
-        try {
-            while (!stopping) {
-                AgentConfig c = config;
-                if (wake == null || !Objects.equals(wake.spec(), c.loops().psiTrigger())) {
-                    // first round, or a reload changed loops.psiTrigger
-                    if (wake != null) {
-                        wake.close();
-                    }
-                    wake = LoopWakeUp.open(c.loops().psiTrigger(), PsiTrigger.SYSTEM_MEMORY, this::sleepUnlessStopped,
-                            () -> stopping, line -> LOG.info("{}", line));
-                }
-                if (applier != null) {
-                    try {
-                        applier.round(c.loops().dryRun());
-                    } catch (IOException | RuntimeException e) {
-                        LOG.warn("standalone: scanning the kubelet's cgroups under {}: {}", setup.memoryRoot(),
-                                e.toString());
-                    }
-                }
-                boolean any = c.loops().guard().enabled() || c.loops().throttle()
-                        || c.loops().offload().enabled() && offloadPossible;
-                try {
-                    if (plugin != null && plugin.hasDegraded()) {
-                        plugin.refreshDegraded().whenComplete((failed, e) -> {
-                            if (e != null) {
-                                LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
-                            }
-                        });
-                    }
-                } catch (RuntimeException e) {
-                    // never the end of the loops' thread: the loops keep running, the next round tries again
-                    LOG.warn("planning again the containers whose pod spec arrived late: {}", e.toString());
-                }
-                long t0 = System.nanoTime();
-                if (any) {
-                    try {
-                        loops.tick(wokenBy);
-                        metrics.loopTick(System.nanoTime() - t0, false);
-                    } catch (IOException | RuntimeException e) {
-                        metrics.loopTick(System.nanoTime() - t0, true);
-                        LOG.warn("control loops: {}", e.toString());
-                    }
-                }
-                WakeUp.Reason r = wake.await(c.loops().period().toMillis());
-                if (r == WakeUp.Reason.STOPPED) {
-                    return;
-                }
-                wokenBy = wake.wokenBy(r);
-            }
-        } finally {
-            if (wake != null) {
-                wake.close();
+    /** The loops' period and PSI trigger, read before every round (a reload may change them). */
+    private LoopThread.Pace pace() {
+        AgentConfig.Loops l = config.loops();
+        return new LoopThread.Pace(l.period().toMillis(), l.psiTrigger());
+    }
+
+    /** One round of the loops' thread: the standalone applier's scan, late pod specs, then the control loops. */
+    private void round(String wokenBy) throws IOException {
+        AgentConfig c = config;
+        if (applier != null) {
+            try {
+                applier.round(c.loops().dryRun());
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("standalone: scanning the kubelet's cgroups under {}: {}", setup.memoryRoot(), e.toString());
             }
         }
-    }
-
-    /** Sleeps up to {@code millis}; true when the agent is stopping. */
-    private boolean sleepUnlessStopped(long millis) {
         try {
-            return stopped.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
+            if (plugin != null && plugin.hasDegraded()) {
+                plugin.refreshDegraded().whenComplete((failed, e) -> {
+                    if (e != null) {
+                        LOG.warn("updating containers whose pod spec arrived late: {}", e.getMessage());
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            // never the end of the loops' thread: the loops keep running, the next round tries again
+            LOG.warn("planning again the containers whose pod spec arrived late: {}", e.toString());
+        }
+        if (c.loops().guard().enabled() || c.loops().throttle() || c.loops().offload().enabled() && offloadPossible) {
+            long t0 = System.nanoTime();
+            try {
+                loops.tick(wokenBy);
+                metrics.loopTick(System.nanoTime() - t0, false);
+            } catch (IOException | RuntimeException e) {
+                metrics.loopTick(System.nanoTime() - t0, true);
+                throw e; // the loop thread logs it and goes on
+            }
         }
     }
 
@@ -297,9 +277,9 @@ public final class Agent implements AutoCloseable {
 
     // ------------------------------------------------------------------ configuration
 
-    private ControlLoops.Options loopOptions(AgentConfig c) {
+    private LoopOptions loopOptions(AgentConfig c) {
         AgentConfig.Loops l = c.loops();
-        return new ControlLoops.Options(l.guard().enabled(), l.throttle(), l.offload().enabled() && offloadPossible,
+        return new LoopOptions(l.guard().enabled(), l.throttle(), l.offload().enabled() && offloadPossible,
                 l.dryRun(), l.guard().resolve(setup.host().memTotal()), c.agent().protect(), null,
                 l.offload().v1Method(), l.offload().v2Method());
     }
@@ -307,8 +287,7 @@ public final class Agent implements AutoCloseable {
     private void applyLoopSettings(AgentConfig c) {
         loops.historyLimit(c.agent().history());
         loops.offloadClasses(c.loops().offload().qosClasses());
-        java.util.Map<io.memwarden.model.QosClass, Long> micros = new java.util.EnumMap<>(
-                io.memwarden.model.QosClass.class);
+        Map<QosClass, Long> micros = new EnumMap<>(QosClass.class);
         // percent of the offloader's 2 s decision interval
         c.loops().offload().stallTargets().forEach((q, pct) -> micros.put(q, Math.round(pct / 100 * 2_000_000)));
         loops.offloadStallTargets(micros);
@@ -316,7 +295,7 @@ public final class Agent implements AutoCloseable {
         if (cluster != ClusterActions.NONE && c.kubernetes().evictions()) {
             loops.evictWith(this::evictThroughApi);
         } else {
-            loops.evictWith(ControlLoops::killWithPidfd);
+            loops.evictWith(Evictor.SIGKILL);
         }
     }
 
@@ -376,7 +355,7 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Each loop action becomes an event on its pod (the cluster side aggregates and rate-limits them). */
-    private void announce(ControlLoops.ActionRecord r) {
+    private void announce(ActionRecord r) {
         if (!config.kubernetes().events() || r.result().equals("dry-run")
                 || r.result().startsWith("evicted through the Eviction API")) { // the cluster side announced it
             return;
@@ -423,25 +402,14 @@ public final class Agent implements AutoCloseable {
     }
 
     private void oomKill(OomEvent e) {
-        String ours = null;
-        for (NriPlugin.ManagedContainer c : managed.get()) {
-            try {
-                Path cg = CgroupPaths.resolve(setup.memoryRoot(), c.cgroupsPath());
-                String rel = "/" + setup.memoryRoot().relativize(cg);
-                if (rel.equals(e.containerCgroup())) {
-                    ours = c.podKey() + " container " + c.name();
-                    if (config.kubernetes().events()) {
-                        setup.cluster().podEvent(c.namespace(), c.pod(), "Warning", "MemwardenOomKill",
-                                "container " + c.name() + ": kernel OOM kill of pid " + e.pid() + " (" + e.process()
-                                        + "), " + (e.systemOom() ? "system OOM" : "limit of cgroup " + e.victimCgroup()));
-                    }
-                }
-            } catch (IllegalArgumentException ignored) {
-                // a container without a usable cgroups path cannot be the victim we look for
-            }
+        OomAttribution.Victim ours = OomAttribution.of(e, workload.snapshot(), setup.memoryRoot()).orElse(null);
+        if (ours != null && config.kubernetes().events()) {
+            setup.cluster().podEvent(ours.namespace(), ours.name(), "Warning", "MemwardenOomKill",
+                    "container " + ours.container() + ": kernel OOM kill of pid " + e.pid() + " (" + e.process()
+                            + "), " + (e.systemOom() ? "system OOM" : "limit of cgroup " + e.victimCgroup()));
         }
         LOG.warn("OOM kill: pid {} ({}){}, {}, constraint {}", e.pid(), e.process(),
-                ours == null ? "" : " in " + ours, e.systemOom() ? "system OOM" : "cgroup " + e.victimCgroup(),
+                ours == null ? "" : " in " + ours.describe(), e.systemOom() ? "system OOM" : "cgroup " + e.victimCgroup(),
                 e.constraint().isEmpty() ? "-" : e.constraint());
         if (e.systemOom() && config.kubernetes().events()) {
             setup.cluster().systemOom(e);
@@ -466,7 +434,9 @@ public final class Agent implements AutoCloseable {
             configWatch.close();
         }
         join(nriThread);
-        join(loopThread);
+        if (loopThread != null) {
+            loopThread.stop(Duration.ofSeconds(5));
+        }
         try {
             loops.close();
         } catch (IOException e) {

@@ -2,9 +2,10 @@ package io.memwarden.agent;
 
 import io.memwarden.control.PressureGuard;
 import io.memwarden.kernel.PsiTrigger;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -80,9 +81,9 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
      * @param v2Method     how cold memory leaves RAM on cgroup v2 (madvise: cold ranges; reclaim: memory.reclaim)
      */
     public record Offload(boolean enabled, Set<QosClass> qosClasses, java.util.Map<QosClass, Double> stallTargets,
-                          ControlLoops.V1Offload v1Method, ControlLoops.V2Offload v2Method) {
+                          LoopOptions.V1Offload v1Method, LoopOptions.V2Offload v2Method) {
         public static final Offload DEFAULTS = new Offload(true, Set.of(QosClass.BEST_EFFORT, QosClass.BURSTABLE),
-                java.util.Map.of(), ControlLoops.V1Offload.DEFAULT, ControlLoops.V2Offload.DEFAULT);
+                java.util.Map.of(), LoopOptions.V1Offload.DEFAULT, LoopOptions.V2Offload.DEFAULT);
 
         public Offload {
             qosClasses = Set.copyOf(qosClasses);

@@ -5,9 +5,9 @@ import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.PsiTrigger;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.WardenConfig;
-import io.memwarden.runner.ControlLoops;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -146,10 +146,10 @@ public final class AgentConfigReader {
         }
         Set<QosClass> classes = o.has("qosClasses") ? qosClasses(f, o.get("qosClasses")) : d.qosClasses();
         Map<QosClass, Double> targets = stallTargets(f, o.get("stallTargets"));
-        ControlLoops.V1Offload v1 = parsed(f, "loops.offload.v1Method", o.get("v1Method"), d.v1Method(),
-                ControlLoops.V1Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, limit");
-        ControlLoops.V2Offload v2 = parsed(f, "loops.offload.v2Method", o.get("v2Method"), d.v2Method(),
-                ControlLoops.V2Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, reclaim");
+        LoopOptions.V1Offload v1 = parsed(f, "loops.offload.v1Method", o.get("v1Method"), d.v1Method(),
+                LoopOptions.V1Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, limit");
+        LoopOptions.V2Offload v2 = parsed(f, "loops.offload.v2Method", o.get("v2Method"), d.v2Method(),
+                LoopOptions.V2Offload::parse, (s, e) -> "\"" + s + "\" is not one of madvise, reclaim");
         return new AgentConfig.Offload(orDefault(YamlDocs.bool(f, "loops.offload.enabled", o.get("enabled")),
                 d.enabled()), classes, targets, v1, v2);
     }

@@ -3,7 +3,9 @@ package io.memwarden.agent;
 import io.memwarden.kernel.Host;
 import io.memwarden.kernel.Zram;
 import io.memwarden.kernel.ZramStats;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
+import io.memwarden.loops.ManagedWorkload;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -41,7 +43,7 @@ final class AgentMetrics {
             .help("Config file changes, by result (applied, rejected).").labelNames("result").build();
 
     void register(PrometheusRegistry r, ControlLoops loops, io.memwarden.k8s.ClusterActions cluster,
-                  io.memwarden.runner.ManagedWorkload workload) {
+                  ManagedWorkload workload) {
         r.register(new Refaults(workload));
         if (cluster instanceof io.memwarden.k8s.KubeCluster kc) {
             r.register(new ClusterStats(kc));
@@ -77,13 +79,13 @@ final class AgentMetrics {
      * pages brought back from swap after the kernel or memwarden pushed them out. Its rate is the container's
      * promotion (swap-in) rate, what the offload loop backs off on.
      */
-    private record Refaults(io.memwarden.runner.ManagedWorkload workload) implements MultiCollector {
+    private record Refaults(ManagedWorkload workload) implements MultiCollector {
         @Override
         public MetricSnapshots collect() {
             CounterSnapshot.Builder b = CounterSnapshot.builder().name("memwarden_container_anon_refaults")
                     .help("Anonymous pages of the container refaulted (swapped back in) since its cgroup was created"
                             + " (memory.stat workingset_refault_anon).");
-            for (io.memwarden.runner.ContainerStatus s : workload.lazySnapshot()) { // memory.stat alone
+            for (ContainerStatus s : workload.lazySnapshot()) { // memory.stat alone
                 var u = s.usage();
                 if (u == null) {
                     continue;

@@ -42,7 +42,7 @@ public final class StandaloneApplier {
     /** The action recorded when a found container's pod cannot be planned (its trigger is the pod's error). */
     public static final String PLAN = "plan";
 
-    /** Takes an action record (normally {@link io.memwarden.runner.ControlLoops#recordAction}). */
+    /** Takes an action record (normally {@link io.memwarden.loops.ControlLoops#recordAction}). */
     @FunctionalInterface
     public interface Recorder {
         void record(String loop, String pod, String container, String action, String trigger, String result);

@@ -1,6 +1,7 @@
 package io.memwarden.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.memwarden.loops.NodeStatus;
 import java.util.List;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.SerializationFeature;

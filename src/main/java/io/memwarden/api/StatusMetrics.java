@@ -1,6 +1,7 @@
 package io.memwarden.api;
 
 import io.memwarden.model.Pressure;
+import io.memwarden.loops.NodeStatus;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;

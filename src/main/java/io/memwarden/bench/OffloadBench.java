@@ -8,11 +8,12 @@ import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.PodSpec;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,7 +43,7 @@ public final class OffloadBench {
      *                         merge them into one mapping (by default they share one, as allocations usually do)
      */
     public record Options(int workloads, int hotMiB, int coldMiB, Duration duration, List<String> policies, Path out,
-                          ControlLoops.V1Offload v1Method, ControlLoops.V2Offload v2Method, boolean separateMappings) {}
+                          LoopOptions.V1Offload v1Method, LoopOptions.V2Offload v2Method, boolean separateMappings) {}
 
     static String pods(Options o) {
         StringBuilder b = new StringBuilder();
@@ -145,8 +146,8 @@ public final class OffloadBench {
             }
             List<String> loopLog = java.util.Collections.synchronizedList(new ArrayList<>());
             long t0 = System.nanoTime();
-            ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner, plan, pods,
-                    new ControlLoops.Options(false, false, true, false, PressureGuard.Config.defaults(host.memTotal()),
+            ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner.workload(),
+                    new LoopOptions(false, false, true, false, PressureGuard.Config.defaults(host.memTotal()),
                             Set.of(), null, o.v1Method(), o.v2Method()), Clock.SYSTEM,
                     line -> loopLog.add(String.format("%.1f s %s", (System.nanoTime() - t0) / 1e9, line))) : null;
             try {

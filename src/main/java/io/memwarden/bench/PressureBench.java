@@ -7,13 +7,15 @@ import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.model.CgroupFiles;
+import io.memwarden.loops.ActionRecord;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -157,8 +159,8 @@ public final class PressureBench {
                     }
                 }
             });
-            ControlLoops loops = cfg == null ? null : new ControlLoops(host, runner, plan, pods,
-                    new ControlLoops.Options(true, false, false, false, cfg, Set.of("bench/svc"), runner.root()),
+            ControlLoops loops = cfg == null ? null : new ControlLoops(host, runner.workload(),
+                    new LoopOptions(true, false, false, false, cfg, Set.of("bench/svc"), runner.root()),
                     Clock.SYSTEM, line -> { });
             long end = System.nanoTime() + Duration.ofSeconds(40).toNanos();
             long nextTick = 0;
@@ -191,7 +193,7 @@ public final class PressureBench {
             ContainerStatus svc = last.stream().filter(s -> s.pod().equals("bench/svc")).findFirst().orElseThrow();
             Long action = null;
             if (loops != null) {
-                for (ControlLoops.ActionRecord r : loops.history()) {
+                for (ActionRecord r : loops.history()) {
                     if (r.action().startsWith("evict") && r.pod().equals("bench/hog")) {
                         action = r.atMillis() - start / 1_000_000;
                         break;

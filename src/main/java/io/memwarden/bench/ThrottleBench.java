@@ -6,11 +6,12 @@ import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -83,8 +84,8 @@ public final class ThrottleBench {
         long start = System.nanoTime();
         try (StandaloneRunner runner = new StandaloneRunner(host, plan, pods, logs)) {
             runner.start();
-            ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner, plan, pods,
-                    new ControlLoops.Options(false, true, false, false, PressureGuard.Config.defaults(host.memTotal()),
+            ControlLoops loops = policy.equals("memwarden") ? new ControlLoops(host, runner.workload(),
+                    new LoopOptions(false, true, false, false, PressureGuard.Config.defaults(host.memTotal()),
                             Set.of(), null), Clock.SYSTEM, line -> { }) : null;
             Path log = runner.logOf("bench/stall", "alloc");
             long end = start + o.duration().toNanos();

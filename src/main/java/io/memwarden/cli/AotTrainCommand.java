@@ -1,7 +1,7 @@
 package io.memwarden.cli;
 
 import io.memwarden.api.ApiServer;
-import io.memwarden.api.NodeStatus;
+import io.memwarden.loops.NodeStatus;
 import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.NodeFactsReader;

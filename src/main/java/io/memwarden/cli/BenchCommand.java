@@ -6,6 +6,7 @@ import io.memwarden.bench.ThrottleBench;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.LoopOptions;
 import io.memwarden.model.KubeQuantity;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -229,8 +230,8 @@ final class BenchCommand implements Runnable {
         String layout;
 
         java.time.Duration d;
-        io.memwarden.runner.ControlLoops.V1Offload method;
-        io.memwarden.runner.ControlLoops.V2Offload method2;
+        LoopOptions.V1Offload method;
+        LoopOptions.V2Offload method2;
 
         @Override
         String name() {
@@ -251,12 +252,12 @@ final class BenchCommand implements Runnable {
         void validate() throws InputException {
             d = YamlDocs.goDuration(duration);
             try {
-                method = io.memwarden.runner.ControlLoops.V1Offload.parse(v1Method);
+                method = LoopOptions.V1Offload.parse(v1Method);
             } catch (IllegalArgumentException e) {
                 throw new InputException("--v1-method: " + e.getMessage());
             }
             try {
-                method2 = io.memwarden.runner.ControlLoops.V2Offload.parse(v2Method);
+                method2 = LoopOptions.V2Offload.parse(v2Method);
             } catch (IllegalArgumentException e) {
                 throw new InputException("--v2-method: " + e.getMessage());
             }

@@ -1,38 +1,51 @@
 package io.memwarden.cli;
 
+import io.memwarden.api.ApiLimits;
 import io.memwarden.api.ApiServer;
 import io.memwarden.api.ListenAddress;
-import io.memwarden.api.OomKillWatch;
-import io.memwarden.api.RunStatus;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.model.Clock;
+import io.memwarden.control.PressureGuard;
 import io.memwarden.input.InputException;
-import io.memwarden.kernel.Kmsg;
-import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.kernel.Kmsg;
+import io.memwarden.model.OomEvent;
+import io.memwarden.kernel.PsiTrigger;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ControlLoops;
+import io.memwarden.loops.LoopOptions;
+import io.memwarden.loops.LoopThread;
+import io.memwarden.loops.OomAttribution;
+import io.memwarden.loops.OomKillWatch;
+import io.memwarden.loops.RunStatus;
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
-import io.memwarden.model.Clock;
-import io.memwarden.control.PressureGuard;
 import io.memwarden.control.WakeUp;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
 import io.memwarden.runner.Leftovers;
-import io.memwarden.runner.LoopWakeUp;
 import io.memwarden.runner.RunView;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -50,7 +63,7 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
 
     @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     @Option(names = {"-f", "--filename"}, required = true, paramLabel = "WORKLOAD.yaml",
             description = "Pod manifests whose containers have a command.")
@@ -122,43 +135,56 @@ final class RunCommand implements Callable<Integer> {
 
     /** The loops' fixed period. */
     static final long LOOP_PERIOD_MILLIS = 200;
+    private static final String PREFIX = "memwarden run: ";
+
+    /** What the options and the host came to, checked before anything is created. */
+    private record Inputs(HostFacts host, Plan plan, PodManifestReader.Result manifests, Duration every,
+                          Duration limit, ListenAddress listen, PsiTrigger.Spec psiTrigger, Path logDir,
+                          Set<String> loops, LoopOptions.V1Offload v1Method, LoopOptions.V2Offload v2Method,
+                          long confineBytes) {}
+
+    /** The run ends before it started: what to say and the exit code. */
+    private static final class Refused extends Exception {
+        final int exitCode;
+
+        Refused(int exitCode, String message) {
+            super(message, null, false, false);
+            this.exitCode = exitCode;
+        }
+    }
+
+    private PrintWriter out;
+    private PrintWriter err;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        out = spec.commandLine().getOut();
+        err = spec.commandLine().getErr();
+        Inputs in;
+        try {
+            in = inputs();
+        } catch (Refused r) {
+            err.println(PREFIX + r.getMessage());
+            return r.exitCode;
+        }
+        reclaimLeftovers(in.host());
+        return run(in);
+    }
+
+    /** 1. The options, the node, the plan; the checks before anything is created (exit 2, or 1). */
+    private Inputs inputs() throws Refused, IOException {
+        ListenAddress listenAddress = listenAddress();
+        PsiTrigger.Spec psiSpec;
+        try {
+            psiSpec = "off".equals(psiTrigger.trim()) ? null : PsiTrigger.Spec.parse(psiTrigger);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(ExitCodes.USAGE, "--psi-trigger " + e.getMessage() + " (or off)");
+        }
         Duration every;
         Duration limit = null;
         HostFacts host;
         Planner planner;
         PodManifestReader.Result manifests;
-        ListenAddress listenAddress = null;
-        if (listen != null) {
-            try {
-                listenAddress = ListenAddress.parse(listen);
-            } catch (IllegalArgumentException e) {
-                err.println("memwarden run: --listen " + e.getMessage());
-                return ExitCodes.USAGE;
-            }
-            try {
-                io.memwarden.api.ApiLimits.configure();
-            } catch (io.memwarden.api.ApiLimits.Invalid e) {
-                err.println("memwarden run: --listen: " + e.getMessage());
-                return ExitCodes.USAGE;
-            }
-            if (!listenAddress.loopback()) {
-                err.println("memwarden run: warning: --listen " + listen + " is not a loopback address: /metrics and"
-                        + " /healthz are reachable from the network; /status "
-                        + (statusFromNetwork ? "too (--status-from-network)" : "is served to loopback clients only"));
-            }
-        }
-        PsiTrigger.Spec psiSpec;
-        try {
-            psiSpec = "off".equals(psiTrigger.trim()) ? null : PsiTrigger.Spec.parse(psiTrigger);
-        } catch (IllegalArgumentException e) {
-            err.println("memwarden run: --psi-trigger " + e.getMessage() + " (or off)");
-            return ExitCodes.USAGE;
-        }
         try {
             every = YamlDocs.goDuration(interval);
             if (duration != null) {
@@ -173,82 +199,91 @@ final class RunCommand implements Callable<Integer> {
             planner = NodeSource.planner(nf, kubeletConfig, config);
             manifests = PodManifestReader.read(workload);
         } catch (InputException | IllegalArgumentException e) {
-            err.println("memwarden run: " + e.getMessage());
-            return ExitCodes.USAGE;
+            throw new Refused(ExitCodes.USAGE, e.getMessage());
         }
+        Plan plan = plan(planner, manifests);
+        if (!Files.isWritable(host.ownMemoryCgroup())) {
+            throw new Refused(ExitCodes.FAILURE, "cannot create cgroups under " + host.ownMemoryCgroup()
+                    + " (not writable: run as root)");
+        }
+        Path logDir = logs != null ? logs : Files.createTempDirectory("memwarden-run-logs-");
+        Set<String> loopSet = new HashSet<>(loops);
+        for (String l : loopSet) {
+            if (!Set.of("guard", "throttle", "offload", "none").contains(l)) {
+                throw new Refused(ExitCodes.USAGE, "--loops: unknown loop \"" + l + "\" (guard, throttle, offload, none)");
+            }
+        }
+        return new Inputs(host, plan, manifests, every, limit, listenAddress, psiSpec, logDir, loopSet,
+                usage("--v1-offload: ", () -> LoopOptions.V1Offload.parse(v1Offload)),
+                usage("--v2-offload: ", () -> LoopOptions.V2Offload.parse(v2Offload)),
+                confine == null ? 0 : usage("--confine: ", () -> KubeQuantity.parse(confine).bytes()));
+    }
+
+    /** {@code --listen}: the address (null: off), with the API's limits configured. */
+    private ListenAddress listenAddress() throws Refused {
+        if (listen == null) {
+            return null;
+        }
+        ListenAddress a = usage("--listen ", () -> ListenAddress.parse(listen));
+        try {
+            ApiLimits.configure();
+        } catch (ApiLimits.Invalid e) {
+            throw new Refused(ExitCodes.USAGE, "--listen: " + e.getMessage());
+        }
+        if (!a.loopback()) {
+            err.println(PREFIX + "warning: --listen " + listen + " is not a loopback address: /metrics and"
+                    + " /healthz are reachable from the network; /status "
+                    + (statusFromNetwork ? "too (--status-from-network)" : "is served to loopback clients only"));
+        }
+        return a;
+    }
+
+    /** An option's value; its IllegalArgumentException is a usage error said after {@code option}. */
+    private static <T> T usage(String option, Supplier<T> value) throws Refused {
+        try {
+            return value.get();
+        } catch (IllegalArgumentException e) {
+            throw new Refused(ExitCodes.USAGE, option + e.getMessage());
+        }
+    }
+
+    /** The plan of the workload; its notes said, its errors refused (exit 1). */
+    private Plan plan(Planner planner, PodManifestReader.Result manifests) throws Refused {
         Plan plan = planner.plan(manifests.pods(), null, manifests.errors());
         for (String w : plan.node().errors()) {
-            err.println("memwarden run: note: " + w);
+            err.println(PREFIX + "note: " + w);
         }
         if (plan.hasErrors()) {
             for (Plan.PlanError e : plan.errors()) {
-                err.println("memwarden run: " + e.pod() + (e.container() == null ? "" : " container " + e.container())
-                        + ": " + e.message());
+                err.println(PREFIX + e.pod() + (e.container() == null ? "" : " container " + e.container()) + ": "
+                        + e.message());
             }
-            err.println("memwarden run: nothing started (fix the errors above; `memwarden plan` shows the full plan)");
-            return ExitCodes.FAILURE;
+            throw new Refused(ExitCodes.FAILURE,
+                    "nothing started (fix the errors above; `memwarden plan` shows the full plan)");
         }
-        if (!Files.isWritable(host.ownMemoryCgroup())) {
-            err.println("memwarden run: cannot create cgroups under " + host.ownMemoryCgroup()
-                    + " (not writable: run as root)");
-            return ExitCodes.FAILURE;
-        }
-        Path logDir = logs != null ? logs : Files.createTempDirectory("memwarden-run-logs-");
-        java.util.Set<String> loopSet = new java.util.HashSet<>(loops);
-        for (String l : loopSet) {
-            if (!java.util.Set.of("guard", "throttle", "offload", "none").contains(l)) {
-                err.println("memwarden run: --loops: unknown loop \"" + l + "\" (guard, throttle, offload, none)");
-                return ExitCodes.USAGE;
-            }
-        }
-        ControlLoops.V1Offload v1Method;
-        try {
-            v1Method = ControlLoops.V1Offload.parse(v1Offload);
-        } catch (IllegalArgumentException e) {
-            err.println("memwarden run: --v1-offload: " + e.getMessage());
-            return ExitCodes.USAGE;
-        }
-        ControlLoops.V2Offload v2Method;
-        try {
-            v2Method = ControlLoops.V2Offload.parse(v2Offload);
-        } catch (IllegalArgumentException e) {
-            err.println("memwarden run: --v2-offload: " + e.getMessage());
-            return ExitCodes.USAGE;
-        }
-        long confineBytes = 0;
-        if (confine != null) {
-            try {
-                confineBytes = io.memwarden.model.KubeQuantity.parse(confine).bytes();
-            } catch (IllegalArgumentException e) {
-                err.println("memwarden run: --confine: " + e.getMessage());
-                return ExitCodes.USAGE;
-            }
-        }
-        // what a run killed with SIGKILL left below this cgroup: its processes and cgroups (docs/runner.md)
+        return plan;
+    }
+
+    /** 2. What a run killed with SIGKILL left below this cgroup: its processes and cgroups (docs/runner.md). */
+    private void reclaimLeftovers(HostFacts host) {
         for (String line : Leftovers.reclaimRuns(host.ownMemoryCgroup(),
-                host.memoryController() == io.memwarden.model.CgroupVersion.V2, Path.of("/proc"))) {
-            err.println("memwarden run: " + line);
+                host.memoryController() == CgroupVersion.V2, Path.of("/proc"))) {
+            err.println(PREFIX + line);
         }
         err.flush();
-        StandaloneRunner runner = new StandaloneRunner(host, plan, manifests.pods(), logDir).confineTo(confineBytes)
-                .dieWithRunner(true);
-        java.util.concurrent.atomic.AtomicReference<ControlLoops> controlRef = new java.util.concurrent.atomic.AtomicReference<>();
-        Thread hook = new Thread(() -> {
-            try {
-                runner.close();
-                if (controlRef.get() != null) {
-                    controlRef.get().close();
-                }
-            } catch (IOException e) {
-                System.err.println("memwarden run: cleanup: " + e.getMessage());
-            }
-        }, "memwarden-run-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** 3. Start the containers, then watch, serve and loop until they end, --duration or a signal; then clean up. */
+    private int run(Inputs in) throws IOException {
+        StandaloneRunner runner = new StandaloneRunner(in.host(), in.plan(), in.manifests().pods(), in.logDir())
+                .confineTo(in.confineBytes()).dieWithRunner(true);
+        AtomicReference<ControlLoops> controlRef = new AtomicReference<>();
+        Thread hook = cleanupHook(runner, controlRef);
         // SIGTERM/SIGINT stop the run as --duration does (StopSignals); while the containers start (init containers
         // run to completion) the start is interrupted instead, and cleans up after itself
         Thread main = Thread.currentThread();
-        java.util.concurrent.atomic.AtomicBoolean starting = new java.util.concurrent.atomic.AtomicBoolean(true);
-        StopSignals signals = StopSignals.install("memwarden run: ", err, () -> {
+        AtomicBoolean starting = new AtomicBoolean(true);
+        StopSignals signals = StopSignals.install(PREFIX, err, () -> {
             synchronized (starting) {
                 if (starting.get()) {
                     main.interrupt();
@@ -258,164 +293,181 @@ final class RunCommand implements Callable<Integer> {
         ApiServer api = null;
         OomKillWatch oomWatch = null;
         try {
-            try {
-                runner.start();
-            } finally {
-                synchronized (starting) {
-                    starting.set(false);
-                    Thread.interrupted(); // a signal's interrupt that came as the start ended
-                }
-            }
-            out.println("memwarden run: cgroups under " + runner.root() + ", logs in " + logDir);
-            out.flush();
-            boolean tty = System.console() != null && spec.commandLine().getOut() != null;
-            long capacity = confineBytes > 0 ? confineBytes : host.memTotal();
-            ControlLoops control = new ControlLoops(host, runner, plan, manifests.pods(), new ControlLoops.Options(
-                    loopSet.contains("guard"), loopSet.contains("throttle"), loopSet.contains("offload"), dryRun,
-                    PressureGuard.Config.defaults(capacity), new java.util.HashSet<>(protect),
-                    confineBytes > 0 ? runner.root() : null, v1Method, v2Method), Clock.SYSTEM, line -> {
-                        err.println("memwarden run: " + line);
-                        err.flush();
-                    });
+            start(runner, starting, in.logDir());
+            ControlLoops control = controlLoops(in, runner);
             controlRef.set(control);
-            // OOM watch: every kernel OOM kill is logged (with the pod and container when it is one of ours) and
-            // counted for /metrics
-            String rootRel = "/" + host.memoryMount().relativize(runner.root());
-            try {
-                oomWatch = OomKillWatch.start(e -> {
-                    String where = e.systemOom() ? "system OOM (" + e.systemOomMessage() + ")" : "cgroup "
-                            + e.victimCgroup();
-                    String ours = "";
-                    if (e.containerCgroup().startsWith(rootRel + "/")) {
-                        for (var s : runner.snapshot()) {
-                            if (e.containerCgroup().equals("/" + host.memoryMount().relativize(s.cgroup()))) {
-                                ours = " in " + s.pod() + " container " + s.container();
-                            }
-                        }
-                    }
-                    err.println("memwarden run: OOM kill: pid " + e.pid() + " (" + e.process() + ")" + ours + ", " + where
-                            + ", constraint " + (e.constraint().isEmpty() ? "-" : e.constraint()));
-                    err.flush();
-                }, w -> {
-                    err.println("memwarden run: OOM watch: " + w);
-                    err.flush();
-                });
-            } catch (IOException e) {
-                err.println("memwarden run: note: kernel OOM kills are not watched (" + Kmsg.PATH + ": "
-                        + e.getMessage() + ")");
+            oomWatch = watchOomKills(in.host(), runner);
+            api = listen(in, runner, control, oomWatch);
+            LoopThread loopThread = in.loops().stream().anyMatch(l -> !l.equals("none"))
+                    ? startLoops(control, in.psiTrigger()) : null;
+            showUntilDone(runner, signals, in);
+            if (loopThread != null) {
+                loopThread.stop(Duration.ofSeconds(2)); // its PSI wait ends within one slice (250 ms)
             }
-            if (listenAddress != null) {
-                try {
-                    api = ApiServer.start(listenAddress.address(), new RunStatus(host, runner, plan, control,
-                            confineBytes > 0 ? runner.root() : null, oomWatch), true, statusFromNetwork);
-                } catch (IOException e) {
-                    throw new IOException("--listen " + listen + ": " + e.getMessage(), e);
-                }
-                out.println("memwarden run: serving " + api.url() + "/metrics, /status, /healthz");
-                out.flush();
-            }
-            boolean anyLoop = loopSet.stream().anyMatch(l -> !l.equals("none"));
-            // a platform thread: the PSI trigger's poll(2) through FFM would pin a virtual thread's carrier
-            Thread loopThread = Thread.ofPlatform().daemon().name("memwarden-loops").start(() -> {
-                if (!anyLoop) {
-                    return;
-                }
-                try (LoopWakeUp wake = LoopWakeUp.open(psiSpec, PsiTrigger.SYSTEM_MEMORY, RunCommand::sleep,
-                        () -> Thread.currentThread().isInterrupted(), line -> {
-                            err.println("memwarden run: " + line);
-                            err.flush();
-                        })) {
-                    String wokenBy = null;
-                    while (!Thread.currentThread().isInterrupted()) {
-                        try {
-                            control.tick(wokenBy);
-                        } catch (IOException | RuntimeException e) {
-                            err.println("memwarden run: control loops: " + e.getMessage());
-                        }
-                        WakeUp.Reason r = wake.await(LOOP_PERIOD_MILLIS);
-                        if (r == WakeUp.Reason.STOPPED) {
-                            return;
-                        }
-                        wokenBy = wake.wokenBy(r);
-                    }
-                }
-            });
-            long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
-            while (!runner.finished() && System.nanoTime() < end && signals.received() == null) {
-                long until = System.nanoTime() + Math.min(every.toNanos(), Math.max(1, end - System.nanoTime()));
-                while (!runner.finished() && System.nanoTime() < until
-                        && !signals.awaitStop(Math.clamp((until - System.nanoTime()) / 1_000_000, 1, 50))) {
-                    // the table's refresh period, ended early by the containers' end or a stop signal
-                }
-                List<ContainerStatus> s = runner.snapshot();
-                if (tty) {
-                    out.print("\033[H\033[2J");
-                }
-                out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  (Ctrl-C stops and cleans up)");
-                out.print(RunView.table(s));
-                out.flush();
-            }
-            loopThread.interrupt();
-            try {
-                loopThread.join(2000); // its PSI wait ends within one slice (250 ms)
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            List<ContainerStatus> last = runner.snapshot();
-            out.println("final state:");
-            out.print(RunView.table(last));
-            boolean failed = last.stream().anyMatch(c -> !c.running() && c.exitCode() != 0);
-            return failed ? ExitCodes.FAILURE : ExitCodes.OK;
+            return finalState(runner);
         } catch (InterruptedException e) {
             // a stop signal while the containers started: start() removed what it had created (said below)
             return ExitCodes.OK;
         } catch (CgroupWriteException e) {
-            err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
+            err.println(PREFIX + e.getMessage() + " (nothing left behind)");
             return ExitCodes.FAILURE;
         } catch (IOException | IllegalArgumentException e) {
-            if (signals.received() != null && e instanceof java.nio.channels.ClosedByInterruptException) {
+            if (signals.received() != null && e instanceof ClosedByInterruptException) {
                 return ExitCodes.OK; // the signal's interrupt ended a file operation of the start
             }
-            err.println("memwarden run: " + e.getMessage() + " (nothing left behind)");
+            err.println(PREFIX + e.getMessage() + " (nothing left behind)");
             return ExitCodes.FAILURE;
         } finally {
-            if (api != null) {
-                api.close();
-            }
-            if (oomWatch != null) {
-                oomWatch.close();
-            }
-            runner.close();
-            if (controlRef.get() != null) {
-                try {
-                    controlRef.get().close();
-                } catch (IOException e) {
-                    err.println("memwarden run: cleanup: " + e.getMessage());
-                }
-            }
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running
-            }
-            if (signals.received() != null) {
-                err.println("memwarden run: stopped by " + signals.received() + ": every process it started killed,"
-                        + " every cgroup it created removed");
-            }
-            signals.close();
-            out.flush();
-            err.flush();
+            tearDown(api, oomWatch, runner, controlRef.get(), hook, signals);
         }
     }
 
-    /** The loops' sleep without a trigger: true when interrupted (the run is ending). */
-    private static boolean sleep(long millis) {
+    /** On a JVM exit before the end (a second signal): stop the processes, remove the cgroups. */
+    private static Thread cleanupHook(StandaloneRunner runner, AtomicReference<ControlLoops> controlRef) {
+        Thread hook = new Thread(() -> {
+            try {
+                runner.close();
+                if (controlRef.get() != null) {
+                    controlRef.get().close();
+                }
+            } catch (IOException e) {
+                System.err.println(PREFIX + "cleanup: " + e.getMessage());
+            }
+        }, "memwarden-run-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    private void start(StandaloneRunner runner, AtomicBoolean starting, Path logDir) throws IOException, CgroupWriteException,
+            InterruptedException {
         try {
-            Thread.sleep(millis);
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
+            runner.start();
+        } finally {
+            synchronized (starting) {
+                starting.set(false);
+                Thread.interrupted(); // a signal's interrupt that came as the start ended
+            }
         }
+        out.println(PREFIX + "cgroups under " + runner.root() + ", logs in " + logDir);
+        out.flush();
+    }
+
+    private ControlLoops controlLoops(Inputs in, StandaloneRunner runner) {
+        long capacity = in.confineBytes() > 0 ? in.confineBytes() : in.host().memTotal();
+        return new ControlLoops(in.host(), runner.workload(), new LoopOptions(in.loops().contains("guard"),
+                in.loops().contains("throttle"), in.loops().contains("offload"), dryRun,
+                PressureGuard.Config.defaults(capacity), new HashSet<>(protect),
+                in.confineBytes() > 0 ? runner.root() : null, in.v1Method(), in.v2Method()), Clock.SYSTEM, this::say);
+    }
+
+    /**
+     * The OOM watch: every kernel OOM kill is logged (with the pod and container when it is one of ours) and counted
+     * for /metrics; null when the kernel log cannot be read.
+     */
+    private OomKillWatch watchOomKills(HostFacts host, StandaloneRunner runner) {
+        try {
+            return OomKillWatch.start(e -> oomKill(e, host, runner), w -> say("OOM watch: " + w));
+        } catch (IOException e) {
+            err.println(PREFIX + "note: kernel OOM kills are not watched (" + Kmsg.PATH + ": " + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    private void oomKill(OomEvent e, HostFacts host, StandaloneRunner runner) {
+        String where = e.systemOom() ? "system OOM (" + e.systemOomMessage() + ")" : "cgroup " + e.victimCgroup();
+        String ours = OomAttribution.of(e, runner.snapshot(), host.memoryMount())
+                .map(v -> " in " + v.describe()).orElse("");
+        say("OOM kill: pid " + e.pid() + " (" + e.process() + ")" + ours + ", " + where + ", constraint "
+                + (e.constraint().isEmpty() ? "-" : e.constraint()));
+    }
+
+    /** {@code --listen}: the API over the run's status; null when off. */
+    private ApiServer listen(Inputs in, StandaloneRunner runner, ControlLoops control, OomKillWatch oomWatch)
+            throws IOException {
+        if (in.listen() == null) {
+            return null;
+        }
+        ApiServer api;
+        try {
+            api = ApiServer.start(in.listen().address(), new RunStatus(in.host(), runner.workload(), control,
+                    in.confineBytes() > 0 ? runner.root() : null, oomWatch)::status, true, statusFromNetwork);
+        } catch (IOException e) {
+            throw new IOException("--listen " + listen + ": " + e.getMessage(), e);
+        }
+        out.println(PREFIX + "serving " + api.url() + "/metrics, /status, /healthz");
+        out.flush();
+        return api;
+    }
+
+    private LoopThread startLoops(ControlLoops control, PsiTrigger.Spec psiTrigger) {
+        LoopThread.Pace pace = new LoopThread.Pace(LOOP_PERIOD_MILLIS, psiTrigger);
+        return LoopThread.start(() -> pace, control::tick, this::say,
+                e -> err.println(PREFIX + "control loops: " + e.getMessage()));
+    }
+
+    /** The live table, refreshed every --interval until the containers end, --duration passes or a signal comes. */
+    private void showUntilDone(StandaloneRunner runner, StopSignals signals, Inputs in) throws InterruptedException {
+        boolean tty = System.console() != null && spec.commandLine().getOut() != null;
+        long end = in.limit() == null ? Long.MAX_VALUE : System.nanoTime() + in.limit().toNanos();
+        while (!runner.finished() && System.nanoTime() < end && signals.received() == null) {
+            long until = System.nanoTime() + Math.min(in.every().toNanos(), Math.max(1, end - System.nanoTime()));
+            while (!runner.finished() && System.nanoTime() < until
+                    && !signals.awaitStop(Math.clamp((until - System.nanoTime()) / 1_000_000, 1, 50))) {
+                // the table's refresh period, ended early by the containers' end or a stop signal
+            }
+            List<ContainerStatus> s = runner.snapshot();
+            if (tty) {
+                out.print("\033[H\033[2J");
+            }
+            out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  (Ctrl-C stops and cleans up)");
+            out.print(RunView.table(s));
+            out.flush();
+        }
+    }
+
+    /** The last table; exit 1 when a container failed. */
+    private int finalState(StandaloneRunner runner) {
+        List<ContainerStatus> last = runner.snapshot();
+        out.println("final state:");
+        out.print(RunView.table(last));
+        boolean failed = last.stream().anyMatch(c -> !c.running() && c.exitCode() != 0);
+        return failed ? ExitCodes.FAILURE : ExitCodes.OK;
+    }
+
+    /** Stops what runs, kills every process it started and removes every cgroup it created. */
+    private void tearDown(ApiServer api, OomKillWatch oomWatch, StandaloneRunner runner, ControlLoops control,
+                          Thread hook, StopSignals signals) throws IOException {
+        if (api != null) {
+            api.close();
+        }
+        if (oomWatch != null) {
+            oomWatch.close();
+        }
+        runner.close();
+        if (control != null) {
+            try {
+                control.close();
+            } catch (IOException e) {
+                err.println(PREFIX + "cleanup: " + e.getMessage());
+            }
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running
+        }
+        if (signals.received() != null) {
+            err.println(PREFIX + "stopped by " + signals.received() + ": every process it started killed,"
+                    + " every cgroup it created removed");
+        }
+        signals.close();
+        out.flush();
+        err.flush();
+    }
+
+    /** One line on stderr, at once. */
+    private void say(String line) {
+        err.println(PREFIX + line);
+        err.flush();
     }
 }

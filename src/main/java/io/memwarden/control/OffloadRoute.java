@@ -1,8 +1,6 @@
 package io.memwarden.control;
 
 import io.memwarden.model.CgroupVersion;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.LongPredicate;
 
@@ -20,9 +18,6 @@ import java.util.function.LongPredicate;
  */
 public final class OffloadRoute {
     private OffloadRoute() {}
-
-    /** A pid is visible when this process's {@code /proc} has it. */
-    public static final LongPredicate PROC = pid -> Files.isDirectory(Path.of("/proc", Long.toString(pid)));
 
     /**
      * True when the container's cold memory goes out as cold ranges this round, false for the LRU path.

@@ -32,6 +32,11 @@ import java.util.regex.Pattern;
  * REFERENCED bit is only PG_referenced, not the PTE accessed bit.
  */
 public final class ProcessPages {
+    /** Whether this process's {@code /proc} has {@code pid} (a process of another pid namespace is not there). */
+    public static boolean visible(long pid) {
+        return Files.isDirectory(Path.of("/proc", Long.toString(pid)));
+    }
+
     private ProcessPages() {}
 
     static final long SYS_PROCESS_MADVISE = 440;

@@ -1,6 +1,7 @@
 package io.memwarden.runner;
 
 import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.loops.ContainerStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

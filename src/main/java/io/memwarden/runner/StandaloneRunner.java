@@ -9,6 +9,8 @@ import io.memwarden.cgroup.KubeletCgroupLayout;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.ProcessMemory;
 import io.memwarden.model.CgroupFiles;
+import io.memwarden.loops.ContainerStatus;
+import io.memwarden.loops.ManagedWorkload;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;
@@ -111,6 +113,11 @@ public final class StandaloneRunner implements AutoCloseable {
     /** The pod specs it runs. */
     public List<PodSpec> pods() {
         return pods;
+    }
+
+    /** Its containers and the pods of its plan, as the control loops and the status see a workload. */
+    public ManagedWorkload workload() {
+        return ManagedWorkload.of(this::snapshot, plan, pods);
     }
 
     public Path root() {

@@ -2,6 +2,7 @@ package io.memwarden.runner;
 
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.loops.ContainerStatus;
 import io.memwarden.model.PodSpec;
 import io.memwarden.policy.NriMemoryQos;
 import io.memwarden.policy.Plan;

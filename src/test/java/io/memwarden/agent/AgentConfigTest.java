@@ -7,12 +7,14 @@ import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.LoopOptions;
+import io.memwarden.loops.ProtectedPods;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.QosClass;
 import io.memwarden.model.SwapBehavior;
 import io.memwarden.policy.KubeletSettings;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -66,16 +68,16 @@ class AgentConfigTest {
 
     @Test
     void offloadMethodsPerCgroupVersion() throws Exception {
-        assertThat(AgentConfig.DEFAULTS.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.MADVISE);
-        assertThat(AgentConfig.DEFAULTS.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
+        assertThat(AgentConfig.DEFAULTS.loops().offload().v1Method()).isEqualTo(LoopOptions.V1Offload.MADVISE);
+        assertThat(AgentConfig.DEFAULTS.loops().offload().v2Method()).isEqualTo(LoopOptions.V2Offload.RECLAIM);
         AgentConfig c = parse("loops: {offload: {v1Method: limit, v2Method: reclaim}}");
-        assertThat(c.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.LIMIT);
-        assertThat(c.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.RECLAIM);
+        assertThat(c.loops().offload().v1Method()).isEqualTo(LoopOptions.V1Offload.LIMIT);
+        assertThat(c.loops().offload().v2Method()).isEqualTo(LoopOptions.V2Offload.RECLAIM);
         // one named, the other keeps its default; the other offload fields keep theirs
         AgentConfig v2 = parse("loops: {offload: {v2Method: madvise}}");
-        assertThat(v2.loops().offload().v1Method()).isEqualTo(ControlLoops.V1Offload.MADVISE);
+        assertThat(v2.loops().offload().v1Method()).isEqualTo(LoopOptions.V1Offload.MADVISE);
         assertThat(v2.loops().offload().qosClasses()).isEqualTo(AgentConfig.Offload.DEFAULTS.qosClasses());
-        assertThat(v2.loops().offload().v2Method()).isEqualTo(ControlLoops.V2Offload.MADVISE);
+        assertThat(v2.loops().offload().v2Method()).isEqualTo(LoopOptions.V2Offload.MADVISE);
     }
 
     @Test
@@ -165,13 +167,13 @@ class AgentConfigTest {
     @Test
     void protectGlobs() {
         Set<String> p = Set.of("kube-system/coredns-*", "shop/db", "mon/prom-?");
-        assertThat(ControlLoops.isProtected(p, "kube-system/coredns-7d9f-x")).isTrue();
-        assertThat(ControlLoops.isProtected(p, "kube-system/kube-proxy-1")).isFalse();
-        assertThat(ControlLoops.isProtected(p, "shop/db")).isTrue();
-        assertThat(ControlLoops.isProtected(p, "shop/db-2")).isFalse();
-        assertThat(ControlLoops.isProtected(p, "mon/prom-1")).isTrue();
-        assertThat(ControlLoops.isProtected(p, "mon/prom-12")).isFalse();
-        assertThat(ControlLoops.isProtected(Set.of("a.b/c"), "aXb/c")).isFalse(); // dots are literal
+        assertThat(ProtectedPods.contains(p, "kube-system/coredns-7d9f-x")).isTrue();
+        assertThat(ProtectedPods.contains(p, "kube-system/kube-proxy-1")).isFalse();
+        assertThat(ProtectedPods.contains(p, "shop/db")).isTrue();
+        assertThat(ProtectedPods.contains(p, "shop/db-2")).isFalse();
+        assertThat(ProtectedPods.contains(p, "mon/prom-1")).isTrue();
+        assertThat(ProtectedPods.contains(p, "mon/prom-12")).isFalse();
+        assertThat(ProtectedPods.contains(Set.of("a.b/c"), "aXb/c")).isFalse(); // dots are literal
     }
 
     static HostFacts host(CgroupVersion v, long swap, boolean psi, String kernel) {

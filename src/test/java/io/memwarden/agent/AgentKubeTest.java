@@ -16,6 +16,7 @@ import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
 import io.memwarden.k8s.KubeCluster;
 import io.memwarden.k8s.NodePods;
+import io.memwarden.loops.ActionRecord;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.nri.FakeRuntime;
@@ -32,7 +33,7 @@ import io.memwarden.nri.api.PodSandbox;
 import io.memwarden.nri.api.SynchronizeRequest;
 import io.memwarden.nri.api.SynchronizeResponse;
 import io.memwarden.policy.KubeletSettings;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -157,7 +158,7 @@ class AgentKubeTest {
 
         AgentTest.await("the eviction", () -> agent.loops().history().stream()
                 .anyMatch(a -> a.action().startsWith("evict")));
-        ControlLoops.ActionRecord evict = agent.loops().history().stream()
+        ActionRecord evict = agent.loops().history().stream()
                 .filter(a -> a.action().startsWith("evict")).findFirst().orElseThrow();
         assertThat(evict.pod()).isEqualTo("shop/web");
         assertThat(evict.result()).startsWith("evicted through the Eviction API");

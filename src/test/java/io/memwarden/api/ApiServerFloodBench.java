@@ -1,5 +1,6 @@
 package io.memwarden.api;
 
+import io.memwarden.loops.NodeStatus;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package io.memwarden.api;
 
+import io.memwarden.loops.NodeStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,11 +9,14 @@ import io.memwarden.model.Clock;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.LoopOptions;
+import io.memwarden.loops.OomKillWatch;
+import io.memwarden.loops.RunStatus;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.runner.StandaloneRunner;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,7 +75,7 @@ class MetricsKernelTest {
         try (StandaloneRunner runner = new StandaloneRunner(host, plan, r.pods(), logs);
              HttpClient client = HttpClient.newHttpClient()) {
             runner.start();
-            ControlLoops loops = new ControlLoops(host, runner, plan, r.pods(), new ControlLoops.Options(false, false,
+            ControlLoops loops = new ControlLoops(host, runner.workload(), new LoopOptions(false, false,
                     false, true, PressureGuard.Config.defaults(host.memTotal()), Set.of(), null), Clock.SYSTEM,
                     line -> { });
             long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -82,7 +85,7 @@ class MetricsKernelTest {
                 Thread.sleep(50);
             }
             try (ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
-                    new RunStatus(host, runner, plan, loops, null, null), true)) {
+                    new RunStatus(host, runner.workload(), loops, null, null)::status, true)) {
                 String metrics = client.send(HttpRequest.newBuilder(URI.create(api.url() + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 String labels = "{container=\"hog\",namespace=\"kt\",pod=\"metrics\",qos=\"Burstable\"}";
@@ -123,7 +126,7 @@ class MetricsKernelTest {
         try (oom; StandaloneRunner runner = new StandaloneRunner(host, plan, r.pods(), logs);
              HttpClient client = HttpClient.newHttpClient();
              ApiServer api = ApiServer.start(ListenAddress.parse("127.0.0.1:0").address(),
-                     new RunStatus(host, runner, plan, null, null, oom), false)) {
+                     new RunStatus(host, runner.workload(), null, null, oom)::status, false)) {
             runner.start();
             // NoSwap (the kubelet's default): 96 MiB in a 64 MiB limit is OOM-killed
             assertThat(runner.awaitFinished(Duration.ofSeconds(60))).as("the hog was not killed within 60 s").isTrue();

@@ -1,6 +1,7 @@
 package io.memwarden.api;
 
 import io.memwarden.model.Pressure;
+import io.memwarden.loops.NodeStatus;
 import io.memwarden.policy.Plan;
 import java.util.LinkedHashMap;
 import java.util.List;

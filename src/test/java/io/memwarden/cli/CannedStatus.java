@@ -1,6 +1,6 @@
 package io.memwarden.cli;
 
-import io.memwarden.api.NodeStatus;
+import io.memwarden.loops.NodeStatus;
 import io.memwarden.model.Pressure;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;

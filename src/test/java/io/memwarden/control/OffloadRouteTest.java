@@ -47,8 +47,8 @@ class OffloadRouteTest {
 
     @Test
     void procPredicateSeesThisProcessAndNotAnAbsentPid() {
-        assertThat(OffloadRoute.PROC.test(ProcessHandle.current().pid())).isTrue();
-        assertThat(OffloadRoute.PROC.test(Long.MAX_VALUE)).isFalse();
+        assertThat(io.memwarden.kernel.ProcessPages.visible(ProcessHandle.current().pid())).isTrue();
+        assertThat(io.memwarden.kernel.ProcessPages.visible(Long.MAX_VALUE)).isFalse();
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
+import io.memwarden.loops.ContainerStatus;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.PodSpec;
 import io.memwarden.policy.KubeletSettings;

@@ -1,4 +1,4 @@
-package io.memwarden.api;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,7 @@ import io.memwarden.kernel.KmsgEntry;
 import io.memwarden.kernel.KmsgRecord;
 import io.memwarden.kernel.KmsgSource;
 import io.memwarden.kernel.Libc;
+import io.memwarden.model.OomEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -136,5 +137,15 @@ class OomKillWatchTest {
             w.close();
         }
         assertThat(w.running()).isFalse();
+    }
+
+    @Test
+    void killsAreCountedByKind() {
+        OomKillWatch w = new OomKillWatch();
+        w.accept(new OomEvent(42, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false, "CONSTRAINT_MEMCG", 1));
+        w.accept(new OomEvent(43, "java", "/user.slice", "/", true, "CONSTRAINT_NONE", 2));
+        w.accept(new OomEvent(44, "perl", "/kubepods/pod1/c", "/kubepods/pod1/c", false, "CONSTRAINT_MEMCG", 3));
+        assertThat(w.counts()).isEqualTo(new NodeStatus.OomKills(1, 2));
+        w.close();
     }
 }

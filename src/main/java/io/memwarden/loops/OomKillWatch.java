@@ -1,4 +1,4 @@
-package io.memwarden.api;
+package io.memwarden.loops;
 
 import io.memwarden.kernel.BadKmsgRecord;
 import io.memwarden.kernel.Kmsg;

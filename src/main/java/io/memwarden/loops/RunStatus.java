@@ -1,24 +1,26 @@
-package io.memwarden.api;
+package io.memwarden.loops;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
+import io.memwarden.control.ColdOffloader;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.Plan;
-import io.memwarden.runner.ContainerStatus;
-import io.memwarden.runner.ControlLoops;
-import io.memwarden.runner.ManagedWorkload;
-import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The {@link StatusSource} of {@code memwarden run}: the runner's snapshot of every container, the node's (or the
- * confining cgroup's) {@link NodeStats}, the plan, and the control loops' action history.
+ * The status of a managed workload ({@code memwarden run}'s processes, the agent's containers), read per scrape or
+ * status request: every container's cgroup numbers and plan, the node's (or the confining cgroup's)
+ * {@link NodeStats}, the control loops' actions and offload numbers, and the OOM kills seen. The status API serves it
+ * ({@code RunStatus::status} is its status source).
  */
-public final class RunStatus implements StatusSource {
+public final class RunStatus {
     private final HostFacts host;
     private final ManagedWorkload workload;
     private final ControlLoops loops;
@@ -30,12 +32,6 @@ public final class RunStatus implements StatusSource {
      * @param nodeCgroup a cgroup that stands in for the node ({@code --confine}), or null for the host
      * @param oomKills   the kernel-log OOM watch, or null when the kernel log is not read
      */
-    public RunStatus(HostFacts host, StandaloneRunner runner, Plan plan, ControlLoops loops, Path nodeCgroup,
-                     OomKillWatch oomKills) {
-        this(host, ManagedWorkload.of(runner, plan, runner.pods()), loops, nodeCgroup, oomKills);
-    }
-
-    /** The status of any managed workload (the node agent's NRI-created containers, the runner's processes). */
     public RunStatus(HostFacts host, ManagedWorkload workload, ControlLoops loops, Path nodeCgroup,
                      OomKillWatch oomKills) {
         this.host = host;
@@ -45,20 +41,19 @@ public final class RunStatus implements StatusSource {
         this.oomKills = oomKills;
     }
 
-    @Override
     public NodeStatus status() throws IOException {
         NodeStats n = nodeCgroup == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, nodeCgroup);
         // the loops stamp actions with their own monotonic clock; the status shows wall-clock epoch millis
         long now = System.currentTimeMillis();
         long loopClockToEpoch = loops == null ? 0 : now - loops.clock().millis();
-        ControlLoops.HistorySnapshot history = loops == null ? null : loops.historySnapshot();
+        ActionHistory.Snapshot history = loops == null ? null : loops.historySnapshot();
         List<NodeStatus.LoopAction> actions = history == null ? List.of() : history.actions().stream()
                 .map(r -> action(r, loopClockToEpoch)).toList();
         List<NodeStatus.Container> containers = new ArrayList<>();
-        java.util.Map<String, Plan.PodPlan> plans = new java.util.HashMap<>();
-        java.util.Map<String, Long> offloaded = loops == null ? java.util.Map.of() : loops.offloadedBytes();
-        java.util.Map<String, io.memwarden.control.ColdOffloader.WorkingSetEstimate> estimates = loops == null
-                ? java.util.Map.of() : loops.workingSetEstimates();
+        Map<String, Plan.PodPlan> plans = new HashMap<>();
+        Map<String, Long> offloaded = loops == null ? Map.of() : loops.offloadedBytes();
+        Map<String, ColdOffloader.WorkingSetEstimate> estimates = loops == null ? Map.of()
+                : loops.workingSetEstimates();
         for (ManagedWorkload.ManagedPod mp : workload.pods()) {
             plans.put(mp.key(), mp.plan());
         }
@@ -84,11 +79,10 @@ public final class RunStatus implements StatusSource {
     }
 
     /** The offload loop's numbers for the container {@code NS/POD/NAME}; null when it has none. */
-    static NodeStatus.Offload offload(String key, java.util.Map<String, Long> offloaded,
-                                      java.util.Map<String, io.memwarden.control.ColdOffloader.WorkingSetEstimate> estimates,
-                                      long loopClockToEpoch) {
+    static NodeStatus.Offload offload(String key, Map<String, Long> offloaded,
+                                      Map<String, ColdOffloader.WorkingSetEstimate> estimates, long loopClockToEpoch) {
         Long bytes = offloaded.get(key);
-        io.memwarden.control.ColdOffloader.WorkingSetEstimate e = estimates.get(key);
+        ColdOffloader.WorkingSetEstimate e = estimates.get(key);
         if (bytes == null && e == null) {
             return null;
         }
@@ -102,7 +96,7 @@ public final class RunStatus implements StatusSource {
         }
         try {
             return memoryOf(u);
-        } catch (java.io.UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
             return null; // the cgroup went away while it was read
         }
     }
@@ -114,7 +108,7 @@ public final class RunStatus implements StatusSource {
     }
 
     /** @param loopClockToEpoch added to the record's loop-clock millis gives epoch millis */
-    static NodeStatus.LoopAction action(ControlLoops.ActionRecord r, long loopClockToEpoch) {
+    static NodeStatus.LoopAction action(ActionRecord r, long loopClockToEpoch) {
         String[] nsName = r.pod().split("/", 2);
         return new NodeStatus.LoopAction(r.atMillis() + loopClockToEpoch, r.loop(), nsName[0], nsName.length > 1 ? nsName[1] : "",
                 r.container(), r.action(), r.trigger(), r.result());

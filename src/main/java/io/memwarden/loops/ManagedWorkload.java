@@ -1,12 +1,14 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import io.memwarden.model.PodSpec;
 import io.memwarden.policy.Plan;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The containers the control loops look after, wherever they come from: the standalone runner's own processes
- * ({@link #of(StandaloneRunner, Plan, List)}), or the containers a runtime created and memwarden planned through NRI
+ * ({@link #of(Supplier, Plan, List)}), or the containers a runtime created and memwarden planned through NRI
  * (the node agent). Read from the loops' thread and the status API's threads.
  */
 public interface ManagedWorkload {
@@ -38,9 +40,12 @@ public interface ManagedWorkload {
         }
     }
 
-    /** The standalone runner's workload: its containers, and the pods of its (fixed) plan. */
-    static ManagedWorkload of(StandaloneRunner runner, Plan plan, List<PodSpec> specs) {
-        List<ManagedPod> pods = new java.util.ArrayList<>();
+    /**
+     * A workload of a fixed plan (the standalone runner's): the containers {@code containers} gives, and each pod of
+     * {@code plan} with its spec among {@code specs}.
+     */
+    static ManagedWorkload of(Supplier<List<ContainerStatus>> containers, Plan plan, List<PodSpec> specs) {
+        List<ManagedPod> pods = new ArrayList<>();
         for (Plan.PodPlan pp : plan.pods()) {
             String key = pp.namespace() + "/" + pp.name();
             specs.stream().filter(s -> s.key().equals(key)).findFirst()
@@ -50,7 +55,7 @@ public interface ManagedWorkload {
         return new ManagedWorkload() {
             @Override
             public List<ContainerStatus> snapshot() {
-                return runner.snapshot();
+                return containers.get();
             }
 
             @Override

@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -17,6 +17,8 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
+import io.memwarden.runner.StandaloneRunner;
+import io.memwarden.runner.TemporarySwap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,9 +125,9 @@ class ControlLoopsV1KernelTest {
             long pid = runner.snapshot().getFirst().pid();
             long coldOut = 0;
             PageMap.Residency hot;
-            try (ControlLoops loops = new ControlLoops(host, runner, plan, r.pods(), new ControlLoops.Options(false,
+            try (ControlLoops loops = new ControlLoops(host, runner.workload(), new LoopOptions(false,
                     false, true, false, PressureGuard.Config.defaults(host.memTotal()), Set.of(), null,
-                    ControlLoops.V1Offload.MADVISE), Clock.SYSTEM, log::add)) {
+                    LoopOptions.V1Offload.MADVISE), Clock.SYSTEM, log::add)) {
                 long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (System.nanoTime() < end) {
                     loops.tick();
@@ -191,7 +193,7 @@ class ControlLoopsV1KernelTest {
             runner.start();
             Path cg = runner.snapshot().getFirst().cgroup();
             boolean done = false;
-            try (ControlLoops loops = new ControlLoops(host, runner, plan, r.pods(), new ControlLoops.Options(false,
+            try (ControlLoops loops = new ControlLoops(host, runner.workload(), new LoopOptions(false,
                     true, false, false, PressureGuard.Config.defaults(host.memTotal()), Set.of(), null),
                     Clock.SYSTEM, log::add)) {
                 long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();

@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -85,7 +85,7 @@ class ControlLoopsRoundReadsTest {
         };
         HostFacts host = new HostFacts(CgroupVersion.V1, false, dir, dir, null, true, false, 64L << 30, 0, List.of(),
                 List.of(), null, "test", 4096);
-        ControlLoops loops = new ControlLoops(host, w, new ControlLoops.Options(true, true, true, true,
+        ControlLoops loops = new ControlLoops(host, w, new LoopOptions(true, true, true, true,
                 PressureGuard.Config.defaults(64L << 30), Set.of(), node), () -> now, logs::add)
                 .perContainerPsiOnV1(false);
 

@@ -1,4 +1,4 @@
-package io.memwarden.api;
+package io.memwarden.loops;
 
 import io.memwarden.model.Pressure;
 import io.memwarden.policy.Plan;
@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * What memwarden knows about this node at one moment: node memory, swap and PSI, every managed container with its
  * cgroup's numbers and its plan, and the control loops' actions so far. Immutable; one is read per scrape or status
- * request ({@link StatusSource}), so the metrics and the status API always show one consistent moment.
+ * request ({@link RunStatus#status()}), so the metrics and the status API always show one consistent moment.
  *
  * @param atMillis  when it was read (epoch millis)
  * @param actions   every loop action so far, oldest first (append-only across calls of one source)

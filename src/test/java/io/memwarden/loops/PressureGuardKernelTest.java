@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,6 +13,7 @@ import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
+import io.memwarden.runner.StandaloneRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +65,7 @@ class PressureGuardKernelTest {
             runner.start();
             PressureGuard.Config cfg = new PressureGuard.Config(node / 4, Duration.ofSeconds(1), node / 10, 101, 101,
                     0.1, 1_000_000, Duration.ofSeconds(5), 0.05);
-            ControlLoops loops = new ControlLoops(h, runner, plan, manifests.pods(), new ControlLoops.Options(true, false,
+            ControlLoops loops = new ControlLoops(h, runner.workload(), new LoopOptions(true, false,
                     false, false, cfg, Set.of("kt/svc"), runner.root()), Clock.SYSTEM, log::add);
             long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             ContainerStatus hog;

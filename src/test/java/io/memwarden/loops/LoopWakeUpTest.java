@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,16 +1,16 @@
-package io.memwarden.api;
+package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.model.Clock;
-import io.memwarden.runner.ControlLoops;
+import io.memwarden.loops.ControlLoops;
 import org.junit.jupiter.api.Test;
 
 class RunStatusTest {
     @Test
     void loopActionsAreShownInEpochMillisAndSplitIntoNamespaceAndPod() {
         long before = System.currentTimeMillis();
-        ControlLoops.ActionRecord r = new ControlLoops.ActionRecord(Clock.SYSTEM.millis() - 5000, "guard", "shop/web",
+        ActionRecord r = new ActionRecord(Clock.SYSTEM.millis() - 5000, "guard", "shop/web",
                 null, "evict: x", "t", "ok");
         NodeStatus.LoopAction a = RunStatus.action(r, System.currentTimeMillis() - Clock.SYSTEM.millis());
         long after = System.currentTimeMillis();

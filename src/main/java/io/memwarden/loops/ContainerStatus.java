@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.ProcessMemory;

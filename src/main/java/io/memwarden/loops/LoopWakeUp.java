@@ -1,4 +1,4 @@
-package io.memwarden.runner;
+package io.memwarden.loops;
 
 import io.memwarden.model.Clock;
 import io.memwarden.control.WakeUp;

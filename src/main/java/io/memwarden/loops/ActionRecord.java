@@ -1,0 +1,12 @@
+package io.memwarden.loops;
+
+/**
+ * One decision taken (or, in dry-run, that would have been taken), with its trigger and result.
+ *
+ * @param atMillis  the loops' clock ({@link ControlLoops#clock()}, monotonic; surfaces convert to wall time)
+ * @param pod       namespace/name
+ * @param container null when it concerned the whole pod (eviction)
+ * @param result    "ok", "dry-run", "reclaimed N bytes", "failed: ...", "skipped: ..."
+ */
+public record ActionRecord(long atMillis, String loop, String pod, String container, String action, String trigger,
+                           String result) {}

@@ -1,0 +1,161 @@
+package io.memwarden.loops;
+
+import static io.memwarden.model.CgroupFiles.MEMORY_HIGH;
+
+import io.memwarden.cgroup.CgroupReclaim;
+import io.memwarden.cgroup.CgroupWriteException;
+import io.memwarden.cgroup.CgroupWriter;
+import io.memwarden.control.RangeOffloader;
+import io.memwarden.kernel.Libc;
+import io.memwarden.kernel.Pidfd;
+import io.memwarden.kernel.ProcessPages;
+import io.memwarden.model.CgroupFiles;
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.policy.V1Ceiling;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The loops' hands for one round: every change the control loops make to a container, each returning what its action
+ * record says as the result. Settings go through {@link CgroupWriter} (all or nothing, read back; its typed
+ * {@link CgroupWriteException} becomes "failed: ..."), reclaim through {@link CgroupReclaim}, cold ranges through
+ * process_madvise, evictions through the {@link Evictor}. In dry-run it touches nothing and says "dry-run".
+ */
+final class Actuator {
+    private final long pageSize;
+    private final boolean dryRun;
+    private final Evictor evictor;
+
+    Actuator(long pageSize, boolean dryRun, Evictor evictor) {
+        this.pageSize = pageSize;
+        this.dryRun = dryRun;
+        this.evictor = evictor;
+    }
+
+    /** cgroup v2: {@code memory.high}. */
+    String setHigh(ContainerStatus s, long bytes) {
+        return write(s, CgroupVersion.V2, Map.of(MEMORY_HIGH, Long.toString(bytes)));
+    }
+
+    /** cgroup v1: the projected ceiling {@code memory.limit_in_bytes}, the swap allowance kept above it. */
+    String setV1Ceiling(ContainerStatus s, long bytes) {
+        return write(s, CgroupVersion.V1, V1Ceiling.files(bytes, s.applied()));
+    }
+
+    private String write(ContainerStatus s, CgroupVersion version, Map<String, String> files) {
+        if (dryRun) {
+            return "dry-run";
+        }
+        try {
+            new CgroupWriter(version, pageSize).apply(s.cgroup(), files);
+            return "ok";
+        } catch (CgroupWriteException e) {
+            return "failed: " + e.getMessage();
+        }
+    }
+
+    /** What a reclaim got: the bytes the container's usage dropped by (0 in dry-run or on failure). */
+    record Reclaimed(long bytes, String result) {}
+
+    /** v2 {@code memory.reclaim}; v1 limit probing (lower the limit, put it back). */
+    Reclaimed reclaim(ContainerStatus s, long bytes) {
+        if (dryRun) {
+            return new Reclaimed(0, "dry-run");
+        }
+        try {
+            long got = CgroupReclaim.reclaim(s.cgroup(), s.usage().version(), bytes, pageSize);
+            return new Reclaimed(got, "reclaimed " + got + " bytes");
+        } catch (IOException e) {
+            return new Reclaimed(0, "failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * What a page-out did.
+     *
+     * @param refusal the error when this host will not let memwarden page out other processes' ranges (EPERM,
+     *                ENOSYS), else null
+     */
+    record PagedOut(String result, String refusal) {}
+
+    /** {@code process_madvise(MADV_PAGEOUT)} of the cold ranges, one call a process. */
+    PagedOut pageout(ContainerStatus s, List<RangeOffloader.Pageout> ranges) {
+        if (dryRun) {
+            return new PagedOut("dry-run", null);
+        }
+        Map<Long, List<RangeOffloader.Pageout>> byPid = new LinkedHashMap<>();
+        for (RangeOffloader.Pageout p : ranges) {
+            byPid.computeIfAbsent(p.pid(), k -> new ArrayList<>()).add(p);
+        }
+        long bytes = 0;
+        int skipped = 0;
+        String refusal = null;
+        StringBuilder errors = new StringBuilder();
+        for (var e : byPid.entrySet()) {
+            long[] starts = e.getValue().stream().mapToLong(RangeOffloader.Pageout::start).toArray();
+            long[] lengths = e.getValue().stream().mapToLong(RangeOffloader.Pageout::length).toArray();
+            try {
+                ProcessPages.Result r = ProcessPages.pageout(e.getKey(), s.cgroup().resolve(CgroupFiles.CGROUP_PROCS), starts,
+                        lengths);
+                bytes += r.bytes(); // address range processed: the kernel does not say how much it paged out
+                skipped += r.skipped();
+            } catch (Libc.ErrnoException ex) {
+                errors.append(ex.getMessage()).append("; ");
+                if (ex.errno() == 1 || ex.errno() == 38) { // EPERM, ENOSYS: this host will not let us
+                    refusal = ex.getMessage();
+                }
+            } catch (IOException ex) {
+                errors.append(ex.getMessage()).append("; ");
+            }
+        }
+        return new PagedOut("process_madvise(MADV_PAGEOUT) processed " + bytes + " bytes of address range"
+                + (skipped > 0 ? ", " + skipped + " range(s) gone since the sample" : "")
+                + (errors.isEmpty() ? "" : "; errors: " + errors), refusal);
+    }
+
+    /** Takes the pod off the node through the {@link Evictor}; its failure is the result. */
+    String evict(String podKey, String message, List<ContainerStatus> containers) {
+        if (dryRun) {
+            return "dry-run";
+        }
+        try {
+            return evictor.evict(podKey, message, containers);
+        } catch (RuntimeException ex) {
+            return "failed: " + ex.getMessage();
+        }
+    }
+
+    /** The standalone eviction ({@link Evictor#SIGKILL}): SIGKILL every process of the pod's cgroups through pidfds. */
+    static String killWithPidfd(String podKey, String message, List<ContainerStatus> containers) {
+        int killed = 0;
+        StringBuilder errors = new StringBuilder();
+        for (ContainerStatus s : containers) {
+            if (s.usage() == null) {
+                continue;
+            }
+            List<Long> pids;
+            try {
+                pids = s.usage().pids();
+            } catch (UncheckedIOException e) {
+                errors.append(s.pod()).append('/').append(s.container()).append(": ").append(e.getMessage())
+                        .append("; ");
+                continue;
+            }
+            for (long pid : pids) {
+                try {
+                    if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
+                        killed++;
+                    }
+                } catch (IOException ex) {
+                    errors.append(ex.getMessage()).append("; ");
+                }
+            }
+        }
+        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
+                + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+}

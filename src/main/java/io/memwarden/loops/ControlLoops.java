@@ -1,0 +1,169 @@
+package io.memwarden.loops;
+
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.model.Clock;
+import io.memwarden.control.ColdOffloader;
+import io.memwarden.model.QosClass;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The control loops over a managed workload: each {@link #tick()} is one {@link Round} (observe the workload's
+ * cgroups and the node, or the cgroup standing in for it; let the pressure guard, throttle relief and cold offloader
+ * decide; act through the {@link Actuator}, or in dry-run only record). Every action goes into the bounded
+ * {@link ActionHistory} with its trigger. The loops' thread is a {@link LoopThread}.
+ */
+public final class ControlLoops implements AutoCloseable {
+    private final HostFacts host;
+    private final ManagedWorkload workload;
+    private final Clock clock;
+    private final ActionHistory history;
+    private final GuardStep guard;
+    private final ThrottleStep throttle;
+    private final OffloadStep offload;
+    private final ContainerPressure pressure;
+    private volatile LoopOptions opt;
+    private volatile Evictor evictor = Evictor.SIGKILL;
+
+    public ControlLoops(HostFacts host, ManagedWorkload workload, LoopOptions opt, Clock clock, Consumer<String> log) {
+        this.host = host;
+        this.workload = workload;
+        this.opt = opt;
+        this.clock = clock;
+        this.history = new ActionHistory(clock, log);
+        this.guard = new GuardStep(opt.guardConfig(), clock);
+        this.throttle = new ThrottleStep(clock);
+        this.pressure = new ContainerPressure(host, log);
+        this.offload = new OffloadStep(pressure, clock, log);
+    }
+
+    /** One round woken by the period. */
+    public void tick() throws IOException {
+        tick(null);
+    }
+
+    /**
+     * One round woken early by {@code wokenBy} (e.g. "PSI trigger some 150000/2000000"; null: the period): every
+     * action it records says so in its trigger.
+     */
+    public synchronized void tick(String wokenBy) throws IOException {
+        LoopOptions o = opt;
+        new Round(host, workload, o, new Round.Steps(guard, throttle, offload),
+                new Actuator(host.pageSize(), o.dryRun(), evictor), history, wokenBy).run();
+    }
+
+    /**
+     * Replaces the options (a reloaded config). The pressure guard starts afresh (grace and cooldown timers) only
+     * when its thresholds changed; the other loops keep their state.
+     */
+    public synchronized void reconfigure(LoopOptions next) {
+        guard.reconfigure(opt.guardConfig(), next.guardConfig());
+        opt = next;
+    }
+
+    public LoopOptions options() {
+        return opt;
+    }
+
+    // ------------------------------------------------------------------ settings beside the options
+
+    /** Keep at most {@code limit} actions in {@link #history()} (the oldest are dropped). */
+    public ControlLoops historyLimit(int limit) {
+        history.limit(limit);
+        return this;
+    }
+
+    /** The offload loop only considers containers of pods in these QoS classes (default: all). */
+    public ControlLoops offloadClasses(Set<QosClass> classes) {
+        offload.classes(classes);
+        return this;
+    }
+
+    /**
+     * Whether the offload loop may give v1 containers their own PSI through the {@link io.memwarden.cgroup.PsiMirror}
+     * (default yes). The mirror moves the containers' processes into cgroup2 groups of memwarden's own: right for the
+     * processes the standalone runner started, wrong for a runtime's containers, whose cgroup2 membership belongs to
+     * systemd and the runtime. Without it, v1 offload backs off on the container's refaults and the node's PSI.
+     */
+    public ControlLoops perContainerPsiOnV1(boolean allowed) {
+        pressure.allowMirror(allowed);
+        return this;
+    }
+
+    /**
+     * The offload loop's stall target per QoS class: microseconds of PSI some stall per 2 s interval it keeps under
+     * (classes not named use the offloader's default, 20 000 µs = 1 %).
+     */
+    public ControlLoops offloadStallTargets(Map<QosClass, Long> micros) {
+        offload.stallTargets(micros);
+        return this;
+    }
+
+    /** Evict pods with {@code e} instead of SIGKILL via pidfd ({@link Evictor#SIGKILL}). */
+    public ControlLoops evictWith(Evictor e) {
+        this.evictor = e;
+        return this;
+    }
+
+    /** Hands every recorded action to {@code l} (on the recording thread; a failing listener is ignored). */
+    public ControlLoops onAction(Consumer<ActionRecord> l) {
+        history.onAction(l);
+        return this;
+    }
+
+    // ------------------------------------------------------------------ what the loops did
+
+    /** The clock that stamps {@link ActionRecord#atMillis()} (monotonic; surfaces convert to wall time). */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The newest actions, oldest first (at most the history limit). */
+    public List<ActionRecord> history() {
+        return history.list();
+    }
+
+    /** The history and how many older actions it dropped, read together. */
+    public ActionHistory.Snapshot historySnapshot() {
+        return history.snapshot();
+    }
+
+    /** Actions dropped from the history because it was full. */
+    public long droppedActions() {
+        return history.dropped();
+    }
+
+    /** Bytes each container ("namespace/pod/container") had offloaded by the offload loop so far. */
+    public Map<String, Long> offloadedBytes() {
+        return offload.offloadedBytes();
+    }
+
+    /**
+     * Each container's working-set estimate from the offload loop ("namespace/pod/container" → estimate); absent
+     * until probing first met pressure for it.
+     */
+    public Map<String, ColdOffloader.WorkingSetEstimate> workingSetEstimates() {
+        return offload.workingSetEstimates();
+    }
+
+    /**
+     * Records an action another part took on a managed container (the standalone agent's plan writes): into the
+     * history, to the listener and the log, like the loops' own.
+     */
+    public void recordAction(String loop, String pod, String container, String action, String trigger, String result) {
+        history.record(loop, pod, container, action, trigger, result);
+    }
+
+    /**
+     * Removes what the loops created (the v1 PSI mirror), moving processes still in it back, and closes the cgroup
+     * files the workload kept open for the rounds.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        workload.closeHeldFiles();
+        offload.close();
+    }
+}

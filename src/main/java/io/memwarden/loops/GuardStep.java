@@ -1,0 +1,108 @@
+package io.memwarden.loops;
+
+import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.cgroup.NodeStats;
+import io.memwarden.model.Clock;
+import io.memwarden.control.GuardAction;
+import io.memwarden.control.NodeObservation;
+import io.memwarden.control.PodObservation;
+import io.memwarden.control.PressureGuard;
+import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.PodSpec;
+import io.memwarden.model.QosClass;
+import io.memwarden.policy.Criticality;
+import io.memwarden.policy.Plan;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The round's pressure-guard step: the node's numbers (and the pods' near a threshold) → {@link PressureGuard}. */
+final class GuardStep {
+    static final String LOOP = "guard";
+
+    private final Clock clock;
+    private PressureGuard guard;
+
+    GuardStep(PressureGuard.Config config, Clock clock) {
+        this.clock = clock;
+        this.guard = new PressureGuard(config, clock);
+    }
+
+    /** New thresholds: the guard starts afresh (grace and cooldown timers); the same ones keep its state. */
+    void reconfigure(PressureGuard.Config previous, PressureGuard.Config next) {
+        if (!next.equals(previous)) {
+            guard = new PressureGuard(next, clock);
+        }
+    }
+
+    void run(Round round) {
+        NodeStats node = round.node();
+        NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(),
+                node.swapFree(), node.swapInPages(), node.psi());
+        // the pods' numbers only where they can change the decision (near or past a threshold)
+        PressureGuard.Decision d = guard.decide(no, guard.needsPods(no) ? podObservations(round) : List.of());
+        for (GuardAction a : d.actions()) {
+            act(a, round);
+        }
+    }
+
+    private static List<PodObservation> podObservations(Round round) {
+        List<PodObservation> out = new ArrayList<>();
+        for (ManagedWorkload.ManagedPod mp : round.pods()) {
+            Plan.PodPlan pp = mp.plan();
+            String key = mp.key();
+            List<ContainerStatus> mine = round.running().stream()
+                    .filter(s -> s.pod().equals(key) && s.usage() != null).toList();
+            if (mine.isEmpty()) {
+                continue; // gone
+            }
+            PodSpec spec = mp.spec();
+            long ws = 0;
+            List<PodObservation.ContainerObservation> cs = new ArrayList<>();
+            for (ContainerStatus s : mine) {
+                MemoryUsage u = s.usage();
+                try {
+                    long w = u.workingSetBytes();
+                    long allowance = u.swapLimitBytes() < 0 ? -1 : Math.max(0, u.swapLimitBytes() - u.swapBytes());
+                    long high = u.version() == CgroupVersion.V2 ? u.highBytes() : -2;
+                    cs.add(new PodObservation.ContainerObservation(s.container(), u.usageBytes(), allowance, high));
+                    ws += w;
+                } catch (UncheckedIOException e) {
+                    // removed during the round
+                }
+            }
+            if (cs.isEmpty()) {
+                continue;
+            }
+            out.add(new PodObservation(spec, QosClass.fromApiName(pp.qosClass()), pp.memoryRequestBytes(), ws,
+                    ProtectedPods.contains(round.options().protectedPods(), key) || Criticality.isCritical(spec), cs));
+        }
+        return out;
+    }
+
+    private static void act(GuardAction a, Round round) {
+        switch (a) {
+            case GuardAction.Reclaim r -> round.reclaim(LOOP, round.find(r.pod(), r.container()), r.bytes(),
+                    r.trigger());
+            case GuardAction.Throttle t -> {
+                ContainerStatus s = round.find(t.pod(), t.container());
+                if (s == null) {
+                    return;
+                }
+                if (s.usage().version() != CgroupVersion.V2) {
+                    round.record(LOOP, t.pod(), t.container(), "throttle at " + t.highBytes(), t.trigger(),
+                            "skipped: cgroup v1 has no memory.high (lowering the hard limit would OOM-kill)");
+                    return;
+                }
+                round.record(LOOP, t.pod(), t.container(), "memory.high=" + t.highBytes(), t.trigger(),
+                        round.actuator().setHigh(s, t.highBytes()));
+            }
+            case GuardAction.Evict e -> {
+                List<ContainerStatus> podContainers = round.running().stream()
+                        .filter(s -> s.pod().equals(e.pod())).toList();
+                round.record(LOOP, e.pod(), null, "evict: " + e.message(), e.trigger(),
+                        round.actuator().evict(e.pod(), e.message(), podContainers));
+            }
+        }
+    }
+}

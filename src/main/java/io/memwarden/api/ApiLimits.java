@@ -1,6 +1,6 @@
 package io.memwarden.api;
 
-import io.memwarden.cgroup.HeldFiles;
+import io.memwarden.loops.FileBudget;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -13,7 +13,7 @@ import java.util.Map;
  * <p>
  * The file-descriptor budget: with an open-file limit L, the API holds at most {@code maxConnections} ≤ L/4 client
  * sockets (default min(256, L/4)), plus its listening socket and selector; the control loops' held cgroup files
- * ({@link HeldFiles}) take at most another L/4; the remaining half is the reserve for everything else (the loops'
+ * ({@link FileBudget}) take at most another L/4; the remaining half is the reserve for everything else (the loops'
  * per-round reads of /proc and cgroup files, the NRI socket, the Kubernetes client, the JVM's own files). A client
  * beyond the cap is accepted and closed at once, so it costs one descriptor for an instant.
  *
@@ -69,7 +69,7 @@ public record ApiLimits(int maxConnections, long requestTimeoutSeconds, long res
                     given.put(name, v);
                 }
             }
-            ApiLimits l = of(given, HeldFiles.openFileLimit());
+            ApiLimits l = of(given, FileBudget.openFileLimit());
             setIfAbsent(MAX_CONNECTIONS, l.maxConnections());
             setIfAbsent(MAX_REQ_TIME, l.requestTimeoutSeconds());
             setIfAbsent(MAX_RSP_TIME, l.responseTimeoutSeconds());
@@ -88,7 +88,7 @@ public record ApiLimits(int maxConnections, long requestTimeoutSeconds, long res
 
     /** The connection cap for an open-file limit: a quarter of it, at most {@link #DEFAULT_MAX_CONNECTIONS}, ≥ 1. */
     public static int defaultMaxConnections(int openFileLimit) {
-        return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, openFileLimit / 4));
+        return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, FileBudget.quarter(openFileLimit)));
     }
 
     /**
@@ -97,7 +97,7 @@ public record ApiLimits(int maxConnections, long requestTimeoutSeconds, long res
      * @throws Invalid naming the property and its value
      */
     public static ApiLimits of(Map<String, String> given, int openFileLimit) {
-        int quarter = Math.max(1, openFileLimit / 4);
+        int quarter = Math.max(1, FileBudget.quarter(openFileLimit));
         long max = number(given, MAX_CONNECTIONS, defaultMaxConnections(openFileLimit), "connections", Integer.MAX_VALUE);
         if (max > quarter) {
             throw new Invalid("the JVM system property " + MAX_CONNECTIONS + "=" + given.get(MAX_CONNECTIONS).strip()

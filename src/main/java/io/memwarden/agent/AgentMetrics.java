@@ -1,5 +1,7 @@
 package io.memwarden.agent;
 
+import io.memwarden.k8s.ClusterActions;
+import io.memwarden.k8s.KubeCluster;
 import io.memwarden.kernel.Host;
 import io.memwarden.kernel.Zram;
 import io.memwarden.kernel.ZramStats;
@@ -42,10 +44,10 @@ final class AgentMetrics {
     private final Counter reloads = Counter.builder().name("memwarden_config_reloads")
             .help("Config file changes, by result (applied, rejected).").labelNames("result").build();
 
-    void register(PrometheusRegistry r, ControlLoops loops, io.memwarden.k8s.ClusterActions cluster,
+    void register(PrometheusRegistry r, ControlLoops loops, ClusterActions cluster,
                   ManagedWorkload workload) {
         r.register(new Refaults(workload));
-        if (cluster instanceof io.memwarden.k8s.KubeCluster kc) {
+        if (cluster instanceof KubeCluster kc) {
             r.register(new ClusterStats(kc));
         }
         r.register(nri);
@@ -110,10 +112,10 @@ final class AgentMetrics {
     }
 
     /** What the agent sent to the Kubernetes API, by outcome (read at scrape time). */
-    private record ClusterStats(io.memwarden.k8s.KubeCluster cluster) implements MultiCollector {
+    private record ClusterStats(KubeCluster cluster) implements MultiCollector {
         @Override
         public MetricSnapshots collect() {
-            io.memwarden.k8s.KubeCluster.Stats s = cluster.stats();
+            KubeCluster.Stats s = cluster.stats();
             return new MetricSnapshots(
                     counter("memwarden_kube_events", "Events memwarden sent to (or kept from) the Kubernetes API, by"
                             + " result.", "result", new String[] {"created", "updated", "rate_limited", "dropped",

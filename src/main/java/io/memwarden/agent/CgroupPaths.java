@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * {@code <slice hierarchy>/<prefix>-<name>.scope}, each slice {@code a-b-c.slice} nested as
  * {@code a.slice/a-b.slice/a-b-c.slice}.
  */
-public final class CgroupPaths {
+final class CgroupPaths {
     private CgroupPaths() {}
 
     /**

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * Standalone mode uses it too: {@link StandaloneApplier#managed()} gives the containers it matched in the same form,
  * with the cgroup it found as a cgroupfs-style path.
  */
-public final class NriWorkload implements ManagedWorkload {
+final class NriWorkload implements ManagedWorkload {
     private static final Logger LOG = LoggerFactory.getLogger(NriWorkload.class);
 
     private final Supplier<List<NriPlugin.ManagedContainer>> containers;

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * a failure is recorded once while it stays the same and retried every round. One cgroup's failure does not stop the
  * others.
  */
-public final class StandaloneApplier {
+final class StandaloneApplier {
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneApplier.class);
 
     /** The loop name of the applier's action records. */

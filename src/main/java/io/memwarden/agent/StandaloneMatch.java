@@ -15,7 +15,7 @@ import java.util.Map;
  *       processes (the caller's {@code sandboxes}: every process is the pause binary), and is left alone.</li>
  * </ul>
  */
-public final class StandaloneMatch {
+final class StandaloneMatch {
     private StandaloneMatch() {}
 
     /** @param container the matched container's name, or null when the cgroup is left alone (then {@code why}) */

@@ -12,7 +12,7 @@ import java.io.IOException;
  * its exposition: OpenMetrics text when the scraper's Accept header asks for it, otherwise the Prometheus text
  * format 0.0.4. The protobuf format is not offered.
  */
-public final class MetricsExposition {
+final class MetricsExposition {
 
     /** One rendered scrape. */
     public record Scrape(String contentType, byte[] body) {}

@@ -11,7 +11,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 
 /** PNG line charts of bench series (headless). */
-public final class Charts {
+final class Charts {
     private Charts() {}
 
     public static void png(Path file, String title, String yTitle, List<Series> series) throws IOException {

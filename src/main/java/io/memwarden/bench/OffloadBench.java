@@ -14,6 +14,7 @@ import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -87,7 +88,7 @@ public final class OffloadBench {
         report.put("workloads", o.workloads());
         report.put("hotMiBEach", o.hotMiB());
         report.put("coldMiBEach", o.coldMiB());
-        if (host.memoryController() == io.memwarden.model.CgroupVersion.V1) {
+        if (host.memoryController() == CgroupVersion.V1) {
             report.put("v1Method", o.v1Method().name().toLowerCase(java.util.Locale.ROOT));
         } else {
             report.put("v2Method", o.v2Method().name().toLowerCase(java.util.Locale.ROOT));

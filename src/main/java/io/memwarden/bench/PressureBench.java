@@ -16,6 +16,7 @@ import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
+import io.memwarden.model.PodSpec;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -126,7 +127,7 @@ public final class PressureBench {
         return report;
     }
 
-    private static Run once(HostFacts host, Plan plan, List<io.memwarden.model.PodSpec> pods, Options o, String policy,
+    private static Run once(HostFacts host, Plan plan, List<PodSpec> pods, Options o, String policy,
                             int i, Series available) throws Exception {
         Path logs = Files.createTempDirectory("memwarden-bench-logs-");
         long start = System.nanoTime();

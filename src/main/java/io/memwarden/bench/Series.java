@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A time series of samples (milliseconds since the scenario started, value). */
-public final class Series {
+final class Series {
     private final String name;
     private final List<double[]> points = new ArrayList<>();
 

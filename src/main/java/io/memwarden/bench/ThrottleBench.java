@@ -12,6 +12,7 @@ import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
+import io.memwarden.model.PodSpec;
 import io.memwarden.runner.StandaloneRunner;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ public final class ThrottleBench {
         return report;
     }
 
-    private static Map<String, Object> once(HostFacts host, Plan plan, List<io.memwarden.model.PodSpec> pods, Options o,
+    private static Map<String, Object> once(HostFacts host, Plan plan, List<PodSpec> pods, Options o,
                                             String policy, Series progress) throws Exception {
         Path logs = Files.createTempDirectory("memwarden-bench-logs-");
         long start = System.nanoTime();

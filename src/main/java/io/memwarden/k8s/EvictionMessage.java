@@ -20,7 +20,7 @@ import java.util.List;
  * ({@code offending_containers}…). A request written with a decimal suffix ({@code 500M}) is printed in binary
  * canonical form ({@code 500000000}) because memwarden's pod model keeps requests in bytes.
  */
-public final class EvictionMessage {
+final class EvictionMessage {
 
     private EvictionMessage() {
     }

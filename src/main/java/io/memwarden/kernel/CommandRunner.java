@@ -14,7 +14,7 @@ import java.util.concurrent.ExecutionException;
 
 /** Runs a tool (fallocate, dd, mkswap, swapon, swapoff) and captures its exit code and output. */
 @FunctionalInterface
-public interface CommandRunner {
+interface CommandRunner {
 
     /** What a finished command did. */
     record Result(List<String> command, int exitCode, String stdout, String stderr) {

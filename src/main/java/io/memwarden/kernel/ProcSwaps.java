@@ -20,7 +20,7 @@ import java.util.Optional;
  * Sizes are KiB. The kernel escapes space, tab, newline and backslash in paths as octal ({@code \040}), so a line
  * always has five whitespace-separated fields.
  */
-public final class ProcSwaps {
+final class ProcSwaps {
     private ProcSwaps() {}
 
     public static final Path PATH = Path.of("/proc/swaps");

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  * as the standalone agent's plan writes) is stamped with the loops' clock, kept (the oldest dropped past the limit),
  * handed to the listener and logged as one line. Read from any thread.
  */
-public final class ActionHistory {
+final class ActionHistory {
     /** How many actions are kept by default (the oldest are dropped first). */
     public static final int DEFAULT_LIMIT = 10_000;
 

@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * on the fixed period only; it never stops them from starting. Use it from a platform thread (poll(2) through FFM
  * pins a virtual thread's carrier).
  */
-public final class LoopWakeUp implements AutoCloseable {
+final class LoopWakeUp implements AutoCloseable {
     private final PsiTrigger.Spec spec;
     private final PsiTrigger trigger;
     private final WakeUp wakeUp;

@@ -26,7 +26,7 @@ import java.util.Optional;
  * </ul>
  * Priority is unknown: only static and mirror pods (annotations) are recognised as critical.
  */
-public final class NriPodSource implements PodSpecSource {
+final class NriPodSource implements PodSpecSource {
 
     @Override
     public Optional<ResolvedPod> lookup(PodQuery q) {

@@ -12,6 +12,7 @@ import io.memwarden.nri.api.LinuxContainerUpdate;
 import io.memwarden.nri.api.LinuxMemory;
 import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
+import io.memwarden.nri.api.OptionalUInt64;
 import io.memwarden.policy.Plan.ContainerPlan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ import java.util.Set;
  *       {@code memory.swappiness} → {@code LinuxMemory.swappiness}.</li>
  * </ul>
  */
-public final class PlanToNri {
+final class PlanToNri {
     private PlanToNri() {}
 
     /** The resources to set; empty (no memory, no unified) when the container already has everything. */
@@ -82,7 +83,7 @@ public final class PlanToNri {
             if (swappiness != null && !(keepCurrent.contains(V1_SWAPPINESS) && curMem.hasSwappiness())) {
                 long v = Long.parseLong(swappiness);
                 if (!curMem.hasSwappiness() || curMem.getSwappiness().getValue() != v) {
-                    mem.setSwappiness(io.memwarden.nri.api.OptionalUInt64.newBuilder().setValue(v));
+                    mem.setSwappiness(OptionalUInt64.newBuilder().setValue(v));
                     memSet = true;
                 }
             }

@@ -10,7 +10,7 @@ import java.util.List;
  *
  * @param container the container the plan is for
  */
-public record PodQuery(PodSandbox pod, List<Container> containers, Container container) {
+record PodQuery(PodSandbox pod, List<Container> containers, Container container) {
     public PodQuery {
         containers = List.copyOf(containers);
     }

@@ -10,7 +10,7 @@ import java.util.List;
  * @param degraded true when the spec is reconstructed from partial data (memory requests unknown)
  * @param notes    what the reconstruction assumed; added in front of the plan's reasons
  */
-public record ResolvedPod(PodSpec spec, String source, boolean degraded, List<String> notes) {
+record ResolvedPod(PodSpec spec, String source, boolean degraded, List<String> notes) {
     public ResolvedPod {
         notes = List.copyOf(notes);
     }

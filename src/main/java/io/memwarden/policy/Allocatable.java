@@ -6,7 +6,7 @@ import io.memwarden.model.NodeFacts;
  * Node allocatable memory (kubelet-semantics §5): max(0, capacity − (systemReserved + kubeReserved + hard
  * memory.available)), unless the node status value is given.
  */
-public final class Allocatable {
+final class Allocatable {
     private Allocatable() {}
 
     public record Result(long bytes, String reason) {}

@@ -11,7 +11,7 @@ import java.util.List;
  * no request for it gets request = limit. A manifest read from a file has not been through the API server; a pod
  * from the API has, and applying this again changes nothing.
  */
-public final class ApiDefaults {
+final class ApiDefaults {
     private ApiDefaults() {}
 
     /** A defaulted pod and the notes saying what was defaulted. */

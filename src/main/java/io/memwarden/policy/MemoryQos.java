@@ -13,7 +13,7 @@ import java.util.Map;
  * (memory.min/low per memoryReservationPolicy), throttling (memory.high from the throttling factor), and their pod
  * and QoS-level counterparts.
  */
-public final class MemoryQos {
+final class MemoryQos {
     private MemoryQos() {}
 
     /** Files and their reasons, in write order. */

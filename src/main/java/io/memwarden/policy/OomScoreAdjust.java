@@ -9,7 +9,7 @@ import io.memwarden.model.QosClass;
  * Container oom_score_adj exactly as the kubelet's {@code GetContainerOOMScoreAdjust} (kubelet-semantics §3). Integer
  * arithmetic is Go's int64 (Java long: same truncating division and wrap-around).
  */
-public final class OomScoreAdjust {
+final class OomScoreAdjust {
     private OomScoreAdjust() {}
 
     public static final int GUARANTEED = -997;

@@ -9,7 +9,7 @@ import io.memwarden.model.PodSpec;
  * containers and sidecars add up; each init container needs its own request plus the sidecars started before it;
  * the pod needs the larger of the two; pod overhead is added. A pod-level value replaces the aggregate when set.
  */
-public final class PodMemory {
+final class PodMemory {
     private PodMemory() {}
 
     /** Pod memory request (PodRequests + overhead), as used for eviction ranking and pod-cgroup protection. */

@@ -1,7 +1,7 @@
 package io.memwarden.policy;
 
 /** A pod or container the policy cannot plan; the message names the field and value and is shown to users as is. */
-public final class PolicyException extends Exception {
+final class PolicyException extends Exception {
     private final String container;
 
     public PolicyException(String container, String message) {

@@ -12,7 +12,7 @@ import java.math.BigDecimal;
  * quantities are ignored, init and sidecar containers count; requests and limits are summed over containers and the
  * sums compared; with pod-level resources (gate on, non-empty stanza) only the pod-level stanza decides.
  */
-public final class QosClassifier {
+final class QosClassifier {
     private QosClassifier() {}
 
     /** {@code status.qosClass} when set (the kubelet prefers it), otherwise computed. */

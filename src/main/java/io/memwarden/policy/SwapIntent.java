@@ -4,7 +4,7 @@ package io.memwarden.policy;
  * What a container's swap allowance means, before it is written as a cgroup v1 or v2 file. Rendering happens in one
  * place ({@link CgroupRendering}).
  */
-public sealed interface SwapIntent {
+sealed interface SwapIntent {
     /** No swap file is written (swap controller unavailable). */
     record NotWritten() implements SwapIntent {}
 

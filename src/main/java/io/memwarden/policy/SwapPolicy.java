@@ -13,7 +13,7 @@ import java.util.List;
  * Per-container swap behaviour (kubelet-semantics §1): the kubelet's NoSwap/LimitedSwap rules exactly, the alpha
  * UnlimitedSwap/WithinLimitSwap behaviours as memwarden extensions. Caps are applied last, in {@link CgroupRendering}.
  */
-public final class SwapPolicy {
+final class SwapPolicy {
     private SwapPolicy() {}
 
     /**

@@ -11,6 +11,7 @@ import io.memwarden.cgroup.ProcessMemory;
 import io.memwarden.model.CgroupFiles;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ManagedWorkload;
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;
@@ -141,11 +142,11 @@ public final class StandaloneRunner implements AutoCloseable {
         Files.createDirectories(logDir);
         // named after this process and its start time: the next run can tell this tree's owner is gone (Leftovers)
         tree = CgroupTree.create(host.ownMemoryCgroup(), RunOwner.current().name(Leftovers.RUN_PREFIX),
-                host.memoryController() == io.memwarden.model.CgroupVersion.V2);
+                host.memoryController() == CgroupVersion.V2);
         try {
             CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
             if (rootLimit > 0) {
-                writer.apply(tree.root(), Map.of(host.memoryController() == io.memwarden.model.CgroupVersion.V1
+                writer.apply(tree.root(), Map.of(host.memoryController() == CgroupVersion.V1
                         ? CgroupFiles.V1_LIMIT : CgroupFiles.MEMORY_MAX, Long.toString(rootLimit)));
             }
             for (var e : plan.node().qosCgroups().entrySet()) {

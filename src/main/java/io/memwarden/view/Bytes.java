@@ -1,7 +1,7 @@
 package io.memwarden.view;
 
 /** Byte counts for people: binary units (Ki, Mi, Gi, Ti), three significant digits. */
-public final class Bytes {
+final class Bytes {
     private Bytes() {}
 
     private static final String[] UNITS = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};

@@ -4,7 +4,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** Close matches for a mistyped {@code NS/POD}: same pod name elsewhere, substrings, small edit distances. */
-public final class PodMatch {
+final class PodMatch {
     private PodMatch() {}
 
     /** Up to {@code max} of {@code candidates} close to {@code wanted}, closest first. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.input.InputException;
+import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.loops.LoopOptions;
@@ -198,7 +199,7 @@ class AgentConfigTest {
                     + " --fail-swap-on flag to false");
         });
         assertThat(check(h, KubeletSettings.DEFAULTS, parse("agent: {failSwapOn: warn}")).refuse()).isFalse();
-        KubeletSettings noFail = io.memwarden.input.KubeletConfigReader.parse("k.yaml", YamlDocs.readAll("k.yaml",
+        KubeletSettings noFail = KubeletConfigReader.parse("k.yaml", YamlDocs.readAll("k.yaml",
                 "kind: KubeletConfiguration\nfailSwapOn: false\nmemorySwap: {swapBehavior: LimitedSwap}\n").getFirst());
         assertThat(check(h, noFail, AgentConfig.DEFAULTS).refuse()).isFalse();
         assertThat(check(h, noFail, parse("agent: {failSwapOn: refuse}")).refuse()).isTrue();

@@ -21,6 +21,7 @@ import io.memwarden.nri.api.SynchronizeRequest;
 import io.memwarden.nri.api.SynchronizeResponse;
 import io.memwarden.nri.api.UpdateContainerRequest;
 import io.memwarden.nri.api.UpdateContainerResponse;
+import io.memwarden.nri.wire.WireFormat;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,7 +105,7 @@ class AgentFootprintBenchTest {
                         ConfigureResponse.parser());
                 double registered = (System.nanoTime() - t0) / 1e9;
                 long s0 = System.nanoTime();
-                var raw = s.callRaw(io.memwarden.nri.wire.WireFormat.PLUGIN_SERVICE, "Synchronize",
+                var raw = s.callRaw(WireFormat.PLUGIN_SERVICE, "Synchronize",
                         SynchronizeRequest.newBuilder().addAllPods(sandboxes).addAllContainers(containers).build()
                                 .toByteArray()).get(60, java.util.concurrent.TimeUnit.SECONDS);
                 assertThat(raw.hasStatus() && raw.getStatus().getCode() != 0).as("Synchronize failed").isFalse();

@@ -13,6 +13,9 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.input.KubeletConfigReader;
+import io.memwarden.input.YamlDocs;
+import io.memwarden.k8s.ClusterActions;
 import io.memwarden.model.Clock;
 import io.memwarden.k8s.KubeCluster;
 import io.memwarden.k8s.NodePods;
@@ -34,6 +37,13 @@ import io.memwarden.nri.api.SynchronizeRequest;
 import io.memwarden.nri.api.SynchronizeResponse;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.loops.ControlLoops;
+import io.memwarden.nri.api.LinuxMemory;
+import io.memwarden.nri.api.LinuxResources;
+import io.memwarden.nri.api.OptionalInt64;
+import io.memwarden.nri.api.UpdateContainersRequest;
+import io.memwarden.nri.api.UpdateContainersResponse;
+import io.memwarden.nri.api.UpdatePodSandboxRequest;
+import io.memwarden.nri.api.UpdatePodSandboxResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -200,7 +210,7 @@ class AgentKubeTest {
                 16 * GI, 4 * GI, List.of("/swap"), List.of(), null, "6.12.0", 4096);
         NodeFacts node = new NodeFacts(16 * GI, 4 * GI, CgroupVersion.V2, true, 4096, null, "6.12.0");
         // LimitedSwap: without the pod's request (NRI data alone) a Burstable container gets no swap
-        KubeletSettings limited = io.memwarden.input.KubeletConfigReader.parse("k.yaml", io.memwarden.input.YamlDocs
+        KubeletSettings limited = KubeletConfigReader.parse("k.yaml", YamlDocs
                 .readAll("k.yaml", "kind: KubeletConfiguration\nfailSwapOn: false\n"
                         + "memorySwap: {swapBehavior: LimitedSwap}\n").getFirst());
         rt = new FakeRuntime(dir);
@@ -216,8 +226,8 @@ class AgentKubeTest {
         PodSandbox db = PodSandbox.newBuilder().setId("p3").setNamespace("shop").setName("db").setUid("u-3").build();
         Container ctr = container("db", "p3", "/kubepods/pod3/db").toBuilder()
                 .setLinux(LinuxContainer.newBuilder().setCgroupsPath("/kubepods/pod3/db").setResources(
-                        io.memwarden.nri.api.LinuxResources.newBuilder().setMemory(io.memwarden.nri.api.LinuxMemory
-                                .newBuilder().setLimit(io.memwarden.nri.api.OptionalInt64.newBuilder()
+                        LinuxResources.newBuilder().setMemory(LinuxMemory
+                                .newBuilder().setLimit(OptionalInt64.newBuilder()
                                         .setValue(512 * MI))))).build();
         CreateContainerResponse first = s.callOk("CreateContainer", CreateContainerRequest.newBuilder().setPod(db)
                 .setContainer(ctr).build(), CreateContainerResponse.parser());
@@ -234,18 +244,18 @@ class AgentKubeTest {
                 .endContainer().endSpec().build()).create();
         assertThat(created.getMetadata().getUid()).isNotEqualTo("u-3");
         // the runtime's sandbox has the API's uid (as on a real node)
-        s.callOk("UpdatePodSandbox", io.memwarden.nri.api.UpdatePodSandboxRequest.newBuilder()
+        s.callOk("UpdatePodSandbox", UpdatePodSandboxRequest.newBuilder()
                 .setPod(db.toBuilder().setUid(created.getMetadata().getUid())).build(),
-                io.memwarden.nri.api.UpdatePodSandboxResponse.parser());
+                UpdatePodSandboxResponse.parser());
         FakeRuntime.PluginCall update = s.awaitCall("UpdateContainers");
-        var req = io.memwarden.nri.api.UpdateContainersRequest.parseFrom(update.request().getPayload());
+        var req = UpdateContainersRequest.parseFrom(update.request().getPayload());
         // 256Mi / 16Gi of 4Gi swap = 64Mi (kubelet-semantics §1)
         assertThat(req.getUpdateList()).singleElement().satisfies(u -> {
             assertThat(u.getContainerId()).isEqualTo("db");
             assertThat(u.getLinux().getResources().getUnifiedMap()).containsEntry("memory.swap.max",
                     Long.toString(64 * MI));
         });
-        s.reply(update, io.memwarden.nri.api.UpdateContainersResponse.getDefaultInstance());
+        s.reply(update, UpdateContainersResponse.getDefaultInstance());
         assertThat(agent.plugin().managed()).singleElement().satisfies(m -> {
             assertThat(m.degraded()).isFalse();
             assertThat(m.plan().reasons().getFirst()).isEqualTo("pod spec from kubernetes API (node node-a)");
@@ -254,6 +264,6 @@ class AgentKubeTest {
 
     /** No cluster side for this test. */
     static final class KubeClusterNone {
-        static final io.memwarden.k8s.ClusterActions INSTANCE = io.memwarden.k8s.ClusterActions.NONE;
+        static final ClusterActions INSTANCE = ClusterActions.NONE;
     }
 }

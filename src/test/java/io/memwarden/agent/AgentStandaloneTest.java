@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cli.Main;
 import io.memwarden.model.Clock;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
@@ -126,7 +127,7 @@ class AgentStandaloneTest {
                 .contains("found by the standalone scan");
         assertThat(get("/metrics")).containsPattern("memwarden_loop_actions_total\\{[^}]*loop=\"apply\"");
         StringWriter explain = new StringWriter();
-        assertThat(io.memwarden.cli.Main.run(new PrintWriter(explain, true), new PrintWriter(System.err, true),
+        assertThat(Main.run(new PrintWriter(explain, true), new PrintWriter(System.err, true),
                 "explain", "shop/web/app", "--server", agent.api().url())).isZero();
         assertThat(explain.toString()).contains("apply").contains("memory.swap.max=0");
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cli.Main;
 import io.memwarden.model.Clock;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
@@ -210,11 +211,11 @@ class AgentTest {
         assertThat(status).contains("\"pod\" : \"web\"").contains("throttle-relief").contains("manifest pods.yaml");
         // the operator's views read the agent's API: the row shows the raised memory.high and the loop's action
         java.io.StringWriter top = new java.io.StringWriter();
-        assertThat(io.memwarden.cli.Main.run(new java.io.PrintWriter(top, true), new java.io.PrintWriter(System.err, true),
+        assertThat(Main.run(new java.io.PrintWriter(top, true), new java.io.PrintWriter(System.err, true),
                 "top", "--once", "--server", agent.api().url())).isZero();
         assertThat(top.toString()).containsPattern("shop/web +app +.*throttle-relief memory\\.high=");
         java.io.StringWriter explain = new java.io.StringWriter();
-        assertThat(io.memwarden.cli.Main.run(new java.io.PrintWriter(explain, true),
+        assertThat(Main.run(new java.io.PrintWriter(explain, true),
                 new java.io.PrintWriter(System.err, true), "explain", "shop/web/app", "--server", agent.api().url()))
                 .isZero();
         assertThat(explain.toString()).contains("    - memory.high not written: memoryThrottlingFactor unset")

@@ -7,6 +7,7 @@ import io.memwarden.input.YamlDocs;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
+import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.Resources;
@@ -65,8 +66,8 @@ class StandaloneApplierTest {
 
     static ContainerSpec container(String name, String req, String lim) {
         return new ContainerSpec(name, ContainerKind.REGULAR, new Resources(null, null,
-                req == null ? null : io.memwarden.model.KubeQuantity.parse(req).bytes(),
-                lim == null ? null : io.memwarden.model.KubeQuantity.parse(lim).bytes()));
+                req == null ? null : KubeQuantity.parse(req).bytes(),
+                lim == null ? null : KubeQuantity.parse(lim).bytes()));
     }
 
     static PodSpec pod(String name, String uid, ContainerSpec... cs) {
@@ -271,8 +272,8 @@ class StandaloneApplierTest {
 
         // a reloaded config: UnlimitedSwap for everyone → the next round re-plans and writes the change
         NodeFacts node = new NodeFacts(16 * GI, 0, CgroupVersion.V2, true, 4096, null, "6.12.0");
-        WardenConfig unlimited = io.memwarden.input.WardenConfigReader.parse("cfg.yaml",
-                io.memwarden.input.YamlDocs.readAll("cfg.yaml", "swap: {behavior: UnlimitedSwap}\n").getFirst());
+        WardenConfig unlimited = WardenConfigReader.parse("cfg.yaml",
+                YamlDocs.readAll("cfg.yaml", "swap: {behavior: UnlimitedSwap}\n").getFirst());
         a.replan(new Planner(node, KubeletSettings.DEFAULTS, unlimited));
         assertThat(a.round(false).written()).isEqualTo(1);
         assertThat(read(app, "memory.swap.max")).isEqualTo("max");

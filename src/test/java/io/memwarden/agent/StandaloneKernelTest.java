@@ -7,6 +7,8 @@ import io.memwarden.cgroup.CgroupWriter;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.KernelAssumptions;
 import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.k8s.ClusterActions;
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.Clock;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
@@ -71,7 +73,7 @@ class StandaloneKernelTest {
             Files.writeString(cfgFile, "loops: {period: 100ms, guard: {enabled: false}, throttle: {enabled: false},"
                     + " offload: {enabled: false}}\n");
             Agent agent = new Agent(new Agent.Setup(h, node, KubeletSettings.DEFAULTS, AgentConfigReader.read(cfgFile),
-                    null, null, null, null, io.memwarden.k8s.ClusterActions.NONE, null, false, Clock.SYSTEM,
+                    null, null, null, null, ClusterActions.NONE, null, false, Clock.SYSTEM,
                     new Agent.Standalone(source, t.root())), false);
             Planner planner = new Planner(node, KubeletSettings.DEFAULTS, AgentConfig.DEFAULTS.policy());
             Map<String, String> webPlan = plan(planner, web);
@@ -105,7 +107,7 @@ class StandaloneKernelTest {
     }
 
     static String limitFile(HostFacts h) {
-        return h.memoryController() == io.memwarden.model.CgroupVersion.V1 ? "memory.limit_in_bytes" : "memory.max";
+        return h.memoryController() == CgroupVersion.V1 ? "memory.limit_in_bytes" : "memory.max";
     }
 
     static Map<String, String> plan(Planner planner, PodSpec pod) {

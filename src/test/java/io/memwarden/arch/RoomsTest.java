@@ -7,10 +7,16 @@ import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import io.memwarden.model.Clock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -114,7 +120,7 @@ class RoomsTest {
 
     /** The rooms that must stay pure: no file, socket, process or clock of their own (DESIGN.md §2). */
     static final List<String> PURE = List.of("model", "policy", "control", "view");
-    static final String CLOCK = "io.memwarden.model.Clock";
+    static final String CLOCK = Clock.class.getName();
 
     @Test
     void pureRoomsDoNoIo() {
@@ -138,5 +144,28 @@ class RoomsTest {
             }
         }
         assertThat(violations).as("I/O or a clock in a pure room").isEmpty();
+    }
+
+    /** A project type named in full in code hides an edge from the import lines: import it instead. */
+    @Test
+    void noInlineQualifiedProjectNames() throws Exception {
+        Pattern inline = Pattern.compile("(?<![\\w.\"])io\\.memwarden\\.[a-z0-9.]+\\.[A-Z]");
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                List<String> lines = Files.readAllLines(f);
+                for (int n = 0; n < lines.size(); n++) {
+                    String l = lines.get(n).strip();
+                    if (l.startsWith("import ") || l.startsWith("package ") || l.startsWith("*") || l.startsWith("/*")
+                            || l.startsWith("//")) {
+                        continue;
+                    }
+                    if (inline.matcher(l).find()) {
+                        found.add(f + ":" + (n + 1) + ": " + l);
+                    }
+                }
+            }
+        }
+        assertThat(found).as("inline fully-qualified project names in src/main").isEmpty();
     }
 }

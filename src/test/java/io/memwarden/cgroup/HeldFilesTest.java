@@ -3,6 +3,7 @@ package io.memwarden.cgroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.memwarden.model.CgroupVersion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -59,12 +60,12 @@ class HeldFilesTest {
         Files.writeString(a.resolve("memory.limit_in_bytes"), "4096\n");
         Files.writeString(a.resolve("memory.failcnt"), "5\n");
         try (HeldFiles held = new HeldFiles()) {
-            MemoryUsage u = MemoryUsage.lazy(a, io.memwarden.model.CgroupVersion.V1, held);
+            MemoryUsage u = MemoryUsage.lazy(a, CgroupVersion.V1, held);
             assertThat(u.limitBytes()).isEqualTo(4096);
             assertThat(u.event("failcnt")).isEqualTo(5);
             assertThat(held.size()).isEqualTo(2);
             Files.writeString(a.resolve("memory.failcnt"), "6\n");
-            assertThat(MemoryUsage.lazy(a, io.memwarden.model.CgroupVersion.V1, held).event("failcnt")).isEqualTo(6);
+            assertThat(MemoryUsage.lazy(a, CgroupVersion.V1, held).event("failcnt")).isEqualTo(6);
         }
     }
 

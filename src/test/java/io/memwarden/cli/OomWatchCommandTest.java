@@ -2,6 +2,8 @@ package io.memwarden.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.kernel.KmsgRecord;
+import io.memwarden.kernel.OomParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -191,8 +193,8 @@ class OomWatchCommandTest {
     void theJsonArrayIsStreamedInTheUsualFormat() throws IOException {
         Path f = file("kern.log", KILL_A + KILL_B);
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString(), "-o", "json");
-        List<?> events = io.memwarden.kernel.OomParser.parseAll(
-                (KILL_A + KILL_B).lines().map(io.memwarden.kernel.KmsgRecord::parse).toList())
+        List<?> events = OomParser.parseAll(
+                (KILL_A + KILL_B).lines().map(KmsgRecord::parse).toList())
                 .stream().map(OomWatchCommand::view).toList();
         assertThat(r.out()).isEqualTo(PlanOutput.JSON.writeValueAsString(events) + "\n");
         Path empty = file("empty.log", "");

@@ -2,6 +2,7 @@ package io.memwarden.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.kernel.ProcessPages;
 import io.memwarden.model.CgroupVersion;
 import java.util.List;
 import java.util.Set;
@@ -47,8 +48,8 @@ class OffloadRouteTest {
 
     @Test
     void procPredicateSeesThisProcessAndNotAnAbsentPid() {
-        assertThat(io.memwarden.kernel.ProcessPages.visible(ProcessHandle.current().pid())).isTrue();
-        assertThat(io.memwarden.kernel.ProcessPages.visible(Long.MAX_VALUE)).isFalse();
+        assertThat(ProcessPages.visible(ProcessHandle.current().pid())).isTrue();
+        assertThat(ProcessPages.visible(Long.MAX_VALUE)).isFalse();
     }
 
     @Test

@@ -17,6 +17,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.memwarden.agent.AgentConfig;
+import io.memwarden.agent.AgentConfigReader;
 import io.memwarden.cli.Main;
 import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
@@ -234,7 +236,7 @@ class DeployManifestsTest {
         String yaml = cm.getData().get("memwarden.yaml");
         JsonNode config = Manifests.YAML.readTree(yaml);
         assertThat(config.isObject()).isTrue();
-        io.memwarden.agent.AgentConfig c = io.memwarden.agent.AgentConfigReader.parse("ConfigMap memwarden.yaml",
+        AgentConfig c = AgentConfigReader.parse("ConfigMap memwarden.yaml",
                 config);
         assertThat(config.path("agent").has("listen")).as("--listen on the command line decides").isFalse();
         assertThat(c.kubernetes().evictions()).isTrue();

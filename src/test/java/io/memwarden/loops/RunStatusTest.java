@@ -2,6 +2,7 @@ package io.memwarden.loops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.control.ColdOffloader;
 import io.memwarden.model.Clock;
 import io.memwarden.loops.ControlLoops;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class RunStatusTest {
 
     @Test
     void theOffloadLoopsNumbersAreShownPerContainerWithTheEstimateInEpochMillis() {
-        var estimate = new io.memwarden.control.ColdOffloader.WorkingSetEstimate(96L << 20, 2_000,
+        var estimate = new ColdOffloader.WorkingSetEstimate(96L << 20, 2_000,
                 "stall 9000 µs reached the target 8000 µs");
         NodeStatus.Offload o = RunStatus.offload("shop/web/app", java.util.Map.of("shop/web/app", 32L << 20),
                 java.util.Map.of("shop/web/app", estimate), 1_700_000_000_000L);

@@ -4,11 +4,13 @@ import static io.memwarden.nri.wire.WireFormat.*;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
+import io.memwarden.nri.api.Empty;
 import io.memwarden.nri.wire.ProtocolException;
 import io.memwarden.nri.wire.RpcException;
 import io.memwarden.nri.wire.TtrpcMessage;
 import io.memwarden.nri.wire.WireDecoder;
 import io.memwarden.nri.wire.WireEncoder;
+import io.memwarden.nri.wire.pb.KeyValue;
 import io.memwarden.nri.wire.pb.Request;
 import io.memwarden.nri.wire.pb.Response;
 import io.memwarden.nri.wire.pb.Status;
@@ -84,7 +86,7 @@ public final class FakeRuntime implements AutoCloseable {
                 }
             }
             for (PluginCall c : queued) {
-                reply(c, io.memwarden.nri.api.Empty.getDefaultInstance());
+                reply(c, Empty.getDefaultInstance());
             }
             return this;
         }
@@ -119,7 +121,7 @@ public final class FakeRuntime implements AutoCloseable {
                                 }
                             }
                             if (answer) {
-                                reply(c, io.memwarden.nri.api.Empty.getDefaultInstance());
+                                reply(c, Empty.getDefaultInstance());
                             }
                         }
                     }
@@ -175,7 +177,7 @@ public final class FakeRuntime implements AutoCloseable {
             pending.put(id, f);
             Request r = Request.newBuilder().setService(service).setMethod(method)
                     .setPayload(ByteString.copyFrom(payload)).setTimeoutNano(2_000_000_000L)
-                    .addMetadata(io.memwarden.nri.wire.pb.KeyValue.newBuilder().setKey("k").setValue("v")).build();
+                    .addMetadata(KeyValue.newBuilder().setKey("k").setValue("v")).build();
             send(new TtrpcMessage(PLUGIN_SERVICE_CONN, id, TYPE_REQUEST, (byte) 0, r.toByteArray()));
             return f;
         }

@@ -9,6 +9,9 @@ import io.memwarden.nri.api.ContainerState;
 import io.memwarden.nri.api.CreateContainerRequest;
 import io.memwarden.nri.api.CreateContainerResponse;
 import io.memwarden.nri.api.Empty;
+import io.memwarden.nri.api.RegisterPluginRequest;
+import io.memwarden.nri.api.UpdateContainersRequest;
+import io.memwarden.nri.api.UpdateContainersResponse;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -72,10 +75,10 @@ class NriCommandTest {
 
             java.nio.file.Files.writeString(cfg, "memoryQos: {classes: [{name: bronze, swaplimitratio: 0.5}]}\n");
             FakeRuntime.PluginCall call = s.awaitCall("UpdateContainers");
-            var req = io.memwarden.nri.api.UpdateContainersRequest.parseFrom(call.request().getPayload());
+            var req = UpdateContainersRequest.parseFrom(call.request().getPayload());
             assertThat(req.getUpdate(0).getLinux().getResources().getUnifiedMap())
                     .containsEntry("memory.high", Long.toString(512 * NriFixtures.MI));
-            s.reply(call, io.memwarden.nri.api.UpdateContainersResponse.getDefaultInstance());
+            s.reply(call, UpdateContainersResponse.getDefaultInstance());
 
             s.callOk("Shutdown", Empty.getDefaultInstance(), Empty.parser());
             Run r = done.get(10, TimeUnit.SECONDS);
@@ -92,7 +95,7 @@ class NriCommandTest {
                     "examples/pods.yaml", "--index", "42"));
             FakeRuntime.Session s = rt.accept();
             FakeRuntime.PluginCall reg = s.awaitCall("RegisterPlugin");
-            assertThat(io.memwarden.nri.api.RegisterPluginRequest.parseFrom(reg.request().getPayload())
+            assertThat(RegisterPluginRequest.parseFrom(reg.request().getPayload())
                     .getPluginIdx()).isEqualTo("42");
             s.reply(reg, Empty.getDefaultInstance());
             s.callOk("Configure", ConfigureRequest.getDefaultInstance(), ConfigureResponse.parser());

@@ -4,6 +4,7 @@ import static io.memwarden.nri.NriFixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.memwarden.model.PodSpec;
 import io.memwarden.nri.api.ConfigureRequest;
 import io.memwarden.nri.api.ConfigureResponse;
 import io.memwarden.nri.api.Container;
@@ -18,6 +19,9 @@ import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
 import io.memwarden.nri.api.PodSandbox;
 import io.memwarden.nri.api.RegisterPluginRequest;
+import io.memwarden.nri.api.RemovePodSandboxRequest;
+import io.memwarden.nri.api.RunPodSandboxRequest;
+import io.memwarden.nri.api.StartContainerRequest;
 import io.memwarden.nri.api.StateChangeEvent;
 import io.memwarden.nri.api.StopContainerRequest;
 import io.memwarden.nri.api.StopContainerResponse;
@@ -30,7 +34,9 @@ import io.memwarden.nri.api.UpdateContainersResponse;
 import io.memwarden.nri.wire.FdChannel;
 import io.memwarden.nri.wire.RpcException;
 import io.memwarden.nri.wire.StatusCode;
+import io.memwarden.nri.wire.TtrpcMessage;
 import io.memwarden.nri.wire.WireFormat;
+import io.memwarden.nri.wire.pb.Request;
 import io.memwarden.nri.wire.pb.Response;
 import io.memwarden.policy.Plan.ContainerPlan;
 import io.memwarden.policy.Plan.PlanError;
@@ -168,7 +174,7 @@ class NriPluginTest {
 
     @Test
     void registersBeforeTheManifestIsBoundAndItsFirstLookupWaitsForIt() throws Exception {
-        var bound = new java.util.concurrent.CompletableFuture<java.util.List<io.memwarden.model.PodSpec>>();
+        var bound = new java.util.concurrent.CompletableFuture<java.util.List<PodSpec>>();
         start(new ManifestPodSource("pods.yaml", bound), WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();
         assertThat(plugin.awaitFirstSync(java.time.Duration.ofMillis(50))).as("not synchronized yet").isFalse();
@@ -427,12 +433,12 @@ class NriPluginTest {
     void dedicatedLifecycleCallsAreAnswered() throws Exception {
         start(null, WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();
-        io.memwarden.nri.api.RunPodSandboxRequest run = io.memwarden.nri.api.RunPodSandboxRequest.newBuilder()
+        RunPodSandboxRequest run = RunPodSandboxRequest.newBuilder()
                 .setPod(WEB).build();
         assertThat(s.call("RunPodSandbox", run).getStatus().getCode()).isZero();
-        assertThat(s.call("StartContainer", io.memwarden.nri.api.StartContainerRequest.newBuilder().setPod(WEB)
+        assertThat(s.call("StartContainer", StartContainerRequest.newBuilder().setPod(WEB)
                 .build()).getStatus().getCode()).isZero();
-        assertThat(s.call("RemovePodSandbox", io.memwarden.nri.api.RemovePodSandboxRequest.newBuilder().setPod(WEB)
+        assertThat(s.call("RemovePodSandbox", RemovePodSandboxRequest.newBuilder().setPod(WEB)
                 .build()).getStatus().getCode()).isZero();
         assertThat(s.call("StateChange", StateChangeEvent.newBuilder().setEvent(Event.POST_START_CONTAINER).build())
                 .getStatus().getCode()).isZero();
@@ -476,9 +482,9 @@ class NriPluginTest {
         start(null, WardenConfig.DEFAULTS);
         FakeRuntime.Session s = connect();
         // a Request on stream 2 (even): the plugin answers InvalidArgument on that stream and stays up
-        var req = io.memwarden.nri.wire.pb.Request.newBuilder().setService(WireFormat.PLUGIN_SERVICE)
+        var req = Request.newBuilder().setService(WireFormat.PLUGIN_SERVICE)
                 .setMethod("Configure").build();
-        s.send(new io.memwarden.nri.wire.TtrpcMessage(1, 2, WireFormat.TYPE_REQUEST, (byte) 0, req.toByteArray()));
+        s.send(new TtrpcMessage(1, 2, WireFormat.TYPE_REQUEST, (byte) 0, req.toByteArray()));
         assertThat(configure(s, "").getEvents()).isEqualTo(MASK_V06);
     }
 

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.nri.api.Container;
 import io.memwarden.nri.api.ContainerState;
+import io.memwarden.nri.api.LinuxContainer;
+import io.memwarden.nri.api.LinuxMemory;
+import io.memwarden.nri.api.LinuxResources;
+import io.memwarden.nri.api.OptionalInt64;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -19,10 +23,10 @@ class NriRegistryTest {
 
     static Container ctr(String id, long limit) {
         return Container.newBuilder().setId(id).setPodSandboxId("p").setName("app")
-                .setState(ContainerState.CONTAINER_RUNNING).setLinux(io.memwarden.nri.api.LinuxContainer.newBuilder()
-                        .setResources(io.memwarden.nri.api.LinuxResources.newBuilder().setMemory(
-                                io.memwarden.nri.api.LinuxMemory.newBuilder().setLimit(
-                                        io.memwarden.nri.api.OptionalInt64.newBuilder().setValue(limit)))))
+                .setState(ContainerState.CONTAINER_RUNNING).setLinux(LinuxContainer.newBuilder()
+                        .setResources(LinuxResources.newBuilder().setMemory(
+                                LinuxMemory.newBuilder().setLimit(
+                                        OptionalInt64.newBuilder().setValue(limit)))))
                 .build();
     }
 

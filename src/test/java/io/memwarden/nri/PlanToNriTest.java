@@ -7,6 +7,7 @@ import io.memwarden.nri.api.ConfigureRequest;
 import io.memwarden.nri.api.LinuxMemory;
 import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
+import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan.ContainerPlan;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
@@ -66,7 +67,7 @@ class PlanToNriTest {
     @Test
     void v1NodeEndToEndMatchesThePlanner() {
         var pod = NriFixtures.pod("web");
-        ContainerPlan p = new Planner(NriFixtures.V1, io.memwarden.policy.KubeletSettings.DEFAULTS,
+        ContainerPlan p = new Planner(NriFixtures.V1, KubeletSettings.DEFAULTS,
                 WardenConfig.DEFAULTS).planPod(pod).plan().containers().getFirst();
         LinuxResources r = PlanToNri.resources(CgroupVersion.V1, p, current(2L << 30, Map.of()));
         assertThat(r.getMemory().hasLimit()).isFalse();

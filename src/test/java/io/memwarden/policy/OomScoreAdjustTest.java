@@ -3,6 +3,7 @@ package io.memwarden.policy;
 import static io.memwarden.policy.TestPods.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
@@ -77,7 +78,7 @@ class OomScoreAdjustTest {
 
     @Property
     void burstableStaysWithin3And999(@ForAll @LongRange(min = 0, max = 64L << 30) long request) {
-        ContainerSpec c = new ContainerSpec("c", io.memwarden.model.ContainerKind.REGULAR,
+        ContainerSpec c = new ContainerSpec("c", ContainerKind.REGULAR,
                 new Resources(null, null, request, null));
         PodSpec p = new PodSpec("d", "p", "", null, null, null, null, null, null, java.util.List.of(c));
         int v = OomScoreAdjust.compute(p, c, QosClass.BURSTABLE, CAP, true).value();

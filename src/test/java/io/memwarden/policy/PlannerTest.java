@@ -4,6 +4,7 @@ import static io.memwarden.policy.TestPods.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.Resources;
@@ -135,7 +136,7 @@ class PlannerTest {
 
     @Test
     void oldKernelWarnsAboutMemoryHighLivelock() {
-        NodeFacts old = new NodeFacts(16 * GI, 0, io.memwarden.model.CgroupVersion.V2, true, 4096, null, "5.4.0-150");
+        NodeFacts old = new NodeFacts(16 * GI, 0, CgroupVersion.V2, true, 4096, null, "5.4.0-150");
         var k = MemoryQosTest.kubelet(0.9, ReservationPolicy.NONE, true);
         Plan plan = new Planner(old, k, WardenConfig.DEFAULTS).plan(List.of(), null, List.of());
         assertThat(plan.node().warnings()).anyMatch(w -> w.contains("livelock"));

@@ -3,6 +3,7 @@ package io.memwarden.policy;
 import static io.memwarden.policy.TestPods.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.model.PodSpec;
@@ -85,7 +86,7 @@ class SwapPolicyTest {
 
     @Test
     void noSwapControllerWritesNothing() {
-        NodeFacts n = new NodeFacts(16 * GI, 4 * GI, io.memwarden.model.CgroupVersion.V2, false, 4096, null, null);
+        NodeFacts n = new NodeFacts(16 * GI, 4 * GI, CgroupVersion.V2, false, 4096, null, null);
         assertThat(decide(n, pod("b").container("c", mem("512Mi", "1Gi")).build(), SwapBehavior.NO_SWAP).intent())
                 .isEqualTo(new SwapIntent.NotWritten());
     }
@@ -111,7 +112,7 @@ class SwapPolicyTest {
     void limitedSwapNeverExceedsSwapCapacity(@ForAll @LongRange(min = 1, max = 1L << 40) long memTotal,
                                              @ForAll @LongRange(min = 0, max = 1L << 40) long swapTotal,
                                              @ForAll @LongRange(min = 0, max = 1L << 40) long request) {
-        NodeFacts n = new NodeFacts(memTotal, swapTotal, io.memwarden.model.CgroupVersion.V2, true, 4096, null, null);
+        NodeFacts n = new NodeFacts(memTotal, swapTotal, CgroupVersion.V2, true, 4096, null, null);
         PodSpec p = pod("b").container("c", new Resources(null, null, request, request + 1)).build();
         SwapIntent i = SwapPolicy.decide(p, p.containers().getFirst(), QosClass.BURSTABLE, n,
                 SwapBehavior.LIMITED_SWAP, "t", null, null).intent();

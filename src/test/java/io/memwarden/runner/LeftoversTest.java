@@ -3,6 +3,7 @@ package io.memwarden.runner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memwarden.kernel.FakeKernel;
+import io.memwarden.kernel.Host;
 import io.memwarden.kernel.SwapFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,7 +82,7 @@ class LeftoversTest {
 
     @Test
     void anUnreadableDirectoryIsOneLineNotAnException() {
-        assertThat(Leftovers.reclaimSwapFiles(dir.resolve("missing"), new SwapFiles(io.memwarden.kernel.Host.system()),
+        assertThat(Leftovers.reclaimSwapFiles(dir.resolve("missing"), new SwapFiles(Host.system()),
                 dir)).singleElement().asString().startsWith("cannot list " + dir.resolve("missing"));
         assertThat(Leftovers.reclaimRuns(dir.resolve("missing"), false, dir)).singleElement().asString()
                 .startsWith("cannot list " + dir.resolve("missing"));

@@ -12,6 +12,7 @@ import io.memwarden.nri.api.LinuxMemory;
 import io.memwarden.nri.api.LinuxResources;
 import io.memwarden.nri.api.OptionalInt64;
 import io.memwarden.nri.api.PodSandbox;
+import io.memwarden.nri.wire.pb.KeyValue;
 import io.memwarden.nri.wire.pb.Request;
 import io.memwarden.nri.wire.pb.Response;
 import io.memwarden.nri.wire.pb.Status;
@@ -137,7 +138,7 @@ class WireCodecTest {
     @Test
     void ttrpcEnvelopeAndNriMessagesUseTheWireFieldNumbers() throws Exception {
         Request r = Request.newBuilder().setService("s").setMethod("m").setPayload(ByteString.copyFrom(new byte[] {1}))
-                .setTimeoutNano(5).addMetadata(io.memwarden.nri.wire.pb.KeyValue.newBuilder().setKey("k").setValue("v"))
+                .setTimeoutNano(5).addMetadata(KeyValue.newBuilder().setKey("k").setValue("v"))
                 .build();
         // field 1 "s", 2 "m", 3 bytes {1}, 4 varint 5, 5 {1 "k", 2 "v"}
         assertThat(HexFormat.of().formatHex(r.toByteArray())).isEqualTo("0a0173" + "12016d" + "1a0101" + "2005"

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import io.memwarden.vm.guest.PsiTriggerProbe;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
@@ -38,7 +40,10 @@ class CgroupV2VmTest {
             "memwarden_throttle_relief", // bench throttle: stalled at memory.high without relief, finishes with it
             "memwarden_offload",         // bench offload, 60 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;
                                          // 40 s of cold ranges >= 90 % (97-100 % seen); <= 1 MiB of the hot set out
-            "memwarden_pressure_guard"); // bench pressure: no kernel OOM kill, protected pod alive, hog stopped
+            "memwarden_pressure_guard", // bench pressure: no kernel OOM kill, protected pod alive, hog stopped
+            "memwarden_balloon");       // the host shrinks the guest by half (virtio balloon over QMP) while a hog
+                                        // grows: memwarden notices within 2 s, acts, no kernel OOM kill; without
+                                        // it the kernel kills
 
     /** Boot to poweroff takes about a minute on 2 cores under TCG; the limit leaves room for slow CI hosts. */
     static final Duration TIMEOUT = Duration.ofMinutes(16);
@@ -48,11 +53,24 @@ class CgroupV2VmTest {
         List<String> command = new ArrayList<>();
         command.add(VmRun.projectDir().resolve("test/vm/guest/cgroup-v2-checks.sh").toString());
         command.addAll(CHECKS);
-        VmRun run = VmRun.run(List.of(
-                "--swap", "1G",
-                "--env", "MW_JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java"),
-                "--env", "MW_GUEST_CP=" + guestClassPath()), command, TIMEOUT);
+        // the balloon's QMP socket in a short path of its own (unix socket paths are limited to 107 bytes)
+        Path qmpDir = Files.createTempDirectory(Path.of("/tmp"), "mw-qmp");
+        Path qmp = qmpDir.resolve("qmp.sock");
+        List<String> bridgeLog = new CopyOnWriteArrayList<>();
+        VmRun run;
+        try {
+            run = VmRun.run(List.of(
+                    "--swap", "1G",
+                    "--balloon", "--qmp", qmp.toString(),
+                    "--env", "MW_JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java"),
+                    "--env", "MW_GUEST_CP=" + guestClassPath()), command, TIMEOUT,
+                    results -> QmpBalloonBridge.start(qmp, results, bridgeLog::add)::close);
+        } finally {
+            Files.deleteIfExists(qmp);
+            Files.deleteIfExists(qmpDir);
+        }
         System.out.println(run.summary());
+        bridgeLog.forEach(System.out::println);
 
         Map<String, VmRun.Check> checks = run.checks();
         List<DynamicTest> tests = new ArrayList<>();

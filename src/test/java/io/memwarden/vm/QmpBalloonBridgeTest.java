@@ -181,6 +181,38 @@ class QmpBalloonBridgeTest {
         }
     }
 
+    @Test
+    void theGuestChecksShellHelpersTalkToTheBridge() throws Exception {
+        startServer();
+        Path results = Files.createDirectories(tmp.resolve("results"));
+        // the guest side, as cgroup-v2-checks.sh defines it: its helpers and the balloon functions, nothing else
+        String script = Files.readString(VmRun.projectDir().resolve("test/vm/guest/cgroup-v2-checks.sh"));
+        String helpers = script.substring(script.indexOf("wait_until() {"), script.indexOf("# exited PID"))
+                + script.substring(script.indexOf("# ---- the balloon"), script.indexOf("# balloon_deflate PHYS"));
+        Path lib = tmp.resolve("helpers.sh");
+        Files.writeString(lib, "MiB=$((1 << 20))\n" + helpers);
+        try (QmpBalloonBridge bridge = QmpBalloonBridge.start(socket, results, seen::add)) {
+            ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". " + lib + "; balloon_request query;"
+                    + " balloon_request 'set " + 1536 * MI + "'; balloon_request query; balloon_bytes;"
+                    + " MW_RESULTS= balloon_request query; echo \"status $?\"")
+                    .redirectErrorStream(true);
+            pb.environment().put("MW_RESULTS", results.toString());
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).isZero();
+            assertThat(out.lines().toList()).hasSize(6).satisfies(l -> {
+                assertThat(l.get(0)).isEqualTo("ok actual=" + 2048 * MI);
+                assertThat(l.get(1)).isEqualTo("ok actual=" + 1536 * MI);
+                assertThat(l.get(2)).isEqualTo("ok actual=" + 1536 * MI);
+                assertThat(l.get(3)).matches("\\d+"); // this machine's balloon, in bytes
+                assertThat(l.get(4)).startsWith("error no MW_RESULTS");
+                assertThat(l.get(5)).isEqualTo("status 1");
+            });
+            assertThat(bridge.served()).isEqualTo(3);
+        }
+    }
+
     /** As the guest writes a request: whole, by rename. */
     static void request(Path dir, String id, String text) throws IOException {
         Path t = dir.resolve("request." + id + ".tmp");

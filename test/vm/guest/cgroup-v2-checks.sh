@@ -377,7 +377,7 @@ balloon_deflate() {
 balloon_scenario() {
   local policy=$1 phys=$2 s=$SCRATCH/balloon-$1 jar=$project/target/memwarden.jar
   local keep=$(($2 / 2)) first=$(($2 * 3 / 10)) total=$(($2 * 3 / 4)) share=$(($2 / 10))
-  local oom0 oom1 r mw="" cg hogpid t_set t_cross="" t_full="" b max=0 deadline notice="" acted evicted
+  local oom0 oom1 r mw="" cg="" hogpid t_set t_cross="" t_full="" b max=0 deadline notice="" acted evicted alive
   mkdir -p "$s"
   oom0=$(oom_kills)
   if [ "$policy" = memwarden ]; then
@@ -418,8 +418,10 @@ YAML
   done
   touch "$s/go"
   wait_until 120 exited "$hogpid"
+  alive=$(exited "$hogpid" && echo no || echo yes)
   b=$(balloon_bytes); [ "$b" -gt "$max" ] && max=$b
   oom1=$(oom_kills)
+  [ -n "${cg:-}" ] && remove_tree "$cg" >&2 # a hog that outlived the run must not press on the next one
   if [ -n "$mw" ]; then
     kill -TERM "$mw" 2>/dev/null; wait_until 30 exited "$mw" || kill -KILL "$mw" 2>/dev/null
     wait "$mw" 2>/dev/null; sleep 0.5
@@ -434,7 +436,7 @@ YAML
     "$([ -n "$t_full" ] && secs_between "$t_set" "$t_full" || echo -)"
   [ -n "$mw" ] && printf ' notice_after_cross=%s guard_actions=%s evicted=%s' \
     "$([ -n "$notice" ] && [ -n "$t_cross" ] && secs_between "$t_cross" "$notice" || echo -)" "$acted" "$evicted"
-  printf ' hog_alive=%s\n' "$(exited "$hogpid" && echo no || echo yes)"
+  printf ' hog_alive=%s\n' "$alive"
 }
 
 check_memwarden_balloon() { # the host shrinks the guest by half through its balloon while a workload runs:

@@ -16,14 +16,17 @@ import java.util.List;
  * PSI.
  *
  * <ul>
- *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, or available below the hard
- *       threshold while swap has room): after {@code softGrace}, reclaim from containers that may swap; after
+ *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, available below the hard
+ *       threshold while swap has room, or a hypervisor's balloon growing fast enough to take available below the
+ *       hard threshold within the grace period): after {@code softGrace}, reclaim from containers that may swap; after
  *       2 × grace also throttle BestEffort containers; after 3 × grace evict one victim.</li>
  *   <li><b>HARD</b> (available below the hard threshold and swap has no room, or PSI full above its bound): all three
  *       at once.</li>
  * </ul>
  * Victims are ranked as the kubelet ranks them ({@link EvictionRanking}); critical pods and admin-protected pods
  * never are. One victim at a time: after an eviction, none until the cooldown passed and the victim is gone.
+ * On a VM node the loops {@link #retune} the thresholds each round to the capacity the balloon left
+ * ({@link Config#scaled}), keeping the grace and cooldown timers.
  */
 public final class PressureGuard {
 

@@ -24,6 +24,7 @@ final class BalloonStep {
     private BalloonWatch watch;
     private volatile BalloonWatch.State last;
     private volatile Balloon.Reading lastReading;
+    private volatile long firstMemTotal = -1;
     private boolean warned;
 
     BalloonStep(Clock clock, Consumer<String> log) {
@@ -36,6 +37,7 @@ final class BalloonStep {
     synchronized void paths(Balloon.Paths p) {
         this.paths = p;
         this.watch = new BalloonWatch(config, clock);
+        this.firstMemTotal = -1;
     }
 
     synchronized void config(BalloonWatch.Config c) {
@@ -73,6 +75,9 @@ final class BalloonStep {
                 r.memTotalBytes(), r.balloonBytes(), r.source().toString(), r.freePageReporting()));
         last = s;
         lastReading = r;
+        if (firstMemTotal < 0) {
+            firstMemTotal = r.memTotalBytes();
+        }
         if (s.grew() != null) {
             round.record(LOOP, "", null, "node capacity " + s.effectiveBytes() + " bytes (balloon " + s.balloonBytes()
                     + " of " + s.physicalBytes() + ")", s.grew().describe(), round.options().nodeCgroup() == null
@@ -82,6 +87,14 @@ final class BalloonStep {
             return node; // without DEFLATE_ON_OOM the driver already took the pages out of MemTotal
         }
         return node.lessBalloon(s.balloonBytes(), host);
+    }
+
+    /**
+     * MemTotal at the first reading: what the guard's config was resolved on (the loops' options are made from
+     * MemTotal at start), hence the capacity its thresholds are scaled from; -1 before any reading.
+     */
+    long configuredFor() {
+        return firstMemTotal;
     }
 
     /** The reading behind {@link #last()}, or null. */

@@ -104,15 +104,16 @@ final class Round {
     }
 
     /**
-     * The pressure guard's config for this round: the options' (resolved on MemTotal at start), its memory.available
-     * thresholds scaled to the effective capacity when a balloon is present and the guard's node is the host.
+     * The pressure guard's config for this round: the options' (resolved on MemTotal at start; the balloon's first
+     * reading of MemTotal stands for it), its memory.available thresholds scaled to the effective capacity when a
+     * balloon is present and the guard's node is the host.
      */
     PressureGuard.Config guardConfig() {
         BalloonWatch.State b = balloon();
         if (b == null || b.driver().equals("none") || opt.nodeCgroup() != null) {
             return opt.guardConfig();
         }
-        return opt.guardConfig().scaled(host.memTotal(), b.effectiveBytes());
+        return opt.guardConfig().scaled(steps.balloon().configuredFor(), b.effectiveBytes());
     }
 
     Actuator actuator() {

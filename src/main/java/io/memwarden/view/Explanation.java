@@ -20,7 +20,8 @@ import java.util.Map;
  * @param actionsTotal  every loop action of the run (the server lists only the newest {@code actionsListed})
  * @param balloon       the node's balloon (the node is a VM): what the hypervisor left is the capacity the pressure
  *                      guard's thresholds are computed on; null without one
- * @param balloonGrowth the balloon's large growths among the listed actions, oldest first
+ * @param balloonGrowth the balloon's large growths among the listed actions, oldest first; null without a balloon
+ *                      and without such actions
  */
 public record Explanation(String server, long atMillis, String namespace, String pod, String qosClass,
                           int actionsTotal, int actionsListed, List<ContainerExplanation> containers,
@@ -95,7 +96,8 @@ public record Explanation(String server, long atMillis, String namespace, String
         List<StatusDoc.Action> growth = d.recentActions().stream().filter(a -> a.loop().equals("balloon"))
                 .sorted(Comparator.comparingLong(StatusDoc.Action::atMillis)).toList();
         return new Explanation(server, d.atMillis(), namespace, pod, ofPod.getFirst().qosClass(), d.actionsTotal(),
-                d.recentActions().size(), List.copyOf(out), d.node().balloon(), growth);
+                d.recentActions().size(), List.copyOf(out), d.node().balloon(),
+                d.node().balloon() == null && growth.isEmpty() ? null : growth);
     }
 
     private static final long PAGE = 4096;
@@ -154,7 +156,7 @@ public record Explanation(String server, long atMillis, String namespace, String
                     + (balloon.growthBytesPerSecond() > 0 ? "; growing " + Bytes.human(
                     Math.round(balloon.growthBytesPerSecond())) + "/s" : "")
                     + (balloon.freePageReporting() ? "; free page reporting on (not pressure)" : ""));
-            for (StatusDoc.Action a : balloonGrowth) {
+            for (StatusDoc.Action a : balloonGrowth == null ? List.<StatusDoc.Action>of() : balloonGrowth) {
                 l.add("  " + CLOCK.format(Instant.ofEpochMilli(a.atMillis())) + "  " + a.trigger());
             }
         }

@@ -96,8 +96,8 @@ if [ "$MW_BALLOON" = 1 ]; then
   else
     # finit_module(fd, "", MODULE_INIT_COMPRESSED_FILE for .xz/.zst/.gz): the kernel decompresses it itself
     case "$MW_BALLOON_MODULE" in *.xz|*.zst|*.gz) mflags=4 ;; *) mflags=0 ;; esac
-    if balloon_note=$(perl -e 'open(my $f, "<", $ARGV[0]) or die "open $ARGV[0]: $!\n";
-        syscall(313, fileno($f), "", $ARGV[1] + 0) == 0 or die "finit_module $ARGV[0]: $!\n"' \
+    if balloon_note=$(perl -e 'open(my $f, "<", $ARGV[0]) or die "open $ARGV[0]: $!\n"; my $params = "";
+        syscall(313, fileno($f), $params, $ARGV[1] + 0) == 0 or die "finit_module $ARGV[0]: $!\n"' \
         "$MW_BALLOON_MODULE" "$mflags" 2>&1); then
       balloon_note="loaded $MW_BALLOON_MODULE"
     fi

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>KSM already running when memwarden starts belongs to someone else: observe only, unless {@code takeOver};
  * so memwarden only ever turns off KSM it turned on;</li>
- * <li>a setting memwarden wrote that now reads differently was changed by someone else (virt-handler, ksmtuned, an
+ * <li>a setting memwarden wrote (or found already at its value) that now reads differently was changed by someone else (virt-handler, ksmtuned, an
  * admin): memwarden stops writing and does not restore;</li>
  * <li>the advisor ({@code advisor_mode} scan-time) owns pages_to_scan: observe only;</li>
  * <li>only changed values are written; before its first write to a file the original value is kept, and
@@ -65,6 +65,7 @@ public final class KsmLoop implements AutoCloseable {
     private final Options opts;
     private final Clock clock;
     private final Map<String, Long> original = new LinkedHashMap<>();
+    /** each tuned file's value as memwarden last decided it (written, or already so) */
     private final Map<String, Long> lastWritten = new LinkedHashMap<>();
     private String observeOnly;
     private boolean first = true;
@@ -122,13 +123,16 @@ public final class KsmLoop implements AutoCloseable {
             for (String file : ORDER) {
                 Long v = want.get(file);
                 long current = current(c, file);
-                if (v == null || v == current) {
+                if (v == null) {
                     continue;
                 }
-                original.putIfAbsent(file, current);
-                ksm.write(file, v);
-                lastWritten.put(file, v);
-                written.add(file + "=" + v);
+                if (v != current) {
+                    original.putIfAbsent(file, current);
+                    ksm.write(file, v);
+                    written.add(file + "=" + v);
+                }
+                lastWritten.put(file, v); // what memwarden set, or would have: a later difference is someone else's
+
             }
         }
         Pass p = new Pass(now, c, o, d, written, observeOnly, -1, -1);

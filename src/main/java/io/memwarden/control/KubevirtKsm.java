@@ -88,12 +88,12 @@ public record KubevirtKsm(Settings settings) implements KsmPolicy {
             try {
                 value = Integer.parseInt(v); // Go's strconv.Atoi: optional sign, decimal digits
             } catch (NumberFormatException e) {
-                notes.add(key(name) + "=\"" + v + "\" is not an integer: default " + d);
+                notes.add(key(name) + "=\"" + v + "\" is not an integer: virt-handler uses the default " + d);
                 return d;
             }
             if (value < lo || value > hi) {
                 int used = d > lo && d < hi ? d : lo;
-                notes.add(key(name) + "=" + value + " is out of bounds " + lo + ".." + hi + ": " + used);
+                notes.add(key(name) + "=" + value + " is out of bounds " + lo + ".." + hi + ": virt-handler uses " + used);
                 return used;
             }
             return value;
@@ -109,12 +109,12 @@ public record KubevirtKsm(Settings settings) implements KsmPolicy {
             try {
                 value = (float) Double.parseDouble(v.strip());
             } catch (NumberFormatException e) {
-                notes.add(key(name) + "=\"" + v + "\" is not a number: default " + d);
+                notes.add(key(name) + "=\"" + v + "\" is not a number: virt-handler uses the default " + d);
                 return d;
             }
             if (value < lo || value > hi) {
                 float used = d > lo && d < hi ? d : lo;
-                notes.add(key(name) + "=" + value + " is out of bounds " + lo + ".." + hi + ": " + used);
+                notes.add(key(name) + "=" + value + " is out of bounds " + lo + ".." + hi + ": virt-handler uses " + used);
                 return used;
             }
             return value;

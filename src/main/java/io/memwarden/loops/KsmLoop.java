@@ -102,7 +102,7 @@ public final class KsmLoop implements AutoCloseable {
             first = false;
             if (c.run() != 0 && !opts.takeOver()) {
                 observeOnly = "KSM was running (run=" + c.run() + ") before memwarden started: someone else's;"
-                        + " observing only (loops.ksm.takeOver: true tunes it)";
+                        + " observing only (to tune it: loops.ksm.takeOver, or ksm tune --take-over)";
             } else if (c.advisorMode().equals("scan-time")) {
                 observeOnly = "the KSM advisor (advisor_mode scan-time) tunes pages_to_scan: observing only";
             }

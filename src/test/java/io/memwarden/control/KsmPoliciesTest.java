@@ -99,8 +99,8 @@ class KsmPoliciesTest {
                 p + "free-percent-override", "1.5"), notes);
         assertThat(s).isEqualTo(new KubevirtKsm.Settings(500, -50, 64, 1250, 100, 100, 0.2f));
         assertThat(notes).hasSize(6).contains(
-                "kubevirt.io/ksm-pages-decay-override=10 is out of bounds -2147483648..0: -50",
-                "kubevirt.io/ksm-pages-max-override=\"x\" is not an integer: default 1250");
+                "kubevirt.io/ksm-pages-decay-override=10 is out of bounds -2147483648..0: virt-handler uses -50",
+                "kubevirt.io/ksm-pages-max-override=\"x\" is not an integer: virt-handler uses the default 1250");
         // pages-init's default 100 is not strictly inside 64..100: virt-handler takes the lower bound
         notes.clear();
         s = KubevirtKsm.Settings.fromAnnotations(Map.of(p + "pages-max-override", "100",

@@ -97,7 +97,7 @@ public final class KubeVirtOverhead {
             long added = Math.multiplyExact(addedKb, 1000L);
             parts.put("additionalOverheadRatio", added);
             why.add("overhead × additionalGuestMemoryOverheadRatio " + ratio + ": + " + added + " (⌈" + sum
-                    + "/1000⌉ kB × " + (m - 1.0) + ", truncated to whole kB) = " + (sum + added)
+                    + "/1000⌉ kB × (" + ratio + " − 1) in float64, truncated to whole kB) = " + (sum + added)
                     + " [kernel-and-vm §1.1]");
             sum = Math.addExact(sum, added);
         }

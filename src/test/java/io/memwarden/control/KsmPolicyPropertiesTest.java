@@ -13,7 +13,7 @@ import net.jqwik.api.constraints.LongRange;
 import java.util.List;
 
 /** Bounds every decision keeps: pages_to_scan within min..max, sleep at or above the floor, run in 0..2. */
-class KsmPolicyProperties {
+class KsmPolicyPropertiesTest {
 
     @Provide
     Arbitrary<KubevirtKsm.Settings> kubevirtSettings() {

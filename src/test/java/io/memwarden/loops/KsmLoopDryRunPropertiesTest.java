@@ -22,7 +22,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** A dry-run loop never changes a file, whatever the node's memory and KSM state do between passes. */
-class KsmLoopDryRunProperties {
+class KsmLoopDryRunPropertiesTest {
 
     record Step(long totalKb, long availableKb, int run, long pages, long fullScans, long sharing, long unshared) {}
 

@@ -154,8 +154,8 @@ public final class PodManifestReader {
                 } catch (PodError ex) {
                     errors.add(new PlanError(e.key(), ex.container, ex.getMessage()));
                 } catch (JacksonException ex) {
-                    errors.add(new PlanError(e.key(), null, "invalid Pod: " + ex.getOriginalMessage()
-                            + " at " + ex.getPathReference()));
+                    errors.add(new PlanError(e.key(), null, "invalid Pod: " + YamlDocs.clean(String.valueOf(
+                            ex.getOriginalMessage())) + " at " + fieldPath(ex)));
                 }
             }
             return new Result(pods, errors, vms, vmErrors);
@@ -464,5 +464,18 @@ public final class PodManifestReader {
 
     private static <T> List<T> nullToEmpty(List<T> l) {
         return l == null ? List.of() : l;
+    }
+
+    /** Where in the Pod a binding error is, as a field path ({@code spec.containers[0].resources}), no Java names. */
+    static String fieldPath(JacksonException ex) {
+        StringBuilder out = new StringBuilder();
+        for (JacksonException.Reference r : ex.getPath()) {
+            if (r.getPropertyName() != null) {
+                out.append(out.isEmpty() ? "" : ".").append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                out.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return out.isEmpty() ? "the document" : out.toString();
     }
 }

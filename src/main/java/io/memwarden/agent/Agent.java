@@ -14,6 +14,7 @@ import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
 import io.memwarden.loops.Evictor;
 import io.memwarden.loops.LoopOptions;
+import io.memwarden.kernel.Ksm;
 import io.memwarden.loops.LoopThread;
 import io.memwarden.loops.ManagedWorkload;
 import io.memwarden.loops.OomAttribution;
@@ -103,6 +104,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean stopping;
     private Thread nriThread;
     private LoopThread loopThread;
+    private KsmTuning ksm;
     private ApiServer api;
     private OomKillWatch oomWatch;
     private ConfigFileWatch configWatch;
@@ -210,11 +212,25 @@ public final class Agent implements AutoCloseable {
                 LOG.warn("kernel OOM kills are not watched (/dev/kmsg: {})", e.getMessage());
             }
         }
+        if (config.loops().ksm().enabled()) {
+            Ksm k = Ksm.system();
+            if (k.available()) {
+                ksm = KsmTuning.start(k, config.loops().ksm(), config.loops().dryRun(), setup.clock(),
+                        line -> LOG.info("{}", line));
+                LOG.info("KSM tuner on: policy {}, every {}", config.loops().ksm().policy(),
+                        config.loops().ksm().period());
+            } else {
+                LOG.warn("loops.ksm is enabled but this kernel has no KSM ({}): not tuned", k.dir());
+            }
+        }
         if (setup.listen() != null) {
             api = ApiServer.start(setup.listen().address(),
                     new RunStatus(setup.host(), workload, loops, null, oomWatch)::status, true,
                     config.agent().statusFromNetwork());
             metrics.register(api.registry(), loops, setup.cluster(), workload);
+            if (ksm != null) {
+                ksm.register(api.registry());
+            }
             LOG.info("serving {}/metrics, /status, /healthz", api.url());
         }
         markNode(config);
@@ -449,6 +465,9 @@ public final class Agent implements AutoCloseable {
             loops.close();
         } catch (IOException e) {
             LOG.warn("closing the control loops: {}", e.getMessage());
+        }
+        if (ksm != null) {
+            ksm.close(); // restores the KSM settings memwarden changed
         }
         if (api != null) {
             api.close();

@@ -1,5 +1,9 @@
 package io.memwarden.agent;
 
+import io.memwarden.control.KsmPolicy;
+import io.memwarden.control.KsmTuner;
+import io.memwarden.control.Ksmtuned;
+import io.memwarden.control.KubevirtKsm;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.loops.LoopOptions;
@@ -9,6 +13,7 @@ import io.memwarden.loops.ControlLoops;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The node agent's whole configuration: the policy ({@link WardenConfig}: memoryQos, swap, annotations) and the
@@ -94,18 +99,49 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
     }
 
     /**
+     * The KSM tuner ({@code loops.ksm}, docs/vm-nodes.md "KSM tuner"); off by default.
+     *
+     * @param policy      "kubevirt" or "ksmtuned"
+     * @param period      time between passes
+     * @param takeOver    tune KSM that was running before memwarden started (else observe only)
+     * @param netLossHold how long KSM stays stopped after a net loss
+     * @param committed   ksmtuned's committed processes, by comm
+     */
+    public record Ksm(boolean enabled, String policy, Duration period, boolean takeOver, Duration netLossHold,
+                      KubevirtKsm.Settings kubevirt, Ksmtuned.Settings ksmtuned, Pattern committed) {
+        public static final Ksm DEFAULTS = new Ksm(false, "kubevirt", Duration.ofSeconds(60), false,
+                KsmTuner.Config.DEFAULTS.hold(), KubevirtKsm.Settings.DEFAULTS, Ksmtuned.Settings.DEFAULTS,
+                Ksmtuned.QEMU);
+
+        /** A fresh policy (ksmtuned keeps state: one per tuner). */
+        public KsmPolicy newPolicy() {
+            return policy.equals("ksmtuned") ? new Ksmtuned(ksmtuned) : new KubevirtKsm(kubevirt);
+        }
+
+        public KsmTuner.Config tunerConfig() {
+            KsmTuner.Config d = KsmTuner.Config.DEFAULTS;
+            return new KsmTuner.Config(d.minFullScans(), d.breakEven(), netLossHold);
+        }
+    }
+
+    /**
      * @param period     how often the loops observe and act
      * @param psiTrigger the system PSI trigger that wakes the loops before the period ends (docs/control-loops.md
      *                   "Wake-up"), or null ("off"): the fixed period only
      */
     public record Loops(Duration period, boolean dryRun, Guard guard, boolean throttle, Offload offload,
-                        PsiTrigger.Spec psiTrigger) {
+                        PsiTrigger.Spec psiTrigger, Ksm ksm) {
         public static final PsiTrigger.Spec PSI_TRIGGER_DEFAULT = PsiTrigger.Spec.parse("some 150000 2000000");
         public static final Loops DEFAULTS = new Loops(Duration.ofSeconds(1), false, Guard.DEFAULTS, true,
-                Offload.DEFAULTS, PSI_TRIGGER_DEFAULT);
+                Offload.DEFAULTS, PSI_TRIGGER_DEFAULT, Ksm.DEFAULTS);
+
+        public Loops(Duration period, boolean dryRun, Guard guard, boolean throttle, Offload offload,
+                     PsiTrigger.Spec psiTrigger) {
+            this(period, dryRun, guard, throttle, offload, psiTrigger, Ksm.DEFAULTS);
+        }
 
         public Loops withDryRun(boolean dryRun) {
-            return new Loops(period, dryRun, guard, throttle, offload, psiTrigger);
+            return new Loops(period, dryRun, guard, throttle, offload, psiTrigger, ksm);
         }
     }
 

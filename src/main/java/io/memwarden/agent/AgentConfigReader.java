@@ -1,6 +1,8 @@
 package io.memwarden.agent;
 
 import io.memwarden.api.ListenAddress;
+import io.memwarden.control.Ksmtuned;
+import io.memwarden.control.KubevirtKsm;
 import io.memwarden.input.InputException;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.input.YamlDocs;
@@ -17,6 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -95,7 +99,7 @@ public final class AgentConfigReader {
 
     private static AgentConfig.Loops loops(String f, JsonNode n) throws InputException {
         AgentConfig.Loops d = AgentConfig.Loops.DEFAULTS;
-        if (section(f, "loops", n, "period", "dryRun", "psiTrigger", "guard", "throttle", "offload") == null) {
+        if (section(f, "loops", n, "period", "dryRun", "psiTrigger", "guard", "throttle", "offload", "ksm") == null) {
             return d;
         }
         Duration period = duration(f, "loops.period", n.get("period"), d.period());
@@ -108,7 +112,87 @@ public final class AgentConfigReader {
                 s -> "off".equals(s.trim()) ? null : PsiTrigger.Spec.parse(s),
                 (s, e) -> e.getMessage() + " (or \"off\")");
         return new AgentConfig.Loops(period, dryRun, guard(f, n.get("guard"), d.guard()),
-                throttle(f, n.get("throttle"), d.throttle()), offload(f, n.get("offload"), d.offload()), psiTrigger);
+                throttle(f, n.get("throttle"), d.throttle()), offload(f, n.get("offload"), d.offload()), psiTrigger,
+                ksm(f, n.get("ksm"), d.ksm()));
+    }
+
+    private static AgentConfig.Ksm ksm(String f, JsonNode k, AgentConfig.Ksm d) throws InputException {
+        if (section(f, "loops.ksm", k, "enabled", "policy", "period", "takeOver", "netLossHold", "kubevirt",
+                "ksmtuned") == null) {
+            return d;
+        }
+        String policy = YamlDocs.string(f, "loops.ksm.policy", k.get("policy"));
+        if (policy != null && !policy.equals("kubevirt") && !policy.equals("ksmtuned")) {
+            throw InputException.field(f, "loops.ksm.policy", "\"" + policy + "\" is not one of kubevirt, ksmtuned");
+        }
+        Duration period = duration(f, "loops.ksm.period", k.get("period"), d.period());
+        if (period.compareTo(Duration.ofSeconds(1)) < 0 || period.compareTo(Duration.ofHours(1)) > 0) {
+            throw InputException.field(f, "loops.ksm.period", "must be from 1s to 1h, got " + k.get("period").asString());
+        }
+        KubevirtKsm.Settings kv = d.kubevirt();
+        JsonNode kn = k.get("kubevirt");
+        if (section(f, "loops.ksm.kubevirt", kn, "pagesBoost", "pagesDecay", "pagesMin", "pagesMax", "pagesInit",
+                "sleepMsBaseline", "freePercent") != null) {
+            String p = "loops.ksm.kubevirt.";
+            kv = new KubevirtKsm.Settings(integer(f, p + "pagesBoost", kn, kv.pagesBoost()),
+                    integer(f, p + "pagesDecay", kn, kv.pagesDecay()), integer(f, p + "pagesMin", kn, kv.pagesMin()),
+                    integer(f, p + "pagesMax", kn, kv.pagesMax()), integer(f, p + "pagesInit", kn, kv.pagesInit()),
+                    integer(f, p + "sleepMsBaseline", kn, (int) kv.sleepMsBaseline()),
+                    (float) number(f, p + "freePercent", kn, kv.freePercent()));
+            if (kv.problem() != null) {
+                throw InputException.field(f, "loops.ksm.kubevirt", kv.problem() + " (virt-handler's bounds)");
+            }
+        }
+        Ksmtuned.Settings kt = d.ksmtuned();
+        Pattern committed = d.committed();
+        JsonNode tn = k.get("ksmtuned");
+        if (section(f, "loops.ksm.ksmtuned", tn, "npagesBoost", "npagesDecay", "npagesMin", "npagesMax", "sleepMsec",
+                "thresCoef", "thresConst", "committedProcesses") != null) {
+            String p = "loops.ksm.ksmtuned.";
+            kt = new Ksmtuned.Settings(integer(f, p + "npagesBoost", tn, kt.npagesBoost()),
+                    integer(f, p + "npagesDecay", tn, kt.npagesDecay()), integer(f, p + "npagesMin", tn, kt.npagesMin()),
+                    integer(f, p + "npagesMax", tn, kt.npagesMax()), integer(f, p + "sleepMsec", tn, (int) kt.sleepMsec()),
+                    integer(f, p + "thresCoef", tn, kt.thresCoef()), integer(f, p + "thresConst", tn,
+                    (int) kt.thresConst()));
+            if (kt.problem() != null) {
+                throw InputException.field(f, "loops.ksm.ksmtuned", kt.problem());
+            }
+            String re = YamlDocs.string(f, p + "committedProcesses", tn.get("committedProcesses"));
+            if (re != null) {
+                try {
+                    committed = Pattern.compile(re);
+                } catch (PatternSyntaxException e) {
+                    throw InputException.field(f, p + "committedProcesses", "\"" + re + "\" is not a regular"
+                            + " expression: " + e.getDescription());
+                }
+            }
+        }
+        return new AgentConfig.Ksm(orDefault(YamlDocs.bool(f, "loops.ksm.enabled", k.get("enabled")), d.enabled()),
+                policy == null ? d.policy() : policy, period,
+                orDefault(YamlDocs.bool(f, "loops.ksm.takeOver", k.get("takeOver")), d.takeOver()),
+                duration(f, "loops.ksm.netLossHold", k.get("netLossHold"), d.netLossHold()), kv, kt, committed);
+    }
+
+    private static int integer(String f, String field, JsonNode section, int d) throws InputException {
+        JsonNode v = section.get(field.substring(field.lastIndexOf('.') + 1));
+        if (v == null || v.isNull()) {
+            return d;
+        }
+        if (!v.isInt()) {
+            throw InputException.field(f, field, "expected an integer, got " + v);
+        }
+        return v.intValue();
+    }
+
+    private static double number(String f, String field, JsonNode section, double d) throws InputException {
+        JsonNode v = section.get(field.substring(field.lastIndexOf('.') + 1));
+        if (v == null || v.isNull()) {
+            return d;
+        }
+        if (!v.isNumber()) {
+            throw InputException.field(f, field, "expected a number, got " + v);
+        }
+        return v.doubleValue();
     }
 
     private static AgentConfig.Guard guard(String f, JsonNode g, AgentConfig.Guard d) throws InputException {

@@ -19,7 +19,7 @@ public final class Main implements Runnable {
      * them all. AotTrainCommand is hidden.
      */
     static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, RunCommand.class, DemoCommand.class,
-            SwapCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
+            SwapCommand.class, KsmCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
             NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
 
     /** Subcommands that run as daemons and read a {@code --pods} manifest at start. */

@@ -1,19 +1,27 @@
 package io.memwarden.cli;
 
 import io.memwarden.input.InputException;
+import io.memwarden.input.KubeVirtConfigReader;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.NodeFactsReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.UsageReader;
 import io.memwarden.input.WardenConfigReader;
 import io.memwarden.model.NodeFacts;
+import io.memwarden.model.PodSpec;
+import io.memwarden.model.VmiSpec;
+import io.memwarden.policy.KubeVirtConfig;
+import io.memwarden.policy.KubeVirtResources;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
+import io.memwarden.policy.Plan.PlanError;
 import io.memwarden.policy.Planner;
 import io.memwarden.policy.WardenConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -45,8 +53,14 @@ final class PlanCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = {"-f", "--filename"}, required = true, paramLabel = "PODS.yaml",
-            description = "Pod manifests: v1 Pod, v1 List of Pods, multi-document YAML.")
+            description = "Pod manifests: v1 Pod, v1 List of Pods, multi-document YAML; kubevirt.io/v1"
+                    + " VirtualMachineInstance and VirtualMachine documents beside them.")
     Path pods;
+
+    @Option(names = "--kubevirt-config", paramLabel = "KUBEVIRT.yaml",
+            description = "The kubevirt.io/v1 KubeVirt CR (memoryOvercommit, additionalGuestMemoryOverheadRatio);"
+                    + " default: KubeVirt's defaults.")
+    Path kubevirtConfig;
 
     @Option(names = "--usage", paramLabel = "USAGE.yaml",
             description = "Working sets (pods: [{namespace, name, workingSet}]); adds the kubelet's eviction order.")
@@ -65,12 +79,30 @@ final class PlanCommand implements Callable<Integer> {
             NodeFacts nodeFacts = node.equals("auto") ? NodeSource.host().toNodeFacts() : NodeFactsReader.read(Path.of(node));
             KubeletSettings k = kubeletConfig == null ? KubeletSettings.DEFAULTS : KubeletConfigReader.read(kubeletConfig);
             WardenConfig cfg = config == null ? WardenConfig.DEFAULTS : WardenConfigReader.read(config);
+            KubeVirtConfig kv = kubevirtConfig == null ? KubeVirtConfig.DEFAULTS
+                    : KubeVirtConfigReader.read(kubevirtConfig);
             PodManifestReader.Result manifests = PodManifestReader.read(pods);
+            List<PodSpec> podSpecs = new ArrayList<>(manifests.pods());
+            List<PlanError> inputErrors = new ArrayList<>(manifests.errors());
+            List<KubeVirtResources.VirtualMachinePlan> vms = null;
+            if (manifests.hadVms() || kubevirtConfig != null) {
+                vms = new ArrayList<>();
+                for (VmiSpec vmi : manifests.vms()) {
+                    try {
+                        KubeVirtResources.Rendered r = KubeVirtResources.render(vmi, kv, nodeFacts.architecture());
+                        vms.add(r.plan());
+                        podSpecs.add(r.launcherPod());
+                    } catch (ArithmeticException | IllegalArgumentException e) {
+                        inputErrors.add(new PlanError(vmi.key(), null, pods + ": " + vmi.kind() + " " + vmi.key()
+                                + ": cannot be sized: " + e.getMessage()));
+                    }
+                }
+            }
             Map<String, Long> ws = null;
             if (usage != null) {
                 ws = UsageReader.read(usage);
                 Set<String> known = new HashSet<>();
-                manifests.pods().forEach(p -> known.add(p.key()));
+                podSpecs.forEach(p -> known.add(p.key()));
                 manifests.errors().forEach(e -> known.add(e.pod()));
                 for (String key : ws.keySet()) {
                     if (!known.contains(key)) {
@@ -84,7 +116,10 @@ final class PlanCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new InputException((kubeletConfig != null ? kubeletConfig : node) + ": " + e.getMessage(), e);
             }
-            plan = planner.plan(manifests.pods(), ws, manifests.errors());
+            plan = planner.plan(podSpecs, ws, inputErrors);
+            if (vms != null) {
+                plan = plan.withVirtualMachines(vms);
+            }
         } catch (InputException e) {
             err.println("memwarden plan: " + e.getMessage());
             return ExitCodes.USAGE;

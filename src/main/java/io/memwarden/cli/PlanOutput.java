@@ -1,6 +1,7 @@
 package io.memwarden.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.memwarden.policy.KubeVirtResources;
 import io.memwarden.policy.Plan;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -30,10 +31,16 @@ final class PlanOutput {
                             .withArrayEmptySeparator("")
                             .withObjectEmptySeparator("")))
             .changeDefaultPropertyInclusion(i -> i.withValueInclusion(JsonInclude.Include.NON_NULL))
+            .addMixIn(KubeVirtResources.ComputeContainer.class, NullLimit.class)
             .build();
     static final ObjectMapper YAML = YAMLMapper.builder()
             .changeDefaultPropertyInclusion(i -> i.withValueInclusion(JsonInclude.Include.NON_NULL))
+            .addMixIn(KubeVirtResources.ComputeContainer.class, NullLimit.class)
             .build();
+
+    /** {@code computeContainer.limitBytes} is written as null when there is no limit (docs/plan-output.md). */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    private abstract static class NullLimit {}
 
     static void write(Plan plan, Format format, PrintWriter out) {
         switch (format) {
@@ -65,18 +72,27 @@ final class PlanOutput {
                         Integer.toString(c.oomScoreAdj()), files(c.cgroup())});
             }
         }
-        int[] w = new int[rows.getFirst().length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length - 1; i++) {
-                w[i] = Math.max(w[i], r[i].length());
+        printRows(rows, out);
+        if (plan.virtualMachines() != null) {
+            out.println();
+            List<String[]> vm = new ArrayList<>();
+            vm.add(new String[] {"VM", "ARCH", "QOS", "GUEST", "OVERHEAD", "REQUEST", "LIMIT", "OVERHEAD PARTS"});
+            for (KubeVirtResources.VirtualMachinePlan v : plan.virtualMachines()) {
+                Long lim = v.computeContainer().limitBytes();
+                vm.add(new String[] {v.namespace() + "/" + v.name(), v.architecture(), v.qosClass(),
+                        Long.toString(v.guestMemoryBytes()), Long.toString(v.overheadBytes()),
+                        Long.toString(v.computeContainer().requestBytes()), lim == null ? "-" : Long.toString(lim),
+                        v.overhead().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                                .collect(Collectors.joining(" "))});
             }
-        }
-        for (String[] r : rows) {
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < r.length; i++) {
-                sb.append(i < r.length - 1 ? String.format("%-" + w[i] + "s  ", r[i]) : r[i]);
+            printRows(vm, out);
+            for (KubeVirtResources.VirtualMachinePlan v : plan.virtualMachines()) {
+                for (String r : v.reasons()) {
+                    if (r.startsWith("warning: ")) {
+                        out.println("  " + v.namespace() + "/" + v.name() + ": " + r);
+                    }
+                }
             }
-            out.println(sb.toString().stripTrailing());
         }
         if (plan.evictionOrder() != null) {
             out.println();
@@ -91,6 +107,23 @@ final class PlanOutput {
         }
         out.println();
         out.println("(reasons for every value: -o json or -o yaml)");
+    }
+
+    /** Left-aligned columns, the last one unpadded. */
+    private static void printRows(List<String[]> rows, PrintWriter out) {
+        int[] w = new int[rows.getFirst().length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length - 1; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                sb.append(i < r.length - 1 ? String.format("%-" + w[i] + "s  ", r[i]) : r[i]);
+            }
+            out.println(sb.toString().stripTrailing());
+        }
     }
 
     private static String files(Map<String, String> files) {

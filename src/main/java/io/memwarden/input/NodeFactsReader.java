@@ -3,14 +3,19 @@ package io.memwarden.input;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.NodeFacts;
 import java.nio.file.Path;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Reads NODE.yaml: {@code memoryCapacity} (required), {@code swapCapacity} (0), {@code cgroupVersion} (1|2, required),
- * {@code swapControllerAvailable} (true), {@code pageSize} (4096), {@code allocatableMemory}, {@code kernelVersion}.
+ * {@code swapControllerAvailable} (true), {@code pageSize} (4096), {@code allocatableMemory}, {@code kernelVersion},
+ * {@code architecture} (amd64|arm64|s390x, default amd64).
  */
 public final class NodeFactsReader {
     private NodeFactsReader() {}
+
+    /** The architectures KubeVirt builds for (Kubernetes' {@code kubernetes.io/arch} names). */
+    static final List<String> ARCHITECTURES = List.of("amd64", "arm64", "s390x");
 
     public static NodeFacts read(Path path) throws InputException {
         return parse(path.toString(), YamlDocs.readOne(path));
@@ -18,7 +23,7 @@ public final class NodeFactsReader {
 
     public static NodeFacts parse(String f, JsonNode n) throws InputException {
         YamlDocs.onlyKnown(f, "", n, "memoryCapacity", "swapCapacity", "cgroupVersion", "swapControllerAvailable",
-                "pageSize", "allocatableMemory", "kernelVersion");
+                "pageSize", "allocatableMemory", "kernelVersion", "architecture");
         Long mem = YamlDocs.quantity(f, "memoryCapacity", n.get("memoryCapacity"));
         if (mem == null) {
             throw InputException.field(f, "memoryCapacity", "is required (the node's MemTotal, e.g. 16Gi)");
@@ -51,7 +56,12 @@ public final class NodeFactsReader {
         }
         JsonNode kv = n.get("kernelVersion");
         String kernel = kv == null || kv.isNull() ? null : kv.asString();
+        String arch = YamlDocs.string(f, "architecture", n.get("architecture"));
+        if (arch != null && !ARCHITECTURES.contains(arch)) {
+            throw InputException.field(f, "architecture", "must be one of " + String.join(", ", ARCHITECTURES)
+                    + ", got \"" + arch + "\"");
+        }
         return new NodeFacts(mem, swap == null ? 0 : swap, version, ctl == null || ctl, page == null ? 4096 : page,
-                alloc, kernel);
+                alloc, kernel, arch);
     }
 }

@@ -10,6 +10,7 @@ import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
 import io.memwarden.model.Resources;
+import io.memwarden.model.VmiSpec;
 import io.memwarden.policy.Plan.PlanError;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,12 +37,27 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * Reads Kubernetes manifests (v1 Pod, v1 List / PodList of Pods, multi-document YAML) into {@link PodSpec}s, bound
  * through fabric8's Kubernetes model. A file that is not YAML or holds another kind is an input error; a pod with a
  * bad field (unparseable quantity, request above limit, duplicate container) becomes a per-pod error and the other
- * pods are still read.
+ * pods are still read. KubeVirt {@code VirtualMachineInstance} and {@code VirtualMachine} documents ({@code
+ * kubevirt.io/v1}) are read beside them into {@link VmiSpec}s, with the same isolation: a bad VM is that VM's error.
  */
 public final class PodManifestReader {
     private PodManifestReader() {}
 
-    public record Result(List<PodSpec> pods, List<PlanError> errors) {}
+    /** @param vms KubeVirt VMs in file order (empty when the file has none) */
+    public record Result(List<PodSpec> pods, List<PlanError> errors, List<VmiSpec> vms, boolean vmErrors) {
+        public Result {
+            vms = List.copyOf(vms);
+        }
+
+        public Result(List<PodSpec> pods, List<PlanError> errors) {
+            this(pods, errors, List.of(), false);
+        }
+
+        /** Whether the file held any VirtualMachineInstance or VirtualMachine document (read or in error). */
+        public boolean hadVms() {
+            return !vms.isEmpty() || vmErrors;
+        }
+    }
 
     public static Result read(Path path) throws InputException {
         return readItems(path).bind();
@@ -100,7 +116,11 @@ public final class PodManifestReader {
     /** A manifest's Pod objects, checked for structure and duplicates but not yet bound. */
     public static final class Items {
         /** In file order: a pod to bind ({@code pod} set) or a pod already in error ({@code duplicate} set). */
-        private record Entry(String key, JsonNode pod, PlanError duplicate) {}
+        private record Entry(String key, JsonNode pod, PlanError duplicate, String vmKind, String where) {
+            Entry(String key, JsonNode pod, PlanError duplicate) {
+                this(key, pod, duplicate, null, null);
+            }
+        }
 
         private final List<Entry> entries;
 
@@ -112,9 +132,21 @@ public final class PodManifestReader {
         public Result bind() {
             List<PodSpec> pods = new ArrayList<>();
             List<PlanError> errors = new ArrayList<>();
+            List<VmiSpec> vms = new ArrayList<>();
+            boolean vmErrors = false;
             for (Entry e : entries) {
                 if (e.duplicate() != null) {
                     errors.add(e.duplicate());
+                    vmErrors |= e.vmKind() != null;
+                    continue;
+                }
+                if (e.vmKind() != null) {
+                    try {
+                        vms.add(VirtualMachineReader.read(e.pod()));
+                    } catch (VirtualMachineReader.VmError ex) {
+                        errors.add(new PlanError(e.key(), null, e.where() + ": " + e.vmKind() + " " + ex.getMessage()));
+                        vmErrors = true;
+                    }
                     continue;
                 }
                 try {
@@ -122,11 +154,11 @@ public final class PodManifestReader {
                 } catch (PodError ex) {
                     errors.add(new PlanError(e.key(), ex.container, ex.getMessage()));
                 } catch (JacksonException ex) {
-                    errors.add(new PlanError(e.key(), null, "invalid Pod: " + ex.getOriginalMessage()
-                            + " at " + ex.getPathReference()));
+                    errors.add(new PlanError(e.key(), null, "invalid Pod: " + YamlDocs.clean(String.valueOf(
+                            ex.getOriginalMessage())) + " at " + fieldPath(ex)));
                 }
             }
-            return new Result(pods, errors);
+            return new Result(pods, errors, vms, vmErrors);
         }
     }
 
@@ -191,6 +223,7 @@ public final class PodManifestReader {
     private static Items items(String f, YamlDocs.Docs parsed) throws InputException {
         List<Items.Entry> entries = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        Set<String> seenVms = new HashSet<>();
         int docNo = 0;
         for (JsonNode doc : parsed.docs()) {
             docNo++;
@@ -200,7 +233,8 @@ public final class PodManifestReader {
                 throw new InputException(where + ": " + (p != null ? p : "expected a Kubernetes object, got " + shortText(doc)));
             }
             // a problem outside the pods (kind, apiVersion, items itself) makes the document unusable
-            boolean pod = doc.path("kind").asString("").equals("Pod");
+            String docKind = doc.path("kind").asString("");
+            boolean pod = docKind.equals("Pod") || VirtualMachineReader.KINDS.contains(docKind);
             for (var e : doc.properties()) {
                 if (pod && !e.getKey().equals("kind")) {
                     continue; // a problem inside a Pod is that pod's error
@@ -216,7 +250,7 @@ public final class PodManifestReader {
             String kind = doc.path("kind").asString("");
             List<JsonNode> items = new ArrayList<>();
             switch (kind) {
-                case "Pod" -> items.add(doc);
+                case "Pod", "VirtualMachineInstance", "VirtualMachine" -> items.add(doc);
                 case "List", "PodList" -> {
                     JsonNode list = doc.get("items");
                     if (list != null && !list.isNull() && !list.isArray()) {
@@ -225,7 +259,8 @@ public final class PodManifestReader {
                     int i = 0;
                     for (JsonNode item : doc.path("items").values()) {
                         String ik = item.path("kind").asString("");
-                        if (!item.isObject() || (!ik.equals("Pod") && !(kind.equals("PodList") && ik.isEmpty())
+                        boolean vmItem = kind.equals("List") && VirtualMachineReader.KINDS.contains(ik);
+                        if (!item.isObject() || (!ik.equals("Pod") && !vmItem && !(kind.equals("PodList") && ik.isEmpty())
                                 && parsed.problemIn(item.path("kind")) == null)) {
                             throw new InputException(where + ": items[" + i + "]: " + (item.isObject()
                                     ? "kind \"" + ik + "\" is not supported (only Pod)"
@@ -235,11 +270,17 @@ public final class PodManifestReader {
                         i++;
                     }
                 }
-                case "" -> throw new InputException(where + ": field kind is missing (expected Pod, List or PodList)");
+                case "" -> throw new InputException(where + ": field kind is missing (expected Pod, List, PodList,"
+                        + " VirtualMachineInstance or VirtualMachine)");
                 default -> throw new InputException(where + ": kind \"" + kind
-                        + "\" is not supported (expected Pod, List or PodList)");
+                        + "\" is not supported (expected Pod, List, PodList, VirtualMachineInstance or VirtualMachine)");
             }
             for (JsonNode item : items) {
+                String itemKind = item.path("kind").asString("");
+                if (VirtualMachineReader.KINDS.contains(itemKind)) {
+                    vmEntry(f, where, item, itemKind, parsed, seenVms, entries);
+                    continue;
+                }
                 JsonNode meta = item.path("metadata");
                 String bad = parsed.problemIn(meta.path("name"));
                 bad = bad != null ? bad : parsed.problemIn(meta.path("namespace"));
@@ -263,6 +304,25 @@ public final class PodManifestReader {
             }
         }
         return new Items(entries);
+    }
+
+    /** A VirtualMachineInstance or VirtualMachine: its entry, or its error (never an exception for the file). */
+    private static void vmEntry(String f, String where, JsonNode item, String kind, YamlDocs.Docs parsed,
+                                Set<String> seen, List<Items.Entry> entries) {
+        JsonNode meta = item.path("metadata");
+        String name = meta.path("name").isString() ? meta.path("name").stringValue() : "";
+        String ns = meta.path("namespace").isString() ? meta.path("namespace").stringValue() : "";
+        String key = (ns.isEmpty() ? "default" : ns) + "/" + name;
+        String problem = parsed.problemIn(item);
+        PlanError error = null;
+        if (problem != null) {
+            error = new PlanError(key, null, where + ": " + kind + " " + problem);
+        } else if (name.isEmpty()) {
+            error = new PlanError(key, null, where + ": " + kind + " metadata.name: a " + kind + " needs a name");
+        } else if (!seen.add(key)) {
+            error = new PlanError(key, null, where + ": duplicate " + kind + " " + key);
+        }
+        entries.add(new Items.Entry(key, error == null ? item : null, error, kind, where));
     }
 
     /**
@@ -404,5 +464,18 @@ public final class PodManifestReader {
 
     private static <T> List<T> nullToEmpty(List<T> l) {
         return l == null ? List.of() : l;
+    }
+
+    /** Where in the Pod a binding error is, as a field path ({@code spec.containers[0].resources}), no Java names. */
+    static String fieldPath(JacksonException ex) {
+        StringBuilder out = new StringBuilder();
+        for (JacksonException.Reference r : ex.getPath()) {
+            if (r.getPropertyName() != null) {
+                out.append(out.isEmpty() ? "" : ".").append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                out.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return out.isEmpty() ? "the document" : out.toString();
     }
 }

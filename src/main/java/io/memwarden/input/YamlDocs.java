@@ -192,8 +192,19 @@ public final class YamlDocs {
         return "not valid YAML: " + clean(m) + (line.isEmpty() ? "" : " (" + line.substring(0, line.length() - 2) + ")");
     }
 
-    /** Control characters (a NUL in the input, say) shown as \\uXXXX. */
-    private static String clean(String m) {
+    private static final java.util.regex.Pattern JAVA_NUMBER = java.util.regex.Pattern.compile(
+            "\\bjava\\.(?:math\\.Big(?:Integer|Decimal)|lang\\.(?:Long|Integer|Short|Byte|Double|Float|Number))\\b");
+    private static final java.util.regex.Pattern JAVA_TYPE = java.util.regex.Pattern.compile(
+            "\\b(?:java|javax|jdk|sun|tools\\.jackson|com\\.fasterxml|org\\.snakeyaml)(?:\\.[A-Za-z_$][\\w$]*)+");
+
+    /**
+     * A parser's message as users see it: Java type names said in words (a parser may name the type it failed to
+     * make: "number", "text", else "value"), control characters (a NUL in the input, say) shown as \\uXXXX.
+     */
+    static String clean(String raw) {
+        String m = JAVA_NUMBER.matcher(raw).replaceAll("number");
+        m = m.replace("java.lang.String", "text");
+        m = JAVA_TYPE.matcher(m).replaceAll("value");
         StringBuilder sb = new StringBuilder(m.length());
         m.chars().forEach(c -> {
             if (c < 0x20 && c != '\n' && c != '\t' || c == 0x7f) {

@@ -11,6 +11,8 @@ import java.util.Objects;
  * @param pageSize                the OS page size in bytes
  * @param allocatableMemory       node-status allocatable memory in bytes, or null to compute it from reservations
  * @param kernelVersion           {@code uname -r}, or null
+ * @param architecture            the node's CPU architecture as Kubernetes names it ({@code amd64}, {@code arm64});
+ *                                KubeVirt adds UEFI pflash overhead on arm64
  */
 public record NodeFacts(
         long memoryCapacity,
@@ -19,9 +21,20 @@ public record NodeFacts(
         boolean swapControllerAvailable,
         long pageSize,
         Long allocatableMemory,
-        String kernelVersion) {
+        String kernelVersion,
+        String architecture) {
+
+    public static final String DEFAULT_ARCHITECTURE = "amd64";
+
+    /** Node facts on the default architecture (amd64). */
+    public NodeFacts(long memoryCapacity, long swapCapacity, CgroupVersion cgroupVersion,
+                     boolean swapControllerAvailable, long pageSize, Long allocatableMemory, String kernelVersion) {
+        this(memoryCapacity, swapCapacity, cgroupVersion, swapControllerAvailable, pageSize, allocatableMemory,
+                kernelVersion, DEFAULT_ARCHITECTURE);
+    }
 
     public NodeFacts {
+        architecture = architecture == null || architecture.isEmpty() ? DEFAULT_ARCHITECTURE : architecture;
         Objects.requireNonNull(cgroupVersion, "cgroupVersion");
         if (memoryCapacity <= 0) {
             throw new IllegalArgumentException("memoryCapacity must be positive, got " + memoryCapacity);

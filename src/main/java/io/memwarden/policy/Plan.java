@@ -8,11 +8,19 @@ import java.util.Map;
  * The answer to "for these pods on this node, what memory cgroup values should each container get, and why?".
  * Field names are the {@code memwarden plan -o json} contract (docs/plan-output.md).
  *
+ * @param virtualMachines KubeVirt VMs: what KubeVirt renders for each (docs/vm-nodes.md); their virt-launcher pods
+ *                        are in {@code pods}. Null (omitted) when no VM document and no KubeVirt config was given
  * @param evictionOrder the kubelet's memory-signal eviction ranking; null unless usage was given
  */
-public record Plan(NodePlan node, List<PodPlan> pods, List<String> evictionOrder, List<PlanError> errors) {
+public record Plan(NodePlan node, List<PodPlan> pods, List<KubeVirtResources.VirtualMachinePlan> virtualMachines,
+                   List<String> evictionOrder, List<PlanError> errors) {
+    public Plan(NodePlan node, List<PodPlan> pods, List<String> evictionOrder, List<PlanError> errors) {
+        this(node, pods, null, evictionOrder, errors);
+    }
+
     public Plan {
         pods = List.copyOf(pods);
+        virtualMachines = virtualMachines == null ? null : List.copyOf(virtualMachines);
         errors = List.copyOf(errors);
         evictionOrder = evictionOrder == null ? null : List.copyOf(evictionOrder);
     }
@@ -45,6 +53,11 @@ public record Plan(NodePlan node, List<PodPlan> pods, List<String> evictionOrder
         public PlanError {
             message = Printable.of(message, MESSAGE_MAX);
         }
+    }
+
+    /** This plan with these VMs. */
+    public Plan withVirtualMachines(List<KubeVirtResources.VirtualMachinePlan> vms) {
+        return new Plan(node, pods, vms, evictionOrder, errors);
     }
 
     public boolean hasErrors() {

@@ -254,4 +254,12 @@ class HostileYamlTest {
     Arbitrary<String> badMemory() {
         return Arbitraries.of("*nope", "*m0", "1GB", "[1, *x]", "{a: &q 1, b: *q}", "-1Gi", "*bad", "\"*m1\"");
     }
+
+    /** A parser's message that names Java types (seen once from random garbage) is said in words. */
+    @Test
+    void javaTypeNamesInAParserMessageAreSaidInWords() {
+        assertThat(YamlDocs.clean("Cannot coerce `java.math.BigInteger` to `java.lang.String` (tools.jackson.core"
+                + ".exc.StreamReadException)")).isEqualTo("Cannot coerce `number` to `text` (value)")
+                .doesNotContain("java.", "Exception");
+    }
 }

@@ -8,6 +8,8 @@
 #   - mounts the results share (virtiofs tag "mwresults", read-write) at /run/memwarden/results and again
 #     at the same absolute path it has on the host, so paths are the same on both sides;
 #   - when the host attached an NVMe swap disk, runs mkswap + swapon on it;
+#   - when the host attached a balloon (--balloon), loads the guest kernel's virtio_balloon module (finit_module(2)
+#     through perl, as there may be no kmod); a failure is a warning in <results>/.mw/balloon-module, not fatal;
 #   - runs <results>/.mw/command with bash, writing <results>/stdout, <results>/stderr, <results>/rc;
 #   - saves the kernel log to <results>/dmesg.log and powers off.
 # Anything that goes wrong before the command runs is written to the console and <results>/init-error;
@@ -49,7 +51,7 @@ mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs /run || fail "mount /run"
 mkdir -p /run/memwarden/results /run/memwarden/host-tmp
 mount -t virtiofs mwresults /run/memwarden/results || fail "mount the results share (virtiofs tag mwresults)"
 [ -r /run/memwarden/results/.mw/config ] || fail "no .mw/config in the results share"
-MW_RESULTS_PATH="" MW_CWD=/ MW_SWAP=0
+MW_RESULTS_PATH="" MW_CWD=/ MW_SWAP=0 MW_BALLOON=0 MW_BALLOON_MODULE=""
 # shellcheck disable=SC1091
 . /run/memwarden/results/.mw/config
 
@@ -86,12 +88,33 @@ if [ "$MW_SWAP" = 1 ]; then
   swapon /dev/nvme0n1 || fail "swapon /dev/nvme0n1"
 fi
 
+if [ "$MW_BALLOON" = 1 ]; then
+  if [ -d /sys/bus/virtio/drivers/virtio_balloon ]; then
+    balloon_note="virtio_balloon built in or loaded"
+  elif [ -z "$MW_BALLOON_MODULE" ]; then
+    balloon_note="no virtio_balloon module was found beside the guest kernel on the host"
+  else
+    # finit_module(fd, "", MODULE_INIT_COMPRESSED_FILE for .xz/.zst/.gz): the kernel decompresses it itself
+    case "$MW_BALLOON_MODULE" in *.xz|*.zst|*.gz) mflags=4 ;; *) mflags=0 ;; esac
+    if balloon_note=$(perl -e 'open(my $f, "<", $ARGV[0]) or die "open $ARGV[0]: $!\n"; my $params = "";
+        syscall(313, fileno($f), $params, $ARGV[1] + 0) == 0 or die "finit_module $ARGV[0]: $!\n"' \
+        "$MW_BALLOON_MODULE" "$mflags" 2>&1); then
+      balloon_note="loaded $MW_BALLOON_MODULE"
+    fi
+  fi
+  for _ in $(seq 1 50); do ls -d /sys/bus/virtio/drivers/virtio_balloon/virtio* >/dev/null 2>&1 && break; sleep 0.1; done
+  ls -d /sys/bus/virtio/drivers/virtio_balloon/virtio* >/dev/null 2>&1 || say "WARNING: no balloon device bound: $balloon_note"
+  echo "$balloon_note" >"$R/.mw/balloon-module"
+fi
+
 {
   echo "kernel: $(uname -r)"
   echo "cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
   echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
   echo "swaps:"; cat /proc/swaps
   grep -E '^(MemTotal|MemFree|SwapTotal|SwapFree):' /proc/meminfo
+  [ "$MW_BALLOON" = 1 ] && echo "balloon: $(cat "$R/.mw/balloon-module" 2>/dev/null);" \
+    "bound: $(ls /sys/bus/virtio/drivers/virtio_balloon 2>/dev/null | grep '^virtio' | tr '\n' ' ')"
   echo "boot-to-command seconds: $(cut -d' ' -f1 /proc/uptime)"
 } >"$R/guest-info" 2>&1
 

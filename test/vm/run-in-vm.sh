@@ -15,6 +15,10 @@
 #   --mem MIB           guest RAM (default 2048)
 #   --smp N             guest CPUs (default 2)
 #   --append ARGS       extra kernel command line arguments
+#   --balloon           attach a virtio memory balloon (virtio-balloon-pci, QEMU's defaults: no deflate-on-oom, no
+#                       free page reporting); init.sh loads the guest kernel's virtio_balloon module
+#   --qmp SOCKET        serve QMP on this unix socket (created by qemu; path under 107 bytes), so the host can
+#                       drive the balloon: {"execute":"balloon","arguments":{"value":BYTES}}
 #
 # The command runs with the working directory of the caller (paths are the same in the guest), as root,
 # with PATH, HOME=/tmp/home, LANG=C.UTF-8, MW_RESULTS and the --env variables. The guest's /tmp is a tmpfs
@@ -34,7 +38,7 @@ HARNESS_FAILURE=125
 die() { echo "run-in-vm: $*" >&2; exit $HARNESS_FAILURE; }
 usage() { sed -n '2,/^set -uo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2; exit $HARNESS_FAILURE; }
 
-kernel="" swap="" timeout=600 results="" mem=2048 smp=2 append=""
+kernel="" swap="" timeout=600 results="" mem=2048 smp=2 append="" balloon=0 qmp=""
 envs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,6 +50,8 @@ while [ $# -gt 0 ]; do
     --mem) mem=${2:?}; shift 2 ;;
     --smp) smp=${2:?}; shift 2 ;;
     --append) append=${2:?}; shift 2 ;;
+    --balloon) balloon=1; shift ;;
+    --qmp) qmp=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     -*) echo "run-in-vm: unknown option $1" >&2; usage ;;
@@ -65,6 +71,22 @@ if [ -z "$kernel" ]; then
   kernel=$("$here/fetch-kernel.sh") || die "test/vm/fetch-kernel.sh failed"
 fi
 [ -r "$kernel" ] || die "kernel $kernel not readable"
+if [ -n "$qmp" ]; then
+  [ "${#qmp}" -lt 108 ] || die "--qmp: the socket path is longer than 107 bytes: $qmp"
+  [ -d "$(dirname "$qmp")" ] || die "--qmp: no directory $(dirname "$qmp")"
+  [ ! -e "$qmp" ] || die "--qmp: $qmp exists already"
+fi
+# the guest kernel's virtio_balloon module (Debian builds it as a module): from the tree fetch-kernel.sh unpacked,
+# <root>/boot/vmlinuz-VERSION beside <root>/usr/lib/modules/VERSION
+balloon_module=""
+if [ "$balloon" = 1 ]; then
+  kver=$(basename "$kernel"); kver=${kver#vmlinuz-}
+  for m in "$(dirname "$kernel")/../usr/lib/modules/$kver/kernel/drivers/virtio/virtio_balloon.ko"{,.xz,.zst,.gz} \
+           "$(dirname "$kernel")/../lib/modules/$kver/kernel/drivers/virtio/virtio_balloon.ko"{,.xz,.zst,.gz}; do
+    if [ -r "$m" ]; then balloon_module=$(readlink -f "$m"); break; fi
+  done
+  [ -n "$balloon_module" ] || echo "run-in-vm: warning: --balloon: no virtio_balloon module beside $kernel (the guest may have it built in)" >&2
+fi
 init=$here/init.sh
 [ -x "$init" ] || die "$init is not executable"
 case "$init" in *[[:space:]]*) die "the path of init.sh must not contain white space: $init" ;; esac
@@ -109,6 +131,8 @@ cwd=$(pwd)
   printf 'MW_RESULTS_PATH=%q\n' "$results"
   printf 'MW_CWD=%q\n' "$cwd"
   printf 'MW_SWAP=%q\n' "$([ -n "$swap" ] && echo 1 || echo 0)"
+  printf 'MW_BALLOON=%q\n' "$balloon"
+  printf 'MW_BALLOON_MODULE=%q\n' "$balloon_module"
 } >"$results/.mw/config"
 {
   echo "# written by run-in-vm.sh; run by init.sh"
@@ -162,6 +186,9 @@ if [ -n "$swap" ]; then
   disk=(-drive "file=$work/swap.img,if=none,id=swapdisk,format=raw,cache=unsafe"
         -device "nvme,serial=memwarden-swap,drive=swapdisk")
 fi
+balloon_args=()
+[ "$balloon" = 1 ] && balloon_args=(-device virtio-balloon-pci,id=balloon0)
+[ -n "$qmp" ] && balloon_args+=(-qmp "unix:$qmp,server=on,wait=off")
 cmdline="console=ttyS0 rootfstype=virtiofs root=mwroot ro init=$init panic=-1 loglevel=4 $append"
 start=$(date +%s)
 # one TCG thread for every vCPU: with multi-threaded TCG (QEMU 7.2) a vCPU may still run its translation of kernel
@@ -173,7 +200,7 @@ start=$(date +%s)
   -object "memory-backend-memfd,id=mem,size=${mem}M,share=on" \
   -chardev "socket,id=fsroot,path=$work/root.sock" -device vhost-user-fs-pci,queue-size=1024,chardev=fsroot,tag=mwroot \
   -chardev "socket,id=fsres,path=$work/results.sock" -device vhost-user-fs-pci,queue-size=1024,chardev=fsres,tag=mwresults \
-  "${disk[@]}" \
+  "${disk[@]}" "${balloon_args[@]}" \
   -serial "file:$results/console.log" \
   -kernel "$kernel" -append "$cmdline" \
   </dev/null >"$work/qemu.log" 2>&1 &

@@ -6,17 +6,19 @@
 # Output: one line per check,  CHECK <name> PASS|FAIL <detail>  (io.memwarden.vm.CgroupV2VmTest turns each
 # into a JUnit test), plus "#" diagnostic lines. Exit 0 when every check passed, 1 otherwise.
 # Environment: MW_JAVA (java launcher; default: java on PATH), MW_GUEST_CP (class path holding
-# io.memwarden.vm.guest.*; default: launch the source file, much slower under TCG).
+# io.memwarden.vm.guest.*; default: launch the source file, much slower under TCG). The memwarden_balloon check
+# needs run-in-vm.sh --balloon --qmp SOCKET and the host's QmpBalloonBridge serving $MW_RESULTS/balloon.
 set -u
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 project=$(cd "$here/../../.." && pwd)
 HOG=$here/hog.pl
+BALLOON_HOG=$here/balloon-hog.pl
 JAVA=${MW_JAVA:-java}
 CG=/sys/fs/cgroup
 MiB=$((1 << 20))
 CHECK_TIMEOUT=${MW_CHECK_TIMEOUT:-150}   # seconds per check
 # checks that run a whole benchmark (two policies one after the other) under TCG emulation need longer
-declare -A CHECK_TIMEOUTS=([memwarden_offload]=360 [memwarden_pressure_guard]=240)
+declare -A CHECK_TIMEOUTS=([memwarden_offload]=360 [memwarden_pressure_guard]=240 [memwarden_balloon]=720)
 
 PREFIX=$CG/memwarden-vm-checks-$$-$RANDOM
 SCRATCH=$(mktemp -d /tmp/memwarden-checks.XXXXXX)
@@ -334,8 +336,156 @@ check_memwarden_pressure_guard() { # the pressure guard acts before the kernel O
   fi
 }
 
+# ---- the balloon (the node is a VM) -----------------------------------------------------------------
+# The guest has no network: it asks the host to move the balloon through the results share. A request is a file
+# $MW_RESULTS/balloon/request.ID ("query", or "set BYTES": the guest's new memory size), renamed into place whole; the
+# host's QmpBalloonBridge (src/test/java/io/memwarden/vm) answers in reply.ID: "ok actual=BYTES" or "error ...".
+balloon_request() { # balloon_request CMD: prints the host's reply line; status 1 (and an "error ..." line) without one
+  local d=${MW_RESULTS:-}/balloon id="$BASHPID.$RANDOM.${EPOCHREALTIME/./}"
+  [ -n "${MW_RESULTS:-}" ] || { echo "error no MW_RESULTS: not started by run-in-vm.sh"; return 1; }
+  mkdir -p "$d" 2>/dev/null || { echo "error cannot create $d"; return 1; }
+  { printf '%s\n' "$1" >"$d/request.$id.tmp" && mv "$d/request.$id.tmp" "$d/request.$id"; } 2>/dev/null ||
+    { echo "error cannot write $d/request.$id"; return 1; }
+  wait_until 15 test -s "$d/reply.$id" ||
+    { echo "error no reply from the host in 15s (the host serves $d with QmpBalloonBridge; test/vm/README.md)"; return 1; }
+  head -n 1 "$d/reply.$id"
+}
+# the balloon's size in bytes as the kernel counts it: meminfo Balloon (recent kernels), else vmstat nr_balloon_pages,
+# else balloon_inflate - balloon_deflate (6.12)
+balloon_bytes() {
+  awk '
+    FILENAME == "/proc/meminfo" && $1 == "Balloon:" { kib = $2; mi = 1 }
+    FILENAME == "/proc/vmstat" && $1 == "nr_balloon_pages" { nr = $2; hasnr = 1 }
+    FILENAME == "/proc/vmstat" && $1 == "balloon_inflate" { inf = $2 }
+    FILENAME == "/proc/vmstat" && $1 == "balloon_deflate" { def = $2 }
+    END { if (mi) printf "%.0f\n", kib * 1024; else if (hasnr) printf "%.0f\n", nr * 4096;
+          else printf "%.0f\n", (inf - def) * 4096 }' /proc/meminfo /proc/vmstat
+}
+# the node's memory "full" stall time so far in microseconds (every task stalled on memory: /proc/pressure/memory)
+psi_full_us() { awk '$1 == "full" { for (i = 2; i <= NF; i++) if ($i ~ /^total=/) print substr($i, 7) }' /proc/pressure/memory; }
+oom_kills() { awk '$1 == "oom_kill" { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
+secs_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# balloon_deflate PHYS: gives the guest all its memory back, waits (60 s) until the balloon is (nearly) empty
+balloon_deflate() {
+  balloon_request "set $1" >/dev/null
+  local deadline=$((SECONDS + 60))
+  while [ "$(balloon_bytes)" -gt $((16 * MiB)) ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+}
+
+# balloon_scenario none|memwarden PHYS: a hog holds 30 % of the guest; the host shrinks the guest to half; then the
+# hog grows to 75 %. Prints key=value pairs.
+balloon_scenario() {
+  local policy=$1 phys=$2 s=$SCRATCH/balloon-$1 jar=$project/target/memwarden.jar
+  local keep=$(($2 / 2)) first=$(($2 * 3 / 10)) total=$(($2 * 3 / 4)) share=$(($2 / 10))
+  local oom0 oom1 r mw="" cg="" hogpid t_set t_cross="" t_full="" t_go t_end full0 full1 b max=0 deadline notice=""
+  local acted evicted alive
+  mkdir -p "$s"
+  oom0=$(oom_kills)
+  if [ "$policy" = memwarden ]; then
+    cat >"$s/pod.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hog, namespace: balloon}
+spec:
+  containers:
+    - name: grow
+      command: [perl, "$BALLOON_HOG", "$first", "$s/ready", "$s/go", "$total"]
+YAML
+    mkfifo "$s/mw.fifo"
+    stamp <"$s/mw.fifo" >"$s/mw.log" &
+    "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx128m \
+      -jar "$jar" run -f "$s/pod.yaml" --loops guard --duration 300s >/dev/null 2>"$s/mw.fifo" &
+    mw=$!
+  else
+    cg=$(new_cgroup balloon_none memory.swap.max=0) || { echo "error=cannot create a cgroup"; return; }
+    start_in "$cg" perl "$BALLOON_HOG" "$first" "$s/ready" "$s/go" "$total" >/dev/null
+  fi
+  if ! wait_until 120 test -s "$s/ready"; then
+    echo "error=the hog did not hold $(mib "$first") within 120s"
+    [ -n "$mw" ] && { kill -TERM "$mw"; wait_until 30 exited "$mw"; sed 's/^/# mw: /' "$s/mw.log" >&2; }
+    return
+  fi
+  hogpid=$(cat "$s/ready")
+  sleep 3 # memwarden's loops have taken their first readings: the balloon's baseline
+  t_set=$EPOCHREALTIME
+  r=$(balloon_request "set $keep")
+  note "$policy: asked the host to shrink the guest to $(mib "$keep"): $r" >&2
+  deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    b=$(balloon_bytes); [ "$b" -gt "$max" ] && max=$b
+    [ -z "$t_cross" ] && [ "$b" -ge "$share" ] && t_cross=$EPOCHREALTIME
+    [ "$b" -ge $(((phys - keep) * 9 / 10)) ] && { t_full=$EPOCHREALTIME; break; }
+    sleep 0.1
+  done
+  touch "$s/go"
+  t_go=$EPOCHREALTIME full0=$(psi_full_us)
+  # without memwarden the guest may thrash for minutes before the kernel kills (page cache refaults over virtiofs
+  # under TCG): that stall is the result; past the limit the check ends it itself (cgroup.kill) and says so
+  wait_until "$([ "$policy" = none ] && echo 240 || echo 120)" exited "$hogpid"
+  alive=$(exited "$hogpid" && echo no || echo yes)
+  t_end=$EPOCHREALTIME full1=$(psi_full_us)
+  b=$(balloon_bytes); [ "$b" -gt "$max" ] && max=$b
+  oom1=$(oom_kills)
+  [ -n "${cg:-}" ] && remove_tree "$cg" >&2 # a hog that outlived the run must not press on the next one
+  if [ -n "$mw" ]; then
+    kill -TERM "$mw" 2>/dev/null; wait_until 30 exited "$mw" || kill -KILL "$mw" 2>/dev/null
+    wait "$mw" 2>/dev/null; sleep 0.5
+    sed 's/^/# mw: /' "$s/mw.log" >&2
+    notice=$(awk '/ balloon: node: / { print $1; exit }' "$s/mw.log")
+    acted=$(grep -c ' guard: ' "$s/mw.log")
+    evicted=$(grep -q ' guard: .*: evict: ' "$s/mw.log" && echo yes || echo no)
+  fi
+  balloon_deflate "$phys"
+  printf 'oom_kills=%s balloon_max=%s crossed_share_after=%s full_after=%s' "$((oom1 - oom0))" "$max" \
+    "$([ -n "$t_cross" ] && secs_between "$t_set" "$t_cross" || echo -)" \
+    "$([ -n "$t_full" ] && secs_between "$t_set" "$t_full" || echo -)"
+  # notice_after_cross may be negative: the sampler here forks awk every 0.1 s and can see the crossing later than
+  # memwarden does (whose 10 % is of MemTotal + balloon, a little below the host's size)
+  [ -n "$mw" ] && printf ' notice_after_request=%s notice_after_cross=%s guard_actions=%s evicted=%s' \
+    "$([ -n "$notice" ] && secs_between "$t_set" "$notice" || echo -)" \
+    "$([ -n "$notice" ] && [ -n "$t_cross" ] && secs_between "$t_cross" "$notice" || echo -)" "$acted" "$evicted"
+  printf ' hog_ended_after=%s memory_full_stall=%s hog_alive=%s\n' "$(secs_between "$t_go" "$t_end")" \
+    "$(awk -v a="$full0" -v b="$full1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')" "$alive"
+}
+
+check_memwarden_balloon() { # the host shrinks the guest by half through its balloon while a workload runs:
+  # memwarden notices within 2 s, acts, and no kernel OOM kill happens; without memwarden the kernel kills
+  local jar=$project/target/memwarden.jar dev r phys none mw
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  dev=$(ls -d /sys/bus/virtio/drivers/virtio_balloon/virtio* 2>/dev/null | head -n 1)
+  [ -n "$dev" ] || { fail "no virtio balloon device bound to virtio_balloon ($(cat "${MW_RESULTS:-/nonexistent}/.mw/balloon-module" 2>/dev/null || echo "run-in-vm.sh --balloon not given"))"; return; }
+  r=$(balloon_request query)
+  [[ "$r" == "ok actual="* ]] || { fail "the host cannot drive the balloon: $r"; return; }
+  phys=${r#ok actual=}
+  [ "$phys" -ge $((1024 * MiB)) ] || { fail "the guest has $(mib "$phys"); the scenario needs >= 1GiB"; return; }
+  if [ "$(balloon_bytes)" -gt $((16 * MiB)) ]; then balloon_deflate "$phys"; fi
+  note "balloon device $(basename "$dev"), features $(cat "$dev/features" 2>/dev/null), guest $(mib "$phys")"
+  none=$(balloon_scenario none "$phys")
+  mw=$(balloon_scenario memwarden "$phys")
+  local detail="no agent: $none; memwarden: $mw"
+  local mw_oom mw_notice mw_acted none_oom
+  none_oom=$(grep -o 'oom_kills=[0-9]*' <<<"$none" | cut -d= -f2)
+  mw_oom=$(grep -o 'oom_kills=[0-9]*' <<<"$mw" | cut -d= -f2)
+  mw_notice=$(grep -o 'notice_after_cross=[-0-9.]*' <<<"$mw" | cut -d= -f2)
+  mw_acted=$(grep -o 'guard_actions=[0-9]*' <<<"$mw" | cut -d= -f2)
+  if [[ "$none$mw" == *error=* ]]; then
+    fail "$detail"
+  elif [ "${none_oom:-0}" -lt 1 ] && ! { [[ "$none" == *hog_alive=yes* ]] &&
+       awk -v s="$(grep -o 'memory_full_stall=[0-9.]*' <<<"$none" | cut -d= -f2)" 'BEGIN { exit !(s + 0 >= 5) }'; }; then
+    fail "without memwarden the scenario made neither a kernel OOM kill nor a stall, so it shows nothing: $detail"
+  elif [ "${mw_oom:-1}" != 0 ] || [ "${mw_acted:-0}" -lt 1 ] || [ -z "$mw_notice" ] || [ "$mw_notice" = - ] ||
+       ! awk -v n="$mw_notice" 'BEGIN { exit !(n <= 2.0) }'; then
+    fail "want with memwarden: oom_kills=0, guard_actions>=1, notice_after_cross<=2.0s: $detail"
+  else
+    pass "$detail"
+  fi
+}
+
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_demo memwarden_throttle_relief memwarden_offload memwarden_pressure_guard)
+            psi_trigger oom_group memwarden_demo memwarden_throttle_relief memwarden_offload memwarden_pressure_guard
+            memwarden_balloon)
 
 # ---- runner ----------------------------------------------------------------------------------------
 cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }

@@ -376,6 +376,11 @@ public final class Agent implements AutoCloseable {
                 || r.result().startsWith("evicted through the Eviction API")) { // the cluster side announced it
             return;
         }
+        if (r.loop().equals(ControlLoops.BALLOON_LOOP)) {
+            // a node action: the hypervisor took a large share of the node's memory
+            setup.cluster().nodeEvent("Warning", BALLOON_INFLATED, r.trigger() + " (" + r.result() + ")");
+            return;
+        }
         if (r.loop().equals(StandaloneApplier.LOOP) && !r.result().startsWith("failed")) {
             return; // the plan written: the normal case, in the log and /status (NRI adjustments are not announced)
         }
@@ -405,6 +410,9 @@ public final class Agent implements AutoCloseable {
         setup.cluster().podEvent(nsName[0], nsName[1], failed || reason.equals("MemwardenEvicting") ? "Warning"
                 : "Normal", reason, message);
     }
+
+    /** The node event reason when a hypervisor's balloon grew by a large share (docs/vm-nodes.md). */
+    static final String BALLOON_INFLATED = "MemwardenBalloonInflated";
 
     /** The event reason of a pod memwarden cannot plan (bad annotations, say): it alone is left alone. */
     static final String PLAN_FAILED = "MemwardenPlanFailed";

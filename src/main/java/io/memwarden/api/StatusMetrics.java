@@ -131,7 +131,8 @@ public final class StatusMetrics implements MultiCollector {
 
     private static void node(NodeStatus.Node n, List<MetricSnapshot> out) {
         out.add(bytes("memwarden_node_memory_capacity_bytes",
-                "Node memory capacity: MemTotal, or the limit of the cgroup standing in for the node (--confine).",
+                "Node memory capacity: MemTotal (less a hypervisor's balloon where its pages still count in MemTotal), or"
+                        + " the limit of the cgroup standing in for the node (--confine).",
                 n.capacityBytes()));
         out.add(bytes("memwarden_node_memory_available_bytes",
                 "The kubelet's memory.available: capacity minus the working set of the root memory cgroup.",
@@ -140,6 +141,20 @@ public final class StatusMetrics implements MultiCollector {
         out.add(bytes("memwarden_node_swap_free_bytes", "SwapFree of /proc/meminfo.", n.swapFreeBytes()));
         out.add(counter("memwarden_node_swap_in_pages", "Pages swapped in since boot (pswpin of /proc/vmstat).",
                 List.of(counterPoint(Labels.EMPTY, n.swapInPages()))));
+        NodeStatus.Balloon b = n.balloon();
+        if (b != null) {
+            out.add(bytes("memwarden_node_balloon_bytes", "Memory a hypervisor's balloon holds in this node (a VM;"
+                    + " virtio_balloon or vmw_balloon).", b.balloonBytes()));
+            out.add(GaugeSnapshot.builder().name("memwarden_node_balloon_growth_bytes_per_second")
+                    .help("How fast the balloon grows, over the last 2 s (negative: it deflates).")
+                    .dataPoint(gaugePoint(Labels.EMPTY, b.growthBytesPerSecond())).build());
+            out.add(bytes("memwarden_node_memory_physical_bytes", "The node's memory with the balloon empty.",
+                    b.physicalBytes()));
+            out.add(GaugeSnapshot.builder().name("memwarden_node_free_page_reporting")
+                    .help("1 when the guest reports free pages to the hypervisor (virtio free page reporting; not"
+                            + " pressure).")
+                    .dataPoint(gaugePoint(Labels.EMPTY, b.freePageReporting() ? 1 : 0)).build());
+        }
         Pressure p = n.psi();
         if (p != null) {
             out.add(GaugeSnapshot.builder().name("memwarden_node_pressure_avg10")

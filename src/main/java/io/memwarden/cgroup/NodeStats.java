@@ -20,6 +20,20 @@ public record NodeStats(long capacity, long workingSet, long swapTotal, long swa
         return capacity - workingSet;
     }
 
+    /**
+     * This node with a balloon of {@code bytes} that still counts in MemTotal (vmw_balloon, virtio with
+     * DEFLATE_ON_OOM) taken out: capacity − bytes, and, where the working set was computed from meminfo (cgroup
+     * v2: MemTotal − MemFree − Inactive(file), which counts the ballooned pages as used), working set − bytes. A v1
+     * root cgroup's usage never had them: the balloon's pages are charged to no cgroup.
+     */
+    public NodeStats lessBalloon(long bytes, HostFacts host) {
+        if (bytes <= 0) {
+            return this;
+        }
+        long ws = host.memoryController() == CgroupVersion.V1 ? workingSet : Math.max(0, workingSet - bytes);
+        return new NodeStats(Math.max(0, capacity - bytes), ws, swapTotal, swapFree, swapInPages, psi);
+    }
+
     /** The whole host. */
     public static NodeStats read(HostFacts host) throws IOException {
         Map<String, Long> meminfo = meminfo();

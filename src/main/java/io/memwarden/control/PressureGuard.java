@@ -16,14 +16,17 @@ import java.util.List;
  * PSI.
  *
  * <ul>
- *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, or available below the hard
- *       threshold while swap has room): after {@code softGrace}, reclaim from containers that may swap; after
+ *   <li><b>SOFT</b> (available below the soft threshold, PSI some above its bound, available below the hard
+ *       threshold while swap has room, or a hypervisor's balloon growing fast enough to take available below the
+ *       hard threshold within the grace period): after {@code softGrace}, reclaim from containers that may swap; after
  *       2 × grace also throttle BestEffort containers; after 3 × grace evict one victim.</li>
  *   <li><b>HARD</b> (available below the hard threshold and swap has no room, or PSI full above its bound): all three
  *       at once.</li>
  * </ul>
  * Victims are ranked as the kubelet ranks them ({@link EvictionRanking}); critical pods and admin-protected pods
  * never are. One victim at a time: after an eviction, none until the cooldown passed and the victim is gone.
+ * On a VM node the loops {@link #retune} the thresholds each round to the capacity the balloon left
+ * ({@link Config#scaled}), keeping the grace and cooldown timers.
  */
 public final class PressureGuard {
 
@@ -48,6 +51,21 @@ public final class PressureGuard {
         }
 
         /**
+         * The same config for a node whose capacity went from {@code configuredFor} to {@code capacity} (a balloon
+         * took memory or gave it back): the memory.available thresholds scale by the same ratio, so a threshold of
+         * 20 % of the node stays 20 % of what the hypervisor left; the rest is unchanged.
+         */
+        public Config scaled(long configuredFor, long capacity) {
+            if (configuredFor <= 0 || capacity == configuredFor) {
+                return this;
+            }
+            double ratio = Math.max(0, (double) capacity / configuredFor);
+            return new Config((long) Math.floor(softAvailableBytes * ratio), softGrace,
+                    (long) Math.floor(hardAvailableBytes * ratio), psiSomeAvg10Soft, psiFullAvg10Hard, swapFreeMin,
+                    swapInPagesPerSecMax, cooldown, reclaimFraction);
+        }
+
+        /**
          * Defaults scaled to the node: soft 20 % of RAM, hard 10 % (well above the kubelet's 100Mi, so memwarden acts
          * before the kubelet's 10 s loop and the kernel), grace 5 s, cooldown 10 s, PSI some 20 % / full 40 %.
          */
@@ -61,7 +79,7 @@ public final class PressureGuard {
 
     private static final long PAGE = 4096;
 
-    private final Config cfg;
+    private volatile Config cfg;
     private final Clock clock;
     private long softSince = -1;
     private long lastEvictAt = Long.MIN_VALUE / 2;
@@ -76,6 +94,28 @@ public final class PressureGuard {
     }
 
     /**
+     * New thresholds for the same node (its capacity changed: a balloon), keeping the guard's state: a soft
+     * pressure's grace period and the eviction cooldown go on.
+     */
+    public void retune(Config next) {
+        this.cfg = next;
+    }
+
+    public Config config() {
+        return cfg;
+    }
+
+    /**
+     * Whether a balloon growing at the node's rate would take memory.available below the hard threshold within the
+     * soft grace period: balloon growth is pressure before it shows in memory.available.
+     */
+    private boolean balloonWillPress(NodeObservation node) {
+        double rate = node.balloonGrowthBytesPerSecond();
+        return rate > 0 && node.memoryAvailable() - rate * Math.max(1000, cfg.softGrace().toMillis()) / 1000.0
+                < cfg.hardAvailableBytes();
+    }
+
+    /**
      * Whether a decision on {@code node} can depend on the pods at all: false when memory.available is at or above
      * the soft threshold (hence the hard one) and PSI some and full are below their bounds, where the level is NONE
      * whatever the pods are. The loops then skip reading the containers for the guard and decide on no pods.
@@ -84,7 +124,7 @@ public final class PressureGuard {
         double some = node.psi() == null ? 0 : node.psi().someAvg10();
         double full = node.psi() == null ? 0 : node.psi().fullAvg10();
         return node.memoryAvailable() < cfg.softAvailableBytes() || some >= cfg.psiSomeAvg10Soft()
-                || full >= cfg.psiFullAvg10Hard();
+                || full >= cfg.psiFullAvg10Hard() || balloonWillPress(node);
     }
 
     public Decision decide(NodeObservation node, List<PodObservation> pods) {
@@ -119,6 +159,11 @@ public final class PressureGuard {
                             + (available < cfg.hardAvailableBytes() ? " (below hard, but swap has room: "
                             + swapState(node, swapInRate) + ")" : "")
                     : "PSI some avg10 " + some + "% >= " + cfg.psiSomeAvg10Soft() + "%");
+        } else if (balloonWillPress(node)) {
+            level = Level.SOFT;
+            why.add("balloon growing at " + Math.round(node.balloonGrowthBytesPerSecond()) + " bytes/s: memory.available "
+                    + available + " would fall below hard " + cfg.hardAvailableBytes() + " within "
+                    + Math.max(1000, cfg.softGrace().toMillis()) + " ms");
         }
         if (level == Level.NONE) {
             softSince = -1;

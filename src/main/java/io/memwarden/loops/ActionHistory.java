@@ -54,7 +54,7 @@ final class ActionHistory {
         } catch (RuntimeException ignored) {
             // a listener's failure (e.g. an event sink) never stops the loops
         }
-        log.accept(loop + ": " + pod + (container == null ? "" : "/" + container) + ": " + action + " (" + result
+        log.accept(loop + ": " + (pod.isEmpty() ? "node" : pod) + (container == null ? "" : "/" + container) + ": " + action + " (" + result
                 + ") because " + trigger);
     }
 

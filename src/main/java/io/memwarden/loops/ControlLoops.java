@@ -2,7 +2,10 @@ package io.memwarden.loops;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
+import io.memwarden.control.BalloonWatch;
 import io.memwarden.control.ColdOffloader;
+import io.memwarden.control.PressureGuard;
+import io.memwarden.kernel.Balloon;
 import io.memwarden.model.QosClass;
 import java.io.IOException;
 import java.util.List;
@@ -17,6 +20,12 @@ import java.util.function.Consumer;
  * {@link ActionHistory} with its trigger. The loops' thread is a {@link LoopThread}.
  */
 public final class ControlLoops implements AutoCloseable {
+    /**
+     * The loop name of a node action: a hypervisor's balloon grew by a large share ({@link ActionRecord#pod()} is
+     * empty: it concerns the node).
+     */
+    public static final String BALLOON_LOOP = BalloonStep.LOOP;
+
     private final HostFacts host;
     private final ManagedWorkload workload;
     private final Clock clock;
@@ -25,6 +34,7 @@ public final class ControlLoops implements AutoCloseable {
     private final ThrottleStep throttle;
     private final OffloadStep offload;
     private final ContainerPressure pressure;
+    private final BalloonStep balloon;
     private volatile LoopOptions opt;
     private volatile Evictor evictor = Evictor.SIGKILL;
 
@@ -38,6 +48,7 @@ public final class ControlLoops implements AutoCloseable {
         this.throttle = new ThrottleStep(clock);
         this.pressure = new ContainerPressure(host, log);
         this.offload = new OffloadStep(pressure, clock, log);
+        this.balloon = new BalloonStep(clock, log);
     }
 
     /** One round woken by the period. */
@@ -51,7 +62,7 @@ public final class ControlLoops implements AutoCloseable {
      */
     public synchronized void tick(String wokenBy) throws IOException {
         LoopOptions o = opt;
-        new Round(host, workload, o, new Round.Steps(guard, throttle, offload),
+        new Round(host, workload, o, new Round.Steps(guard, throttle, offload, balloon),
                 new Actuator(host.pageSize(), o.dryRun(), evictor), history, wokenBy).run();
     }
 
@@ -102,6 +113,18 @@ public final class ControlLoops implements AutoCloseable {
         return this;
     }
 
+    /** Read the guest's balloon from {@code paths} (default: this machine's /proc and /sys). */
+    public ControlLoops balloonPaths(Balloon.Paths paths) {
+        balloon.paths(paths);
+        return this;
+    }
+
+    /** When a balloon's growth is reported (a share of physical memory) and over how long its rate is measured. */
+    public ControlLoops balloonConfig(BalloonWatch.Config config) {
+        balloon.config(config);
+        return this;
+    }
+
     /** Evict pods with {@code e} instead of SIGKILL via pidfd ({@link Evictor#SIGKILL}). */
     public ControlLoops evictWith(Evictor e) {
         this.evictor = e;
@@ -134,6 +157,22 @@ public final class ControlLoops implements AutoCloseable {
     /** Actions dropped from the history because it was full. */
     public long droppedActions() {
         return history.dropped();
+    }
+
+    /**
+     * The hypervisor's balloon as the last round saw it (physical and effective capacity, size, growth rate, free
+     * page reporting), or null before the first round or where it cannot be read.
+     */
+    public BalloonWatch.State balloon() {
+        return balloon.last();
+    }
+
+    /**
+     * The pressure guard's thresholds as the last round used them: the options' config, scaled to the effective
+     * capacity where a balloon took memory.
+     */
+    public PressureGuard.Config guardConfig() {
+        return guard.config();
     }
 
     /** Bytes each container ("namespace/pod/container") had offloaded by the offload loop so far. */

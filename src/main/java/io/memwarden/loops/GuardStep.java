@@ -3,6 +3,7 @@ package io.memwarden.loops;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
 import io.memwarden.model.Clock;
+import io.memwarden.control.BalloonWatch;
 import io.memwarden.control.GuardAction;
 import io.memwarden.control.NodeObservation;
 import io.memwarden.control.PodObservation;
@@ -21,11 +22,16 @@ final class GuardStep {
     static final String LOOP = "guard";
 
     private final Clock clock;
-    private PressureGuard guard;
+    private volatile PressureGuard guard;
 
     GuardStep(PressureGuard.Config config, Clock clock) {
         this.clock = clock;
         this.guard = new PressureGuard(config, clock);
+    }
+
+    /** The thresholds the guard decided on in the last round (the options' until then). */
+    PressureGuard.Config config() {
+        return guard.config();
     }
 
     /** New thresholds: the guard starts afresh (grace and cooldown timers); the same ones keep its state. */
@@ -37,8 +43,14 @@ final class GuardStep {
 
     void run(Round round) {
         NodeStats node = round.node();
+        PressureGuard.Config cfg = round.guardConfig();
+        if (!cfg.equals(guard.config())) {
+            guard.retune(cfg); // the balloon changed the capacity: same guard, thresholds on what is left
+        }
+        BalloonWatch.State balloon = round.options().nodeCgroup() == null ? round.balloon() : null;
         NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(),
-                node.swapFree(), node.swapInPages(), node.psi());
+                node.swapFree(), node.swapInPages(), node.psi(),
+                balloon == null ? 0 : Math.max(0, balloon.growthBytesPerSecond()));
         // the pods' numbers only where they can change the decision (near or past a threshold)
         PressureGuard.Decision d = guard.decide(no, guard.needsPods(no) ? podObservations(round) : List.of());
         for (GuardAction a : d.actions()) {

@@ -42,9 +42,31 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      * @param availableBytes      capacity − working set (the kubelet's {@code memory.available})
      * @param swapInPages         cumulative pages swapped in ({@code pswpin} in /proc/vmstat)
      * @param psi                 {@code /proc/pressure/memory} (or the standing-in cgroup's); null without PSI
+     * @param balloon             the hypervisor's balloon when the node is a VM with a balloon driver; else null
      */
     public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
-                       long swapInPages, Pressure psi) {}
+                       long swapInPages, Pressure psi, Balloon balloon) {
+
+        /** A node without a balloon. */
+        public Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
+                    long swapInPages, Pressure psi) {
+            this(capacityBytes, availableBytes, swapTotalBytes, swapFreeBytes, swapInPages, psi, null);
+        }
+    }
+
+    /**
+     * A hypervisor's memory balloon in this node (the control loops' last round; docs/vm-nodes.md).
+     *
+     * @param driver               {@code virtio_balloon} or {@code vmw_balloon}
+     * @param physicalBytes        the guest's memory with the balloon empty
+     * @param balloonBytes         what the balloon holds now
+     * @param effectiveBytes       physical − balloon: what the hypervisor left, the guard's capacity
+     * @param growthBytesPerSecond the balloon's growth over the last 2 s (negative: deflating)
+     * @param freePageReporting    the guest reports free pages to the host (recorded; not pressure)
+     * @param source               where the size was read ("meminfo Balloon", "vmstat nr_balloon_pages", ...)
+     */
+    public record Balloon(String driver, long physicalBytes, long balloonBytes, long effectiveBytes,
+                          double growthBytesPerSecond, boolean freePageReporting, String source) {}
 
     /**
      * One managed container.

@@ -2,6 +2,8 @@ package io.memwarden.loops;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.NodeStats;
+import io.memwarden.control.BalloonWatch;
+import io.memwarden.control.PressureGuard;
 import java.io.IOException;
 import java.util.List;
 
@@ -9,7 +11,8 @@ import java.util.List;
  * One observe → decide → act round of the control loops ({@link ControlLoops#tick}), written as a recipe:
  * <ol>
  *   <li>{@link #observe()}: the running containers (lazy where the workload can: each cgroup file is read only when a
- *       step below asks for it), the managed pods (once: a runtime's view may be costly) and the node;</li>
+ *       step below asks for it), the managed pods (once: a runtime's view may be costly) and the node, with what a
+ *       hypervisor's balloon left of it ({@link BalloonStep});</li>
  *   <li>{@link #guard()}: the pressure guard reclaims, throttles or evicts when the node nears eviction;</li>
  *   <li>{@link #throttle()}: throttle relief lifts the ceiling of containers throttled for no good reason;</li>
  *   <li>{@link #offload()}: the offloader moves cold memory to swap under a stall target.</li>
@@ -30,7 +33,7 @@ final class Round {
     private NodeStats node;
 
     /** The loops' steps, each keeping its control loop's state from round to round. */
-    record Steps(GuardStep guard, ThrottleStep throttle, OffloadStep offload) {}
+    record Steps(GuardStep guard, ThrottleStep throttle, OffloadStep offload, BalloonStep balloon) {}
 
     /** @param wokenBy what woke the round early (e.g. "PSI trigger some 150000/2000000"), or null: the period */
     Round(HostFacts host, ManagedWorkload workload, LoopOptions opt, Steps steps, Actuator actuator,
@@ -55,6 +58,7 @@ final class Round {
         running = workload.lazySnapshot().stream().filter(ContainerStatus::running).toList();
         pods = workload.pods();
         node = opt.nodeCgroup() == null ? NodeStats.read(host) : NodeStats.ofCgroup(host, opt.nodeCgroup());
+        node = steps.balloon().observe(this, host, node);
     }
 
     private void guard() {
@@ -92,6 +96,24 @@ final class Round {
 
     NodeStats node() {
         return node;
+    }
+
+    /** The balloon's state this round, or null where it could not be read. */
+    BalloonWatch.State balloon() {
+        return steps.balloon().last();
+    }
+
+    /**
+     * The pressure guard's config for this round: the options' (resolved on MemTotal at start; the balloon's first
+     * reading of MemTotal stands for it), its memory.available thresholds scaled to the effective capacity when a
+     * balloon is present and the guard's node is the host.
+     */
+    PressureGuard.Config guardConfig() {
+        BalloonWatch.State b = balloon();
+        if (b == null || b.driver().equals("none") || opt.nodeCgroup() != null) {
+            return opt.guardConfig();
+        }
+        return opt.guardConfig().scaled(steps.balloon().configuredFor(), b.effectiveBytes());
     }
 
     Actuator actuator() {

@@ -3,6 +3,7 @@ package io.memwarden.loops;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
+import io.memwarden.control.BalloonWatch;
 import io.memwarden.control.ColdOffloader;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.Plan;
@@ -17,7 +18,8 @@ import java.util.Map;
 /**
  * The status of a managed workload ({@code memwarden run}'s processes, the agent's containers), read per scrape or
  * status request: every container's cgroup numbers and plan, the node's (or the confining cgroup's)
- * {@link NodeStats}, the control loops' actions and offload numbers, and the OOM kills seen. The status API serves it
+ * {@link NodeStats} (with what a hypervisor's balloon left, as the loops' last round saw it), the control loops'
+ * actions and offload numbers, and the OOM kills seen. The status API serves it
  * ({@code RunStatus::status} is its status source).
  */
 public final class RunStatus {
@@ -73,8 +75,16 @@ public final class RunStatus {
                     pp == null ? "" : pp.qosClass(), s.swapBehavior(), s.running(), s.exitCode(), memory(s.usage()),
                     last, cp, offload(s.pod() + "/" + s.container(), offloaded, estimates, loopClockToEpoch)));
         }
+        BalloonWatch.State b = loops == null ? null : loops.balloon();
+        NodeStatus.Balloon balloon = b == null || b.driver().equals("none") ? null : new NodeStatus.Balloon(b.driver(),
+                b.physicalBytes(), b.balloonBytes(), b.effectiveBytes(), b.growthBytesPerSecond(),
+                b.freePageReporting(), b.source());
+        if (balloon != null && nodeCgroup == null && b.insideMemTotal()) {
+            // a balloon that still counts in MemTotal (the loops' round takes it out the same way)
+            n = n.lessBalloon(b.balloonBytes(), host);
+        }
         return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
-                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi()), containers, actions,
+                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi(), balloon), containers, actions,
                 oomKills == null ? null : oomKills.counts(), history == null ? 0 : history.dropped());
     }
 

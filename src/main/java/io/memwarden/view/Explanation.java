@@ -18,9 +18,14 @@ import java.util.Map;
  * {@code -o json} contract.
  *
  * @param actionsTotal  every loop action of the run (the server lists only the newest {@code actionsListed})
+ * @param balloon       the node's balloon (the node is a VM): what the hypervisor left is the capacity the pressure
+ *                      guard's thresholds are computed on; null without one
+ * @param balloonGrowth the balloon's large growths among the listed actions, oldest first; null without a balloon
+ *                      and without such actions
  */
 public record Explanation(String server, long atMillis, String namespace, String pod, String qosClass,
-                          int actionsTotal, int actionsListed, List<ContainerExplanation> containers) {
+                          int actionsTotal, int actionsListed, List<ContainerExplanation> containers,
+                          StatusDoc.Balloon balloon, List<StatusDoc.Action> balloonGrowth) {
 
     /**
      * @param state     "running", "exited N" or "stopped"
@@ -88,8 +93,11 @@ public record Explanation(String server, long atMillis, String namespace, String
                     c.swapBehavior(), p == null ? null : p.oomScoreAdj(), cgroup,
                     p == null ? List.of() : p.reasons(), c.memory(), decisions, c.offload()));
         }
+        List<StatusDoc.Action> growth = d.recentActions().stream().filter(a -> a.loop().equals("balloon"))
+                .sorted(Comparator.comparingLong(StatusDoc.Action::atMillis)).toList();
         return new Explanation(server, d.atMillis(), namespace, pod, ofPod.getFirst().qosClass(), d.actionsTotal(),
-                d.recentActions().size(), List.copyOf(out));
+                d.recentActions().size(), List.copyOf(out), d.node().balloon(),
+                d.node().balloon() == null && growth.isEmpty() ? null : growth);
     }
 
     private static final long PAGE = 4096;
@@ -141,6 +149,17 @@ public record Explanation(String server, long atMillis, String namespace, String
         List<String> l = new ArrayList<>();
         l.add("pod " + namespace + "/" + pod + "  QoS " + qosClass + "  (memwarden at " + server + ", "
                 + TIME.format(Instant.ofEpochMilli(atMillis)) + ")");
+        if (balloon != null) {
+            l.add("node: a VM; " + balloon.driver() + " holds " + Bytes.human(balloon.balloonBytes()) + " of "
+                    + Bytes.human(balloon.physicalBytes()) + ", capacity " + Bytes.human(balloon.effectiveBytes())
+                    + " (the pressure guard's thresholds follow it)"
+                    + (balloon.growthBytesPerSecond() > 0 ? "; growing " + Bytes.human(
+                    Math.round(balloon.growthBytesPerSecond())) + "/s" : "")
+                    + (balloon.freePageReporting() ? "; free page reporting on (not pressure)" : ""));
+            for (StatusDoc.Action a : balloonGrowth == null ? List.<StatusDoc.Action>of() : balloonGrowth) {
+                l.add("  " + CLOCK.format(Instant.ofEpochMilli(a.atMillis())) + "  " + a.trigger());
+            }
+        }
         for (ContainerExplanation c : containers) {
             l.add("");
             l.add("container " + c.name() + (c.init() ? " (init)" : "") + "  " + c.state());

@@ -46,10 +46,19 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
         return d;
     }
 
-    /** Node memory, swap and PSI (the kubelet's view, or the cgroup standing in for the node). */
+    /**
+     * Node memory, swap and PSI (the kubelet's view, or the cgroup standing in for the node).
+     *
+     * @param balloon a hypervisor's balloon when the node is a VM with one; null otherwise (or an older server)
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
-                       long swapInPages, Psi psi) {}
+                       long swapInPages, Psi psi, Balloon balloon) {}
+
+    /** The node's balloon: its size, the memory with it empty (physical) and what it left (effective). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Balloon(String driver, long physicalBytes, long balloonBytes, long effectiveBytes,
+                          double growthBytesPerSecond, boolean freePageReporting, String source) {}
 
     /** PSI averages in percent. */
     @JsonIgnoreProperties(ignoreUnknown = true)

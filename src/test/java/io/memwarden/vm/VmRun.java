@@ -39,6 +39,21 @@ record VmRun(int exitCode, String guestStdout, String harnessStderr, Path dir, D
      * dir and, when the system property {@code memwarden.vm.kernel} is set, the kernel are added here.
      */
     static VmRun run(List<String> options, List<String> command, Duration timeout) throws IOException, InterruptedException {
+        return run(options, command, timeout, results -> () -> { });
+    }
+
+    /** Something that runs on the host beside the VM (the balloon's QMP bridge), closed when the VM is gone. */
+    interface Sidecar extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * As {@link #run(List, List, Duration)}, with {@code sidecar} started on the guest's results dir (which does not
+     * exist yet: the harness creates it) before the VM boots and closed after it stopped.
+     */
+    static VmRun run(List<String> options, List<String> command, Duration timeout,
+                     java.util.function.Function<Path, Sidecar> sidecar) throws IOException, InterruptedException {
         Path project = projectDir();
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
         Path dir = project.resolve("target/vm-results/" + stamp);
@@ -59,14 +74,17 @@ record VmRun(int exitCode, String guestStdout, String harnessStderr, Path dir, D
         Path out = dir.resolve("harness-stdout.txt");
         Path err = dir.resolve("harness-stderr.txt");
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(argv).directory(project.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        // the harness enforces the timeout itself; this is a backstop
-        if (!p.waitFor(timeout.toSeconds() + 120, TimeUnit.SECONDS)) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
+        Process p;
+        try (Sidecar beside = sidecar.apply(results)) {
+            p = new ProcessBuilder(argv).directory(project.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            // the harness enforces the timeout itself; this is a backstop
+            if (!p.waitFor(timeout.toSeconds() + 120, TimeUnit.SECONDS)) {
+                p.destroy();
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor();
+                }
             }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);

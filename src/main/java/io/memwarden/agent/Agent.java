@@ -215,8 +215,9 @@ public final class Agent implements AutoCloseable {
         if (config.loops().ksm().enabled()) {
             Ksm k = Ksm.system();
             if (k.available()) {
+                ClusterActions cluster = setup.cluster();
                 ksm = KsmTuning.start(k, config.loops().ksm(), config.loops().dryRun(), setup.clock(),
-                        line -> LOG.info("{}", line));
+                        line -> LOG.info("{}", line), cluster::nodeMetadata);
                 LOG.info("KSM tuner on: policy {}, every {}", config.loops().ksm().policy(),
                         config.loops().ksm().period());
             } else {

@@ -1,6 +1,8 @@
 package io.memwarden.agent;
 
 import io.memwarden.control.KsmTuner;
+import io.memwarden.control.KubevirtKsm;
+import io.memwarden.k8s.ClusterActions;
 import io.memwarden.kernel.Ksm;
 import io.memwarden.kernel.KsmCounters;
 import io.memwarden.loops.KsmLoop;
@@ -17,9 +19,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The agent's KSM tuner ({@code loops.ksm}): a {@link KsmLoop} on its own thread every period, its metrics, and on
@@ -27,25 +31,95 @@ import java.util.function.Consumer;
  */
 final class KsmTuning implements AutoCloseable {
     private final KsmLoop loop;
+    private final KsmTuner tuner;
+    private final AgentConfig.Ksm cfg;
+    private final Supplier<ClusterActions.NodeMetadata> node;
+    private KubevirtKsm.Settings inEffect;
+    private List<String> lastNodeWarnings = List.of();
+    private String lastClaim;
     private final Duration period;
     private final Consumer<String> log;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
     private volatile String lastError;
 
-    private KsmTuning(KsmLoop loop, Duration period, Consumer<String> log) {
+    private KsmTuning(KsmLoop loop, KsmTuner tuner, AgentConfig.Ksm cfg, Supplier<ClusterActions.NodeMetadata> node,
+                      Consumer<String> log) {
         this.loop = loop;
-        this.period = period;
+        this.tuner = tuner;
+        this.cfg = cfg;
+        this.node = node;
+        this.inEffect = cfg.kubevirt();
+        this.period = cfg.period();
         this.log = log;
         this.thread = Thread.ofPlatform().daemon().name("memwarden-ksm").unstarted(this::run);
     }
 
     static KsmTuning start(Ksm ksm, AgentConfig.Ksm cfg, boolean dryRun, Clock clock, Consumer<String> log) {
-        KsmLoop loop = new KsmLoop(ksm, new KsmTuner(cfg.newPolicy(), cfg.tunerConfig(), clock),
-                new KsmLoop.Options(dryRun, cfg.takeOver(), cfg.committed()), clock);
-        KsmTuning t = new KsmTuning(loop, cfg.period(), log);
+        return start(ksm, cfg, dryRun, clock, log, () -> null);
+    }
+
+    /**
+     * @param node this Node's labels and annotations before each pass (Kubernetes mode), null when unknown: virt-handler's
+     *             override annotations feed the kubevirt policy, its KSM label/annotation make memwarden observe only
+     */
+    static KsmTuning start(Ksm ksm, AgentConfig.Ksm cfg, boolean dryRun, Clock clock, Consumer<String> log,
+                           Supplier<ClusterActions.NodeMetadata> node) {
+        KsmTuning t = create(ksm, cfg, dryRun, clock, log, node);
         t.thread.start();
         return t;
+    }
+
+    /** Not started: {@link #onePass} drives it (tests). */
+    static KsmTuning create(Ksm ksm, AgentConfig.Ksm cfg, boolean dryRun, Clock clock, Consumer<String> log,
+                            Supplier<ClusterActions.NodeMetadata> node) {
+        KsmTuner tuner = new KsmTuner(cfg.newPolicy(), cfg.tunerConfig(), clock);
+        KsmLoop loop = new KsmLoop(ksm, tuner, new KsmLoop.Options(dryRun, cfg.takeOver(), cfg.committed()), clock);
+        return new KsmTuning(loop, tuner, cfg, Objects.requireNonNull(node, "node"), log);
+    }
+
+    /** The kubevirt policy's settings in effect (the config's, with the Node's overrides). */
+    KubevirtKsm.Settings settings() {
+        return inEffect;
+    }
+
+    /**
+     * Reads the Node (when there is one) and applies what virt-handler put there: its override annotations on the
+     * config's kubevirt settings (bad values: a logged warning naming the annotation and value, the config's value
+     * kept), and its KSM label/annotation as "managed elsewhere". When the Node cannot be read, what was in effect
+     * stays. Logs only changes.
+     */
+    void applyNode() {
+        ClusterActions.NodeMetadata m = node.get();
+        if (m == null) {
+            return;
+        }
+        List<String> warnings = new ArrayList<>();
+        String claim = KubevirtKsm.virtHandlerClaim(m.labels(), m.annotations(), warnings);
+        loop.managedElsewhere(claim);
+        if (!Objects.equals(claim, lastClaim)) {
+            log.accept("KSM: " + (claim != null ? claim : "KubeVirt's virt-handler no longer claims KSM on this node"));
+            lastClaim = claim;
+        }
+        if (tuner.policy() instanceof KubevirtKsm) {
+            KubevirtKsm.Settings s = cfg.kubevirt().withNodeAnnotations(m.annotations(), warnings);
+            if (!s.equals(inEffect)) {
+                tuner.usePolicy(new KubevirtKsm(s));
+                log.accept("KSM: kubevirt settings " + s.describe() + (s.equals(cfg.kubevirt()) ? " (the config's)"
+                        : " (the config's with the node's " + KubevirtKsm.ANNOTATION_PREFIX + "*-override annotations)"));
+                inEffect = s;
+            }
+        }
+        if (!warnings.equals(lastNodeWarnings)) {
+            warnings.forEach(w -> log.accept("KSM: warning: " + w));
+            lastNodeWarnings = List.copyOf(warnings);
+        }
+    }
+
+    /** One pass as the thread makes it: the Node first, then the loop. */
+    KsmLoop.Pass onePass() throws IOException {
+        applyNode();
+        return loop.pass();
     }
 
     KsmLoop loop() {
@@ -57,7 +131,7 @@ final class KsmTuning implements AutoCloseable {
         String lastObserveOnly = null;
         do {
             try {
-                KsmLoop.Pass p = loop.pass();
+                KsmLoop.Pass p = onePass();
                 lastError = null;
                 if (!p.written().isEmpty()) {
                     log.accept("KSM: " + String.join(" ", p.written()) + ": " + p.decision().reason());

@@ -16,6 +16,7 @@ import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Plan.PlanError;
 import io.memwarden.policy.Planner;
+import io.memwarden.policy.VirtLaunchers;
 import io.memwarden.policy.WardenConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -86,16 +87,15 @@ final class PlanCommand implements Callable<Integer> {
             List<PlanError> inputErrors = new ArrayList<>(manifests.errors());
             List<KubeVirtResources.VirtualMachinePlan> vms = null;
             if (manifests.hadVms() || kubevirtConfig != null) {
-                vms = new ArrayList<>();
-                for (VmiSpec vmi : manifests.vms()) {
-                    try {
-                        KubeVirtResources.Rendered r = KubeVirtResources.render(vmi, kv, nodeFacts.architecture());
-                        vms.add(r.plan());
-                        podSpecs.add(r.launcherPod());
-                    } catch (ArithmeticException | IllegalArgumentException e) {
-                        inputErrors.add(new PlanError(vmi.key(), null, pods + ": " + vmi.kind() + " " + vmi.key()
-                                + ": cannot be sized: " + e.getMessage()));
-                    }
+                // a VMI whose real virt-launcher pod is in the input is sized with the overhead that pod publishes,
+                // and that pod is planned instead of memwarden's rendering
+                VirtLaunchers.Sized sized = VirtLaunchers.size(manifests.vms(), podSpecs, kv, nodeFacts.architecture());
+                vms = sized.vms().stream().map(KubeVirtResources.Rendered::plan).toList();
+                podSpecs = new ArrayList<>(sized.pods());
+                for (VirtLaunchers.Failure f : sized.errors()) {
+                    VmiSpec vmi = f.vmi();
+                    inputErrors.add(new PlanError(vmi.key(), null, pods + ": " + vmi.kind() + " " + vmi.key()
+                            + ": cannot be sized: " + f.message()));
                 }
             }
             Map<String, Long> ws = null;
@@ -116,10 +116,7 @@ final class PlanCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new InputException((kubeletConfig != null ? kubeletConfig : node) + ": " + e.getMessage(), e);
             }
-            plan = planner.plan(podSpecs, ws, inputErrors);
-            if (vms != null) {
-                plan = plan.withVirtualMachines(vms);
-            }
+            plan = planner.plan(podSpecs, ws, inputErrors, vms);
         } catch (InputException e) {
             err.println("memwarden plan: " + e.getMessage());
             return ExitCodes.USAGE;

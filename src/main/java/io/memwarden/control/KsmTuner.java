@@ -24,7 +24,7 @@ public final class KsmTuner {
         public static final Config DEFAULTS = new Config(2, 64, Duration.ofMinutes(30));
     }
 
-    private final KsmPolicy policy;
+    private volatile KsmPolicy policy;
     private final Config cfg;
     private final Clock clock;
     /** full_scans when KSM was (last) started or first seen running; -1 while stopped */
@@ -39,6 +39,17 @@ public final class KsmTuner {
 
     public KsmPolicy policy() {
         return policy;
+    }
+
+    /**
+     * Decides with another policy of the same kind from the next decision on (e.g. virt-handler's node annotations
+     * changed the kubevirt policy's settings); the tuner's own state (scans since start, a net-loss hold) is kept.
+     */
+    public void usePolicy(KsmPolicy next) {
+        if (!next.name().equals(policy.name())) {
+            throw new IllegalArgumentException("policy " + next.name() + " cannot replace " + policy.name());
+        }
+        policy = next;
     }
 
     /** Whether KSM loses memory in this observation, judged only after enough full scans. */

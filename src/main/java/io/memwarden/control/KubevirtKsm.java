@@ -22,6 +22,48 @@ public record KubevirtKsm(Settings settings) implements KsmPolicy {
 
     /** The node annotations virt-handler reads to override its constants (api/core/v1 KSM*Override). */
     public static final String ANNOTATION_PREFIX = "kubevirt.io/ksm-";
+    /**
+     * virt-handler's node annotation: "true" where it switched KSM on itself, "false" elsewhere
+     * (pkg/virt-handler/heartbeat, {@code KSMHandlerManagedAnnotation}).
+     */
+    public static final String HANDLER_MANAGED_ANNOTATION = "kubevirt.io/ksm-handler-managed";
+    /** virt-handler's node label: "true" where the KubeVirt CR's ksmConfiguration selects the node. */
+    public static final String KSM_ENABLED_LABEL = "kubevirt.io/ksm-enabled";
+
+    /**
+     * Whether KubeVirt's virt-handler tunes KSM on this node, from the Node's labels and annotations: the reason
+     * (memwarden then observes only), or null. A {@value #HANDLER_MANAGED_ANNOTATION} value other than true/false is a
+     * warning in {@code warnings}.
+     */
+    public static String virtHandlerClaim(Map<String, String> labels, Map<String, String> annotations,
+                                          List<String> warnings) {
+        String managed = annotations.get(HANDLER_MANAGED_ANNOTATION);
+        if (managed != null && !managed.equals("true") && !managed.equals("false")) {
+            warnings.add("node annotation " + HANDLER_MANAGED_ANNOTATION + "=\"" + printable(managed)
+                    + "\" is neither true nor false (virt-handler writes one of them): ignored");
+        }
+        if ("true".equals(managed)) {
+            return "KubeVirt's virt-handler switched KSM on on this node (node annotation " + HANDLER_MANAGED_ANNOTATION
+                    + "=true): observing only";
+        }
+        if ("true".equals(labels.get(KSM_ENABLED_LABEL))) {
+            return "KubeVirt's virt-handler tunes KSM on this node (node label " + KSM_ENABLED_LABEL + "=true, the"
+                    + " KubeVirt CR's ksmConfiguration selects it): observing only";
+        }
+        return null;
+    }
+
+    private static String printable(String v) {
+        StringBuilder sb = new StringBuilder();
+        v.codePoints().limit(60).forEach(c -> {
+            if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\x%02x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return v.codePointCount(0, v.length()) > 60 ? sb + "…" : sb.toString();
+    }
 
     /**
      * @param freePercent MemAvailable at or below this share of MemTotal is pressure (0..1)
@@ -73,6 +115,79 @@ public record KubevirtKsm(Settings settings) implements KsmPolicy {
                     notes);
             float free = floatParam(annotations, "free-percent", d.freePercent, 0, 1, notes);
             return new Settings(boost, decay, min, max, init, sleep, free);
+        }
+
+        /** The settings in config words, for logs. */
+        public String describe() {
+            return "pagesBoost " + pagesBoost + ", pagesDecay " + pagesDecay + ", pagesMin " + pagesMin + ", pagesMax "
+                    + pagesMax + ", pagesInit " + pagesInit + ", sleepMsBaseline " + sleepMsBaseline + ", freePercent "
+                    + freePercent;
+        }
+
+        /**
+         * These settings (memwarden's config) with virt-handler's override annotations found on the Node applied, one
+         * by one in virt-handler's order and with its bounds (max against the min in effect, init against both). An
+         * annotation memwarden cannot use — not a number, out of bounds — is a warning in {@code warnings} naming the
+         * annotation and value, and the config's value is kept for that setting; if the result is still inconsistent
+         * (e.g. a raised min above the config's init), every override is dropped with a warning.
+         */
+        public Settings withNodeAnnotations(Map<String, String> annotations, List<String> warnings) {
+            int boost = nodeInt(annotations, "pages-boost", pagesBoost, 0, Integer.MAX_VALUE, warnings);
+            int decay = nodeInt(annotations, "pages-decay", pagesDecay, Integer.MIN_VALUE, 0, warnings);
+            int min = nodeInt(annotations, "pages-min", pagesMin, 0, Integer.MAX_VALUE, warnings);
+            int max = nodeInt(annotations, "pages-max", pagesMax, min, Integer.MAX_VALUE, warnings);
+            int init = nodeInt(annotations, "pages-init", pagesInit, min, max, warnings);
+            int sleep = nodeInt(annotations, "sleep-ms-baseline", (int) Math.min(sleepMsBaseline, Integer.MAX_VALUE),
+                    1, Integer.MAX_VALUE, warnings);
+            float free = freePercent;
+            String fv = annotations.get(key("free-percent"));
+            if (fv != null) {
+                float value = Float.NaN;
+                try {
+                    value = (float) Double.parseDouble(fv.strip());
+                } catch (NumberFormatException e) {
+                    warnings.add("node annotation " + key("free-percent") + "=\"" + printable(fv) + "\" is not a"
+                            + " number: memwarden keeps its configured " + freePercent);
+                }
+                if (!Float.isNaN(value)) {
+                    if (value >= 0 && value <= 1) {
+                        free = value;
+                    } else {
+                        warnings.add("node annotation " + key("free-percent") + "=" + printable(fv) + " is out of"
+                                + " bounds 0..1: memwarden keeps its configured " + freePercent);
+                    }
+                }
+            }
+            Settings merged = new Settings(boost, decay, min, max, init, sleep, free);
+            String problem = merged.problem();
+            if (problem != null) {
+                warnings.add("node annotations " + ANNOTATION_PREFIX + "*-override give " + problem + ": memwarden"
+                        + " keeps its configured values for all of them");
+                return this;
+            }
+            return merged;
+        }
+
+        private static int nodeInt(Map<String, String> a, String name, int configured, int lo, int hi,
+                                   List<String> warnings) {
+            String v = a.get(key(name));
+            if (v == null) {
+                return configured;
+            }
+            int value;
+            try {
+                value = Integer.parseInt(v); // Go's strconv.Atoi, as virt-handler parses it
+            } catch (NumberFormatException e) {
+                warnings.add("node annotation " + key(name) + "=\"" + printable(v) + "\" is not an integer:"
+                        + " memwarden keeps its configured " + configured);
+                return configured;
+            }
+            if (value < lo || value > hi) {
+                warnings.add("node annotation " + key(name) + "=" + value + " is out of bounds " + lo + ".." + hi
+                        + ": memwarden keeps its configured " + configured);
+                return configured;
+            }
+            return value;
         }
 
         private static String key(String name) {

@@ -120,7 +120,8 @@ final class VirtualMachineReader {
                 bool(d + "devices.logSerialConsole", dev.get("logSerialConsole")),
                 bool(d + "devices.autoattachSerialConsole", dev.get("autoattachSerialConsole")));
         return new VmiSpec(ns, name, kind, arch, new Resources(cpuReq, cpuLim, memReq, memLim), guest, cpu, devices,
-                added, Boolean.TRUE.equals(ogo));
+                added, Boolean.TRUE.equals(ogo),
+                kind.equals("VirtualMachine") ? null : meta.path("uid").asString(null));
     }
 
     private static boolean exec(JsonNode probe) {

@@ -1,6 +1,7 @@
 package io.memwarden.k8s;
 
 import io.memwarden.model.OomEvent;
+import java.util.Map;
 
 /**
  * What the node agent does to the cluster. Implementations never throw on API failure: they log and report.
@@ -40,6 +41,22 @@ public interface ClusterActions extends AutoCloseable {
      * Idempotent.
      */
     void markNode(String swapBehavior, boolean swapOn, boolean label, boolean taint);
+
+    /**
+     * This Node's labels and annotations as the API has them now (e.g. KubeVirt virt-handler's KSM overrides), or
+     * null when there is no cluster or the Node cannot be read (the implementation logs why).
+     */
+    default NodeMetadata nodeMetadata() {
+        return null;
+    }
+
+    /** A Node's {@code metadata.labels} and {@code metadata.annotations} (empty when absent). */
+    record NodeMetadata(Map<String, String> labels, Map<String, String> annotations) {
+        public NodeMetadata {
+            labels = labels == null ? Map.of() : Map.copyOf(labels);
+            annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+        }
+    }
 
     @Override
     void close();

@@ -195,6 +195,12 @@ public final class KubeCluster implements ClusterActions {
         nodeMarking.mark(swapBehavior, swapOn, label, taint);
     }
 
+    /** Reads this Node (one GET); a failure is counted in {@code nodeFailures}, logged, and gives null. */
+    @Override
+    public NodeMetadata nodeMetadata() {
+        return nodeMarking.metadata();
+    }
+
     /** Stops taking events, sends what is queued (up to the request timeout), stops the sender. */
     @Override
     public void close() {

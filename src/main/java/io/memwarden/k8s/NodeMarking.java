@@ -92,6 +92,24 @@ final class NodeMarking {
         }
     }
 
+    /** This Node's labels and annotations, or null (counted and logged) when it cannot be read. */
+    ClusterActions.NodeMetadata metadata() {
+        Node node;
+        try {
+            node = api.nodes().withName(nodeName).get();
+        } catch (KubernetesClientException e) {
+            failures.incrementAndGet();
+            LOG.warn("could not read node {}: {}", nodeName, ApiCalls.brief(e));
+            return null;
+        }
+        if (node == null || node.getMetadata() == null) {
+            failures.incrementAndGet();
+            LOG.warn("node {} not found", nodeName);
+            return null;
+        }
+        return new ClusterActions.NodeMetadata(node.getMetadata().getLabels(), node.getMetadata().getAnnotations());
+    }
+
     /** This Node, or null (counted and logged) when it cannot be read or does not exist. */
     private Node read() {
         Node node;

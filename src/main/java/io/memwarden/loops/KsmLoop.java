@@ -68,6 +68,7 @@ public final class KsmLoop implements AutoCloseable {
     /** each tuned file's value as memwarden last decided it (written, or already so) */
     private final Map<String, Long> lastWritten = new LinkedHashMap<>();
     private String observeOnly;
+    private volatile String managedElsewhere;
     private boolean first = true;
     private int ksmdPid = -2;
     private volatile Pass last;
@@ -94,6 +95,14 @@ public final class KsmLoop implements AutoCloseable {
         return Map.copyOf(original);
     }
 
+    /**
+     * Another tuner claims KSM on this node (e.g. KubeVirt's virt-handler, by its node label or annotation): while
+     * {@code why} is non-null, passes decide and write nothing (unless {@code takeOver}); null lifts it.
+     */
+    public void managedElsewhere(String why) {
+        managedElsewhere = why;
+    }
+
     /** One observe → decide → write pass. */
     public Pass pass() throws IOException {
         long now = clock.millis();
@@ -115,7 +124,8 @@ public final class KsmLoop implements AutoCloseable {
         KsmObservation o = observation(c);
         KsmDecision d = tuner.decide(o);
         List<String> written = new ArrayList<>();
-        if (observeOnly == null && !opts.dryRun()) {
+        String elsewhere = opts.takeOver() ? null : managedElsewhere;
+        if (observeOnly == null && elsewhere == null && !opts.dryRun()) {
             Map<String, Long> want = new LinkedHashMap<>();
             want.put("sleep_millisecs", d.sleepMillisecs());
             want.put("pages_to_scan", d.pagesToScan());
@@ -135,7 +145,7 @@ public final class KsmLoop implements AutoCloseable {
 
             }
         }
-        Pass p = new Pass(now, c, o, d, written, observeOnly, -1, -1);
+        Pass p = new Pass(now, c, o, d, written, observeOnly != null ? observeOnly : elsewhere, -1, -1);
         p = withCpu(p);
         last = p;
         return p;

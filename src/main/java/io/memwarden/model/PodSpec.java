@@ -13,6 +13,8 @@ import java.util.function.UnaryOperator;
  * @param statusQosClass    {@code status.qosClass}, null when absent (the kubelet prefers it when set)
  * @param overheadMemory    {@code spec.overhead.memory} in bytes, null when absent
  * @param podResources      {@code spec.resources} (pod-level resources), {@link Resources#NONE} when absent
+ * @param labels            {@code metadata.labels} (e.g. KubeVirt's {@code kubevirt.io: virt-launcher}), empty when
+ *                          absent or unknown (NRI data without labels)
  */
 public record PodSpec(
         String namespace,
@@ -24,7 +26,16 @@ public record PodSpec(
         QosClass statusQosClass,
         Long overheadMemory,
         Resources podResources,
-        List<ContainerSpec> containers) {
+        List<ContainerSpec> containers,
+        Map<String, String> labels) {
+
+    /** A pod without labels. */
+    public PodSpec(String namespace, String name, String uid, Map<String, String> annotations, Integer priority,
+                   String priorityClassName, QosClass statusQosClass, Long overheadMemory, Resources podResources,
+                   List<ContainerSpec> containers) {
+        this(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass, overheadMemory,
+                podResources, containers, Map.of());
+    }
 
     public PodSpec {
         Objects.requireNonNull(name, "name");
@@ -33,18 +44,25 @@ public record PodSpec(
         annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
         podResources = podResources == null ? Resources.NONE : podResources;
         containers = List.copyOf(containers);
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+    }
+
+    /** This pod with other labels. */
+    public PodSpec withLabels(Map<String, String> other) {
+        return new PodSpec(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass,
+                overheadMemory, podResources, containers, other);
     }
 
     /** This pod with other annotations. */
     public PodSpec withAnnotations(Map<String, String> other) {
         return new PodSpec(namespace, name, uid, other, priority, priorityClassName, statusQosClass, overheadMemory,
-                podResources, containers);
+                podResources, containers, labels);
     }
 
     /** This pod with other containers. */
     public PodSpec withContainers(List<ContainerSpec> other) {
         return new PodSpec(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass,
-                overheadMemory, podResources, other);
+                overheadMemory, podResources, other, labels);
     }
 
     /** This pod with one container replaced by {@code change} of it (matched by name). */

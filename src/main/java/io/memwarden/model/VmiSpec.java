@@ -14,10 +14,19 @@ import java.util.Objects;
  * @param devices       what of {@code spec.domain.devices}, volumes, probes and launch security adds overhead
  * @param addedOverhead {@code spec.domain.memory.reservedOverhead.addedOverhead} in bytes, null when absent
  * @param overcommitGuestOverhead {@code spec.domain.resources.overcommitGuestOverhead}
+ * @param uid           the VMI's {@code metadata.uid} (KubeVirt copies it into its virt-launcher pod's
+ *                      {@code kubevirt.io/created-by} label), null when absent or read from a {@code VirtualMachine}
  */
 public record VmiSpec(String namespace, String name, String kind, String architecture, Resources resources,
                       Long guestMemory, Cpu cpu, Devices devices, Long addedOverhead,
-                      boolean overcommitGuestOverhead) {
+                      boolean overcommitGuestOverhead, String uid) {
+
+    /** A VMI without a known uid. */
+    public VmiSpec(String namespace, String name, String kind, String architecture, Resources resources,
+                   Long guestMemory, Cpu cpu, Devices devices, Long addedOverhead, boolean overcommitGuestOverhead) {
+        this(namespace, name, kind, architecture, resources, guestMemory, cpu, devices, addedOverhead,
+                overcommitGuestOverhead, null);
+    }
 
     public VmiSpec {
         Objects.requireNonNull(name, "name");
@@ -25,6 +34,7 @@ public record VmiSpec(String namespace, String name, String kind, String archite
         kind = kind == null ? "VirtualMachineInstance" : kind;
         resources = resources == null ? Resources.NONE : resources;
         devices = devices == null ? Devices.NONE : devices;
+        uid = uid == null || uid.isEmpty() ? null : uid;
     }
 
     /** {@code namespace/name}. */

@@ -10,6 +10,7 @@ import io.memwarden.model.VmiSpec;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -53,12 +54,49 @@ public final class KubeVirtResources {
      * @throws IllegalArgumentException when the VMI has no memory (the reader rejects such VMIs first)
      */
     public static Rendered render(VmiSpec vmi, KubeVirtConfig config, String nodeArchitecture) {
+        return render(vmi, config, nodeArchitecture, null);
+    }
+
+    /**
+     * @param launcher the VMI's real virt-launcher pod ({@link VirtLaunchers#runs}), or null: when it publishes
+     *                 {@code kubevirt.io/memory-overhead-bytes}, that value is the overhead (KubeVirt sized the pod
+     *                 with it), and a difference from memwarden's own computation is a "version drift" warning
+     */
+    public static Rendered render(VmiSpec vmi, KubeVirtConfig config, String nodeArchitecture, PodSpec launcher) {
         List<String> why = new ArrayList<>();
         String arch = vmi.architecture() != null ? vmi.architecture() : nodeArchitecture;
         why.add("architecture " + arch + (vmi.architecture() != null ? ": spec.architecture" : ": the node's"));
-        KubeVirtOverhead.Result overhead = KubeVirtOverhead.compute(vmi, arch,
+        KubeVirtOverhead.Result computed = KubeVirtOverhead.compute(vmi, arch,
                 config.additionalGuestMemoryOverheadRatio());
-        why.addAll(overhead.reasons());
+        why.addAll(computed.reasons());
+        long overheadBytes = computed.bytes();
+        if (launcher != null) {
+            why.add("virt-launcher pod " + launcher.key() + " runs this VMI (label " + VirtLaunchers.APP_LABEL + "="
+                    + VirtLaunchers.APP_VIRT_LAUNCHER + ", annotation " + VirtLaunchers.DOMAIN_ANNOTATION + "="
+                    + vmi.name() + "): it is planned instead of memwarden's rendering of it");
+            VirtLaunchers.Published pub = VirtLaunchers.publishedOverhead(launcher);
+            if (pub == null) {
+                why.add("the pod publishes no " + VirtLaunchers.OVERHEAD_ANNOTATION + " (KubeVirt's"
+                        + " VmiMemoryOverheadReport): memwarden's computed overhead " + computed.bytes() + " is used");
+            } else if (pub.bytes() == null) {
+                why.add("warning: " + pub.problem() + "; memwarden's computed overhead " + computed.bytes()
+                        + " is used");
+            } else {
+                overheadBytes = pub.bytes();
+                why.add("overhead " + overheadBytes + ": published by KubeVirt in annotation "
+                        + VirtLaunchers.OVERHEAD_ANNOTATION + " of pod " + launcher.key() + " (the value KubeVirt"
+                        + " sized the pod with); the parts above are memwarden's own computation, " + computed.bytes()
+                        + " [kernel-and-vm §1.1]");
+                if (overheadBytes != computed.bytes()) {
+                    why.add("warning: version drift: KubeVirt published overhead " + overheadBytes + " bytes, memwarden"
+                            + " computes " + computed.bytes() + " bytes (difference " + (overheadBytes - computed.bytes())
+                            + "): this cluster's KubeVirt sizes VMs unlike the version memwarden follows (kubevirt"
+                            + " @d923fdb; before PR #18388 QEMU's share was 20Mi less); the published value is used"
+                            + " [kernel-and-vm §1.1]");
+                }
+            }
+        }
+        KubeVirtOverhead.Result overhead = new KubeVirtOverhead.Result(overheadBytes, computed.parts(), List.of());
         Resources r = vmi.resources();
         Long guest = vmi.guestMemory() != null ? vmi.guestMemory()
                 : r.memoryRequest() != null ? r.memoryRequest() : r.memoryLimit();
@@ -127,9 +165,15 @@ public final class KubeVirtResources {
             containers.add(new ContainerSpec(CONSOLE_LOG, ContainerKind.SIDECAR, cl));
         }
         containers.add(new ContainerSpec(COMPUTE, ContainerKind.REGULAR, new Resources(cpuReq, cpuLim, request, limit)));
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(VirtLaunchers.APP_LABEL, VirtLaunchers.APP_VIRT_LAUNCHER);
+        if (vmi.uid() != null) {
+            labels.put(VirtLaunchers.CREATED_BY_LABEL, vmi.uid());
+        }
         PodSpec pod = new PodSpec(vmi.namespace(), "virt-launcher-" + vmi.name(), null,
-                Map.of("kubevirt.io/memory-overhead-bytes", Long.toString(overhead.bytes())), null, null, null, null,
-                Resources.NONE, containers);
+                Map.of(VirtLaunchers.OVERHEAD_ANNOTATION, Long.toString(overhead.bytes()),
+                        VirtLaunchers.DOMAIN_ANNOTATION, vmi.name()), null, null, null, null,
+                Resources.NONE, containers, labels);
         QosClass qos = QosClassifier.compute(pod, false);
         why.add("virt-launcher pod QoS " + qos.apiName() + (qos == QosClass.GUARANTEED
                 ? ": cpu and memory requests equal limits in every container"

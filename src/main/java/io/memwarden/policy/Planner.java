@@ -59,11 +59,34 @@ public final class Planner {
         return allocatable.bytes();
     }
 
-    /** One pod's outcome: its plan (null when the whole pod failed) and its errors. */
-    public record PodOutcome(PodSpec pod, QosClass qos, PodPlan plan, List<PlanError> errors) {}
+    /**
+     * One pod's outcome: its plan (null when the whole pod failed), its errors, and warnings for the node's list
+     * (e.g. a Guaranteed VM that would have swapped).
+     */
+    public record PodOutcome(PodSpec pod, QosClass qos, PodPlan plan, List<PlanError> errors, List<String> warnings) {
+        public PodOutcome(PodSpec pod, QosClass qos, PodPlan plan, List<PlanError> errors) {
+            this(pod, qos, plan, errors, List.of());
+        }
+
+        public PodOutcome {
+            warnings = List.copyOf(warnings);
+        }
+    }
 
     /** Plans every pod; {@code usage} (namespace/name → working set bytes) adds the eviction ranking when non-null. */
     public Plan plan(List<PodSpec> pods, Map<String, Long> usage, List<PlanError> inputErrors) {
+        return plan(pods, usage, inputErrors, null);
+    }
+
+    /**
+     * Plans every pod (virt-launcher pods among them) with these KubeVirt VMs: the plan's {@code virtualMachines},
+     * and the node's warnings when the VMs' guest memory + overhead, or the virt-launcher pods' memory requests,
+     * exceed what the node has ({@link #vmCapacityWarnings}).
+     *
+     * @param vms null: no KubeVirt input (the plan has no {@code virtualMachines})
+     */
+    public Plan plan(List<PodSpec> pods, Map<String, Long> usage, List<PlanError> inputErrors,
+                     List<KubeVirtResources.VirtualMachinePlan> vms) {
         List<PodPlan> planned = new ArrayList<>();
         List<PlanError> errors = new ArrayList<>(inputErrors);
         List<PodOutcome> outcomes = new ArrayList<>();
@@ -84,10 +107,10 @@ public final class Planner {
             }
             order = EvictionRanking.rank(cands);
         }
-        return new Plan(nodePlan(outcomes), planned, order, errors);
+        return new Plan(nodePlan(outcomes, vms), planned, vms, order, errors);
     }
 
-    private NodePlan nodePlan(List<PodOutcome> outcomes) {
+    private NodePlan nodePlan(List<PodOutcome> outcomes, List<KubeVirtResources.VirtualMachinePlan> vms) {
         List<String> errors = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
@@ -101,6 +124,12 @@ public final class Planner {
         if (node.swapOn() && node.cgroupVersion() == CgroupVersion.V1
                 && kubelet.swapBehavior() == SwapBehavior.LIMITED_SWAP) {
             errors.add("kubelet would refuse to start: LimitedSwap is not supported on cgroup v1 [kubelet-semantics §1]");
+        }
+        for (PodOutcome o : outcomes) {
+            warnings.addAll(o.warnings());
+        }
+        if (vms != null) {
+            warnings.addAll(vmCapacityWarnings(vms, outcomes));
         }
         if (node.cgroupVersion() == CgroupVersion.V1) {
             warnings.add("cgroup v1: kubelet 1.35+ refuses cgroup v1 hosts unless failCgroupV1=false; memory QoS,"
@@ -222,6 +251,10 @@ public final class Planner {
             podFailed = true;
         }
         long podRequest = PodMemory.request(pod, plg);
+        List<String> warnings = new ArrayList<>();
+        if (VirtLaunchers.isLauncher(pod)) {
+            reasons.add(launcherReason(pod));
+        }
         List<ContainerPlan> containers = new ArrayList<>();
         boolean anySwap = false;
         for (ContainerSpec c : pod.containers()) {
@@ -229,7 +262,7 @@ public final class Planner {
                 continue;
             }
             try {
-                ContainerPlan cp = planContainer(pod, c, qos, podFailed);
+                ContainerPlan cp = planContainer(pod, c, qos, podFailed, warnings);
                 containers.add(cp);
                 anySwap |= allowsSwap(cp);
             } catch (PolicyException e) {
@@ -239,7 +272,7 @@ public final class Planner {
         if (podFailed || containers.isEmpty()) {
             // a pod-wide error, or no container could be planned: the pod gets no plan (its container errors are
             // still reported above)
-            return new PodOutcome(pod, qos, null, errors);
+            return new PodOutcome(pod, qos, null, errors, warnings);
         }
         Map<String, String> podCgroup = new LinkedHashMap<>();
         long podLimit = PodMemory.limit(pod, plg);
@@ -270,7 +303,61 @@ public final class Planner {
         }
         PodPlan plan = new PodPlan(pod.namespace(), pod.name(), qos.apiName(), critical,
                 Criticality.effectivePriority(pod), podRequest, podCgroup, containers, reasons);
-        return new PodOutcome(pod, qos, plan, errors);
+        return new PodOutcome(pod, qos, plan, errors, warnings);
+    }
+
+    /**
+     * The node's VM capacity checks (issue #13 part 1): (1) Σ guest memory + overhead of the VMs against allocatable
+     * + the swap pods may use (the node's swap, when the swap behaviour lets any pod swap; only Burstable VMs may
+     * use it): what the guests can touch against what can back it; (2) Σ memory requests of the virt-launcher pods
+     * against allocatable: the scheduler's own test, where swap never counts.
+     */
+    List<String> vmCapacityWarnings(List<KubeVirtResources.VirtualMachinePlan> vms, List<PodOutcome> outcomes) {
+        List<String> out = new ArrayList<>();
+        long alloc = allocatable.bytes();
+        boolean swapUsable = configuredSwap != SwapBehavior.NO_SWAP && node.swapOn() && node.swapControllerAvailable();
+        long swap = swapUsable ? node.swapCapacity() : 0;
+        String swapWhy = swapUsable ? "swap " + swap : "no usable swap (" + (!node.swapOn() ? "the node has none"
+                : !node.swapControllerAvailable() ? "no swap accounting" : "swap behavior NoSwap") + ")";
+        long guests = 0;
+        for (KubeVirtResources.VirtualMachinePlan v : vms) {
+            guests = Math.addExact(guests, Math.addExact(v.guestMemoryBytes(), v.overheadBytes()));
+        }
+        long backing = Math.addExact(alloc, swap);
+        if (guests > backing) {
+            out.add(vms.size() + " VM(s): guest memory + overhead " + guests + " exceeds allocatable " + alloc + " + "
+                    + swapWhy + " = " + backing + " by " + (guests - backing) + " bytes: if the guests touch their"
+                    + " memory the node runs out (evictions, OOM kills) [kernel-and-vm §1.2]");
+        }
+        long requests = 0;
+        int launchers = 0;
+        for (PodOutcome o : outcomes) {
+            if (VirtLaunchers.isLauncher(o.pod())) {
+                requests = Math.addExact(requests, PodMemory.request(o.pod(), kubelet.podLevelResourcesGate()));
+                launchers++;
+            }
+        }
+        if (requests > alloc) {
+            out.add(launchers + " virt-launcher pod(s): memory requests " + requests + " exceed allocatable " + alloc
+                    + " by " + (requests - alloc) + " bytes: the scheduler would not place them all on this node"
+                    + " (swap does not count toward requests) [kubelet-semantics §5]");
+        }
+        return out;
+    }
+
+    /** What a virt-launcher pod's reasons say about its VM and the overhead KubeVirt published. */
+    private static String launcherReason(PodSpec pod) {
+        StringBuilder sb = new StringBuilder("virt-launcher pod of VM " + VirtLaunchers.vmLabel(pod) + " (label "
+                + VirtLaunchers.APP_LABEL + "=" + VirtLaunchers.APP_VIRT_LAUNCHER + ")");
+        VirtLaunchers.Published pub = VirtLaunchers.publishedOverhead(pod);
+        if (pub != null && pub.bytes() != null) {
+            sb.append("; VM overhead ").append(pub.bytes()).append(" bytes (annotation ")
+                    .append(VirtLaunchers.OVERHEAD_ANNOTATION).append("), part of the compute container's request"
+                    + " and limit");
+        } else if (pub != null) {
+            sb.append("; ").append(pub.problem());
+        }
+        return sb.append(" [kernel-and-vm §1.1]").toString();
     }
 
     /** Whether the rendered files let the container swap at all (for the pod-level swap cap). */
@@ -302,8 +389,8 @@ public final class Planner {
     }
 
     /** @param skipWardenAnnotations the pod's memwarden annotations are invalid (already reported): ignore them */
-    private ContainerPlan planContainer(PodSpec pod, ContainerSpec c, QosClass qos, boolean skipWardenAnnotations)
-            throws PolicyException {
+    private ContainerPlan planContainer(PodSpec pod, ContainerSpec c, QosClass qos, boolean skipWardenAnnotations,
+                                        List<String> warnings) throws PolicyException {
         boolean plg = kubelet.podLevelResourcesGate();
         List<String> why = new ArrayList<>();
         long request = c.resources().memoryRequestOrZero();
@@ -335,6 +422,18 @@ public final class Planner {
         }
         SwapDecision swap = SwapPolicy.decide(pod, c, qos, node, configuredSwap, configuredSwapFrom,
                 ann.behavior(), ann.behaviorFrom());
+        boolean guaranteedVm = qos == QosClass.GUARANTEED && VirtLaunchers.isLauncher(pod);
+        if (guaranteedVm && swap.behavior() != SwapBehavior.NO_SWAP
+                && !(swap.intent() instanceof SwapIntent.NotWritten)) {
+            String from = ann.behavior() != null ? ann.behaviorFrom() : configuredSwapFrom;
+            SwapBehavior wanted = swap.behavior();
+            List<String> r = new ArrayList<>(swap.reasons());
+            r.add("swap: NoSwap, not " + wanted + " (" + from + "): " + GUARANTEED_VM_RULE);
+            swap = new SwapDecision(SwapBehavior.NO_SWAP, new SwapIntent.Zero(), r);
+            warnings.add("VM " + VirtLaunchers.vmLabel(pod) + " (pod " + pod.key() + " container " + c.name()
+                    + ", Guaranteed) would get swap " + wanted + " (" + from + "); a Guaranteed VM never swaps:"
+                    + " planned with no swap [kernel-and-vm §1.3]");
+        }
         why.addAll(swap.reasons());
 
         MemoryQos.Values mq = MemoryQos.container(node, kubelet, qos, request, ownLimit, podLevelLimit,
@@ -352,6 +451,18 @@ public final class Planner {
             NriMemoryQos.Result r = NriMemoryQos.apply(config.memoryQos(), pod, c.name(), limit, node.pageSize());
             nri = r.unified();
             why.addAll(r.reasons());
+            String nriSwap = nri.get(MEMORY_SWAP_MAX);
+            if (guaranteedVm && nriSwap != null && !nriSwap.equals("0")) {
+                nri = new LinkedHashMap<>(nri);
+                nri.remove(MEMORY_SWAP_MAX);
+                String cls = NriMemoryQos.classOf(pod, c.name());
+                String src = "memory.swap.max=" + nriSwap + " from nri memory-qos " + (cls != null
+                        ? "class " + cls : "annotations");
+                why.add(src + " dropped: " + GUARANTEED_VM_RULE);
+                warnings.add("VM " + VirtLaunchers.vmLabel(pod) + " (pod " + pod.key() + " container " + c.name()
+                        + ", Guaranteed) would get " + src + "; a Guaranteed VM never swaps: planned with no swap"
+                        + " [kernel-and-vm §1.3]");
+            }
         } else if (NriMemoryQos.annotated(pod)) {
             why.add("nri memory-qos annotations ignored: memwarden config has no memoryQos section");
         }
@@ -374,6 +485,10 @@ public final class Planner {
         return new ContainerPlan(c.name(), c.kind() != ContainerKind.REGULAR, r.swapBehavior(), oom.value(),
                 r.files(), why);
     }
+
+    /** The rule for Guaranteed VMs (docs/vm-nodes.md "Swap for VMs"). */
+    static final String GUARANTEED_VM_RULE = "a Guaranteed virt-launcher pod never swaps (the kubelet gives Guaranteed"
+            + " pods NoSwap; wasp-agent gives swap only to Burstable virt-launcher pods) [kernel-and-vm §1.3]";
 
     private static String qosWhy(PodSpec pod, QosClass qos, boolean plg) {
         String scope = QosClassifier.podLevelDecides(pod, plg) ? "pod-level resources" : "containers";

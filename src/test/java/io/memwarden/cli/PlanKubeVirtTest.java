@@ -132,4 +132,31 @@ class PlanKubeVirtTest {
         assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("field architecture: must be one of amd64, arm64, s390x, got \"sparc\"");
     }
+
+    @Test
+    void realLauncherPublishedOverheadDriftAndGuaranteedVmWithoutSwap() {
+        Run r = run("plan", "--node", "examples/node.yaml", "--kubelet-config",
+                "src/test/resources/plan/kubelet-swap.yaml", "--config", "src/test/resources/plan/unlimited-swap.yaml",
+                "-f", "src/test/resources/plan/vm-launchers.yaml", "-o", "json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode plan = JSON.readTree(r.out());
+        JsonNode web = plan.get("virtualMachines").get(0);
+        assertThat(web.get("overheadBytes").asLong()).isEqualTo(285212672L);
+        assertThat(web.get("computeContainer").get("requestBytes").asLong()).isEqualTo(2147483648L + 285212672L);
+        assertThat(web.get("reasons").toString()).contains("warning: version drift: KubeVirt published overhead"
+                + " 285212672 bytes, memwarden computes 306184192 bytes (difference -20971520)");
+        // the real pod is planned, not a second rendering of it
+        assertThat(plan.get("pods")).hasSize(2);
+        assertThat(plan.get("pods").get(0).get("name").asString()).isEqualTo("virt-launcher-web-x7k2q");
+        assertThat(plan.get("pods").get(1).get("name").asString()).isEqualTo("virt-launcher-db");
+        // the Guaranteed VM gets no swap though the config gives every pod UnlimitedSwap, and the node warns
+        for (JsonNode c : plan.get("pods").get(1).get("containers")) {
+            assertThat(c.get("swapBehavior").asString()).isEqualTo("NoSwap");
+            assertThat(c.get("cgroup").get("memory.swap.max").asString()).isEqualTo("0");
+        }
+        assertThat(plan.get("pods").get(0).get("containers").get(1).get("cgroup").get("memory.swap.max").asString())
+                .isEqualTo("max");
+        assertThat(plan.get("node").get("warnings").toString()).contains("VM vms/db (pod vms/virt-launcher-db"
+                + " container compute, Guaranteed) would get swap UnlimitedSwap");
+    }
 }

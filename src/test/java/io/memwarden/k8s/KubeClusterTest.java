@@ -255,6 +255,22 @@ public class KubeClusterTest {
         assertThat(cluster.stats().evictionsFailed()).isEqualTo(1);
     }
 
+    @Test
+    void nodeMetadataIsReadFromTheApi() {
+        assertThat(cluster.nodeMetadata()).isNull(); // no such node yet: null, counted
+        assertThat(cluster.stats().nodeFailures()).isEqualTo(1);
+        createNode();
+        client.nodes().withName("node-a").edit(n -> new NodeBuilder(n).editMetadata()
+                .addToAnnotations("kubevirt.io/ksm-pages-boost-override", "200")
+                .addToAnnotations("kubevirt.io/ksm-handler-managed", "true").endMetadata().build());
+        ClusterActions.NodeMetadata m = cluster.nodeMetadata();
+        assertThat(m.labels()).containsEntry("team", "db");
+        assertThat(m.annotations()).containsEntry("kubevirt.io/ksm-pages-boost-override", "200")
+                .containsEntry("kubevirt.io/ksm-handler-managed", "true");
+        assertThat(cluster.stats().nodeFailures()).isEqualTo(1);
+        assertThat(ClusterActions.NONE.nodeMetadata()).isNull();
+    }
+
     Node createNode() {
         return client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a")
                 .addToLabels("kubernetes.io/hostname", "node-a").addToLabels("team", "db").endMetadata()

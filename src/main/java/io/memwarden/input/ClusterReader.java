@@ -3,6 +3,7 @@ package io.memwarden.input;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ClusterNode;
 import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.NodeFacts;
@@ -316,7 +317,7 @@ public final class ClusterReader {
             }
             try {
                 allocMem = new Planner(new NodeFacts(capMem, swap == null ? 0 : swap,
-                        io.memwarden.model.CgroupVersion.V2, true, 4096, null, kernel, arch), kubelet,
+                        CgroupVersion.V2, true, 4096, null, kernel, arch), kubelet,
                         WardenConfig.DEFAULTS).allocatableMemory();
             } catch (IllegalArgumentException e) {
                 throw new InputException(at + ": allocatable from status.capacity.memory " + capMem + " and the"

@@ -123,7 +123,7 @@ public final class Packing {
                 }
             } else {
                 Eligibility e = p.eligibility(pod.scheduling());
-                at = e.tree == null ? -1 : e.tree.best(p, pod.request(), pod.scoring());
+                at = p.best(e, pod.request(), pod.scoring());
                 if (at < 0) {
                     reasons[i] = p.reason(e, pod.request());
                 }
@@ -217,8 +217,23 @@ public final class Packing {
             return cached;
         }
         Map<String, Integer> counts = new TreeMap<>(e.rejected);
+        int tooMany = 0;
+        int cpu = 0;
+        int mem = 0;
         for (int node : e.nodes) {
-            fitReasons(node, r, counts);
+            tooMany += pods[node] + 1 > allocPods[node] ? 1 : 0;
+            cpu += r.cpuMillis() > 0 && reqCpu[node] + r.cpuMillis() > allocCpu[node] ? 1 : 0;
+            mem += r.memory() > 0 && reqMem[node] + r.memory() > allocMem[node] ? 1 : 0;
+        }
+        // NodeResourcesFit's reasons, as fitReasons words them
+        if (tooMany > 0) {
+            counts.merge("Too many pods", tooMany, Integer::sum);
+        }
+        if (cpu > 0) {
+            counts.merge("Insufficient cpu", cpu, Integer::sum);
+        }
+        if (mem > 0) {
+            counts.merge("Insufficient memory", mem, Integer::sum);
         }
         String m = message(counts);
         if (reasonCache.size() > 10_000) {
@@ -242,12 +257,13 @@ public final class Packing {
     private static final class Eligibility {
         final int[] nodes;
         final Map<String, Integer> rejected;
-        final Tree tree;
+        /** One tree per node shape (allocatable memory and cpu) among the eligible nodes. */
+        final List<Tree> trees;
 
-        Eligibility(int[] nodes, Map<String, Integer> rejected, Tree tree) {
+        Eligibility(int[] nodes, Map<String, Integer> rejected, List<Tree> trees) {
             this.nodes = nodes;
             this.rejected = rejected;
-            this.tree = tree;
+            this.trees = trees;
         }
     }
 
@@ -268,19 +284,39 @@ public final class Packing {
             }
         }
         int[] set = Arrays.copyOf(ok, n);
-        Tree tree = null;
-        if (n > 0) {
-            IntArray key = new IntArray(set);
-            tree = treeBySet.get(key);
+        // nodes of one shape share a tree, so the score bound of a subtree is tight
+        Map<List<Long>, List<Integer>> shapes = new java.util.LinkedHashMap<>();
+        for (int i : set) {
+            shapes.computeIfAbsent(List.of(allocMem[i], allocCpu[i]), k -> new ArrayList<>()).add(i);
+        }
+        List<Tree> ts = new ArrayList<>();
+        for (List<Integer> members : shapes.values()) {
+            int[] sub = members.stream().mapToInt(Integer::intValue).toArray();
+            IntArray key = new IntArray(sub);
+            Tree tree = treeBySet.get(key);
             if (tree == null) {
-                tree = new Tree(this, trees.size(), set);
+                tree = new Tree(this, trees.size(), sub);
                 trees.add(tree);
                 treeBySet.put(key, tree);
             }
+            ts.add(tree);
         }
-        e = new Eligibility(set, rejected, tree);
+        e = new Eligibility(set, rejected, ts);
         eligibility.put(s, e);
         return e;
+    }
+
+    /** The best node over every tree of the constraint: highest score, then lowest node index. */
+    private int best(Eligibility e, Request r, Request scoring) {
+        int node = -1;
+        int score = -1;
+        for (Tree t : e.trees) {
+            if (t.best(this, r, scoring, node, score) >= 0) {
+                node = t.bestNode;
+                score = t.bestScore;
+            }
+        }
+        return node;
     }
 
     private record IntArray(int[] a) {
@@ -373,15 +409,18 @@ public final class Packing {
             }
         }
 
-        private int bestNode;
-        private int bestScore;
+        int bestNode;
+        int bestScore;
 
-        /** The eligible node that fits with the highest score (lowest index among equals), or -1. */
-        int best(Packing p, Request r, Request scoring) {
-            bestNode = -1;
-            bestScore = -1;
+        /**
+         * The node of this tree that fits with the highest score, lowest index among equals, if it beats {@code
+         * node}/{@code score} (the best of other trees so far); else -1.
+         */
+        int best(Packing p, Request r, Request scoring, int node, int score) {
+            bestNode = node;
+            bestScore = score;
             search(p, 1, r, scoring);
-            return bestNode;
+            return bestNode != node ? bestNode : -1;
         }
 
         private void search(Packing p, int v, Request r, Request scoring) {
@@ -389,36 +428,57 @@ public final class Packing {
                     || (r.cpuMillis() > 0 && freeCpu[v] < r.cpuMillis())) {
                 return;
             }
-            if (bestNode >= 0 && bound(v, scoring) <= bestScore) {
-                return; // everything here is to the right of the best so far: it would have to score higher
+            if (bestNode >= 0) {
+                int b = bound(v, scoring);
+                if (b < bestScore || (b == bestScore && leftmost(v) > bestNode)) {
+                    return; // nothing here can beat the best so far
+                }
             }
             if (v >= size) {
                 int node = leaves[v - size];
                 if (p.fits(node, r)) {
                     int s = p.score(node, scoring);
-                    if (s > bestScore) {
+                    if (s > bestScore || (s == bestScore && node < bestNode)) {
                         bestScore = s;
                         bestNode = node;
                     }
                 }
                 return;
             }
-            search(p, 2 * v, r, scoring);
-            search(p, 2 * v + 1, r, scoring);
+            // the child with the higher bound first: the best is found early and prunes the rest
+            if (bound(2 * v + 1, scoring) > bound(2 * v, scoring)) {
+                search(p, 2 * v + 1, r, scoring);
+                search(p, 2 * v, r, scoring);
+            } else {
+                search(p, 2 * v, r, scoring);
+                search(p, 2 * v + 1, r, scoring);
+            }
         }
 
-        /** An upper bound of any score in subtree v: per resource max(free fraction) − request / max(alloc). */
+        /** The lowest node index in subtree v (leaves are in node order). */
+        private int leftmost(int v) {
+            while (v < size) {
+                v <<= 1;
+            }
+            return v - size < leaves.length ? leaves[v - size] : Integer.MAX_VALUE;
+        }
+
+        /**
+         * An upper bound of any score in subtree v. Per resource, max(free fraction) − request / max(allocatable) is
+         * at least every node's real-valued resource score; the scheduler floors each resource score before
+         * averaging, so the bound does too (with a little slack for floating-point error).
+         */
         private int bound(int v, Request scoring) {
-            double m = part(fracMem[v], scoring.memory(), maxAllocMem[v]);
-            double c = part(fracCpu[v], scoring.cpuMillis(), maxAllocCpu[v]);
-            return (int) Math.floor((m + c) / 2 + 1e-6);
+            long m = part(fracMem[v], scoring.memory(), maxAllocMem[v]);
+            long c = part(fracCpu[v], scoring.cpuMillis(), maxAllocCpu[v]);
+            return (int) ((m + c) / 2);
         }
 
-        private static double part(double frac, long request, long maxAlloc) {
+        private static long part(double frac, long request, long maxAlloc) {
             if (maxAlloc <= 0) {
                 return 0;
             }
-            return Math.max(0, 100 * frac - 100.0 * request / maxAlloc + 1e-6);
+            return Math.max(0, (long) Math.floor(100 * frac - 100.0 * request / maxAlloc + 1e-7));
         }
     }
 }

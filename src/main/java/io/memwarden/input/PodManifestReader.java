@@ -467,6 +467,27 @@ public final class PodManifestReader {
         return l == null ? List.of() : l;
     }
 
+    /** One Pod object bound through fabric8's model: the model object and its {@link PodSpec}. */
+    record Bound(Pod pod, PodSpec spec) {}
+
+    /**
+     * Binds one Pod document (for {@link ClusterReader}'s workload templates).
+     *
+     * @throws InputException naming {@code where}, the pod and the field
+     */
+    static Bound bind(String where, String key, JsonNode pod) throws InputException {
+        try {
+            Pod p = POD_MAPPER.treeToValue(pod, Pod.class);
+            return new Bound(p, toPodSpec(key, p));
+        } catch (PodError e) {
+            throw new InputException(where + ": " + key + (e.container == null ? "" : " container " + e.container)
+                    + ": " + e.getMessage());
+        } catch (JacksonException e) {
+            throw new InputException(where + ": " + key + ": invalid Pod: " + YamlDocs.clean(String.valueOf(
+                    e.getOriginalMessage())) + " at " + fieldPath(e));
+        }
+    }
+
     /** Where in the Pod a binding error is, as a field path ({@code spec.containers[0].resources}), no Java names. */
     static String fieldPath(JacksonException ex) {
         StringBuilder out = new StringBuilder();

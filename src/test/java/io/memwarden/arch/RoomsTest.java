@@ -31,6 +31,7 @@ class RoomsTest {
     static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
             Map.entry("model", Set.of()),
             Map.entry("policy", Set.of("model")),
+            Map.entry("density", Set.of("model", "policy")),
             Map.entry("input", Set.of("model", "policy")),
             Map.entry("cgroup", Set.of("model")),
             Map.entry("kernel", Set.of("model")),
@@ -46,7 +47,7 @@ class RoomsTest {
             Map.entry("bench", Set.of("model", "policy", "input", "control", "cgroup", "kernel", "loops", "runner",
                     "api", "view")),
             Map.entry("cli", Set.of("model", "policy", "input", "control", "cgroup", "kernel", "loops", "nri", "k8s",
-                    "runner", "api", "view", "agent", "bench")));
+                    "runner", "api", "view", "agent", "bench", "density")));
 
     static JavaClasses classes;
 
@@ -119,7 +120,7 @@ class RoomsTest {
     }
 
     /** The rooms that must stay pure: no file, socket, process or clock of their own (DESIGN.md §2). */
-    static final List<String> PURE = List.of("model", "policy", "control", "view");
+    static final List<String> PURE = List.of("model", "policy", "density", "control", "view");
     static final String CLOCK = Clock.class.getName();
 
     @Test

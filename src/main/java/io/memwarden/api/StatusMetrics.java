@@ -150,6 +150,9 @@ public final class StatusMetrics implements MultiCollector {
                     .dataPoint(gaugePoint(Labels.EMPTY, b.growthBytesPerSecond())).build());
             out.add(bytes("memwarden_node_memory_physical_bytes", "The node's memory with the balloon empty.",
                     b.physicalBytes()));
+            out.add(bytes("memwarden_node_balloon_overcommit_bytes", "The managed pods' memory requests above the"
+                    + " capacity the balloon left (0 when they fit): the scheduler placed them on an allocatable the"
+                    + " balloon does not change.", b.overcommitBytes()));
             out.add(GaugeSnapshot.builder().name("memwarden_node_free_page_reporting")
                     .help("1 when the guest reports free pages to the hypervisor (virtio free page reporting; not"
                             + " pressure).")

@@ -25,6 +25,7 @@ final class BalloonStep {
     private volatile BalloonWatch.State last;
     private volatile Balloon.Reading lastReading;
     private volatile long firstMemTotal = -1;
+    private volatile long podRequests;
     private boolean warned;
 
     BalloonStep(Clock clock, Consumer<String> log) {
@@ -75,12 +76,14 @@ final class BalloonStep {
                 r.memTotalBytes(), r.balloonBytes(), r.source().toString(), r.freePageReporting()));
         last = s;
         lastReading = r;
+        podRequests = round.pods().stream().mapToLong(mp -> mp.plan().memoryRequestBytes()).sum();
         if (firstMemTotal < 0) {
             firstMemTotal = r.memTotalBytes();
         }
         if (s.grew() != null) {
             round.record(LOOP, "", null, "node capacity " + s.effectiveBytes() + " bytes (balloon " + s.balloonBytes()
-                    + " of " + s.physicalBytes() + ")", s.grew().describe(), round.options().nodeCgroup() == null
+                    + " of " + s.physicalBytes() + ")" + overcommit(podRequests, s.effectiveBytes()),
+                    s.grew().describe(), round.options().nodeCgroup() == null
                     ? "pressure guard on the effective capacity" : "noted (the guard's node is a cgroup)");
         }
         if (round.options().nodeCgroup() != null || !s.insideMemTotal()) {
@@ -95,6 +98,21 @@ final class BalloonStep {
      */
     long configuredFor() {
         return firstMemTotal;
+    }
+
+    /**
+     * The memory the managed pods request (their plans' pod requests, as the scheduler counts them) at the last
+     * reading. The scheduler placed them on the node's allocatable, which a balloon does not change: requests above
+     * the capacity the hypervisor left are promises the node can no longer keep.
+     */
+    long podRequests() {
+        return podRequests;
+    }
+
+    /** "; pods request R bytes, O above it" when the requests exceed the capacity left, else "". */
+    static String overcommit(long requests, long effective) {
+        return requests > effective ? "; the pods here request " + requests + " bytes, " + (requests - effective)
+                + " above it" : "";
     }
 
     /** The reading behind {@link #last()}, or null. */

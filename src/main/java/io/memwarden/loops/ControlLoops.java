@@ -167,6 +167,11 @@ public final class ControlLoops implements AutoCloseable {
         return balloon.last();
     }
 
+    /** The managed pods' memory requests at the balloon's last reading (docs/vm-nodes.md). */
+    public long balloonPodRequests() {
+        return balloon.podRequests();
+    }
+
     /**
      * The pressure guard's thresholds as the last round used them: the options' config, scaled to the effective
      * capacity where a balloon took memory.

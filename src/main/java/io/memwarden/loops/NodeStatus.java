@@ -64,9 +64,18 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      * @param growthBytesPerSecond the balloon's growth over the last 2 s (negative: deflating)
      * @param freePageReporting    the guest reports free pages to the host (recorded; not pressure)
      * @param source               where the size was read ("meminfo Balloon", "vmstat nr_balloon_pages", ...)
+     * @param podRequestsBytes     the managed pods' memory requests: the scheduler placed them on an allocatable the
+     *                             balloon does not change; above {@code effectiveBytes} the node is overcommitted
      */
     public record Balloon(String driver, long physicalBytes, long balloonBytes, long effectiveBytes,
-                          double growthBytesPerSecond, boolean freePageReporting, String source) {}
+                          double growthBytesPerSecond, boolean freePageReporting, String source,
+                          long podRequestsBytes) {
+
+        /** The requests above what the hypervisor left (0 when they fit). */
+        public long overcommitBytes() {
+            return Math.max(0, podRequestsBytes - effectiveBytes);
+        }
+    }
 
     /**
      * One managed container.

@@ -78,7 +78,7 @@ public final class RunStatus {
         BalloonWatch.State b = loops == null ? null : loops.balloon();
         NodeStatus.Balloon balloon = b == null || b.driver().equals("none") ? null : new NodeStatus.Balloon(b.driver(),
                 b.physicalBytes(), b.balloonBytes(), b.effectiveBytes(), b.growthBytesPerSecond(),
-                b.freePageReporting(), b.source());
+                b.freePageReporting(), b.source(), loops.balloonPodRequests());
         if (balloon != null && nodeCgroup == null && b.insideMemTotal()) {
             // a balloon that still counts in MemTotal (the loops' round takes it out the same way)
             n = n.lessBalloon(b.balloonBytes(), host);

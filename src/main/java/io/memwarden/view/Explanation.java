@@ -156,6 +156,11 @@ public record Explanation(String server, long atMillis, String namespace, String
                     + (balloon.growthBytesPerSecond() > 0 ? "; growing " + Bytes.human(
                     Math.round(balloon.growthBytesPerSecond())) + "/s" : "")
                     + (balloon.freePageReporting() ? "; free page reporting on (not pressure)" : ""));
+            if (balloon.podRequestsBytes() > balloon.effectiveBytes()) {
+                l.add("  the pods here request " + Bytes.human(balloon.podRequestsBytes()) + ", "
+                        + Bytes.human(balloon.podRequestsBytes() - balloon.effectiveBytes()) + " above that capacity:"
+                        + " the scheduler placed them on an allocatable the balloon does not change");
+            }
             for (StatusDoc.Action a : balloonGrowth == null ? List.<StatusDoc.Action>of() : balloonGrowth) {
                 l.add("  " + CLOCK.format(Instant.ofEpochMilli(a.atMillis())) + "  " + a.trigger());
             }

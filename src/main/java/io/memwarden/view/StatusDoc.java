@@ -58,7 +58,8 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
     /** The node's balloon: its size, the memory with it empty (physical) and what it left (effective). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Balloon(String driver, long physicalBytes, long balloonBytes, long effectiveBytes,
-                          double growthBytesPerSecond, boolean freePageReporting, String source) {}
+                          double growthBytesPerSecond, boolean freePageReporting, String source,
+                          long podRequestsBytes) {}
 
     /** PSI averages in percent. */
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -81,6 +81,24 @@ class StatusMetricsTest {
     }
 
     @Test
+    void aBalloonedNodeExportsTheBalloonAndThePodRequestsAboveWhatItLeft() throws Exception {
+        NodeStatus.Node n = Statuses.node();
+        NodeStatus.Node ballooned = new NodeStatus.Node(n.capacityBytes(), n.availableBytes(), n.swapTotalBytes(),
+                n.swapFreeBytes(), n.swapInPages(), n.psi(), new NodeStatus.Balloon("virtio_balloon", 6144 * Statuses.MI,
+                2048 * Statuses.MI, 4096 * Statuses.MI, 1.5 * Statuses.MI, false, "meminfo Balloon",
+                5120 * Statuses.MI));
+        NodeStatus s = new NodeStatus(1_700_000_000_000L, ballooned, List.of(), List.of(), null);
+        String t = new String(new MetricsExposition(() -> s, false).scrape(null).body(), StandardCharsets.UTF_8);
+        assertThat(t).contains("memwarden_node_balloon_bytes " + (double) (2048 * Statuses.MI) + "\n")
+                .contains("memwarden_node_memory_physical_bytes " + (double) (6144 * Statuses.MI) + "\n")
+                .contains("memwarden_node_balloon_overcommit_bytes " + (double) (1024 * Statuses.MI) + "\n")
+                .contains("memwarden_node_free_page_reporting 0.0\n");
+        String plain = new String(new MetricsExposition(() -> Statuses.status(List.of()), false).scrape(null).body(),
+                StandardCharsets.UTF_8);
+        assertThat(plain).doesNotContain("memwarden_node_balloon");
+    }
+
+    @Test
     void openMetricsByAcceptHeader() throws Exception {
         MetricsExposition m = new MetricsExposition(() -> Statuses.status(List.of()), false);
         MetricsExposition.Scrape s = m.scrape("application/openmetrics-text; version=1.0.0; charset=utf-8");

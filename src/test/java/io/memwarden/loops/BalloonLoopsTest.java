@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +40,10 @@ class BalloonLoopsTest {
     }
 
     ControlLoops loops(HostFacts host) throws IOException {
+        return loops(host, none);
+    }
+
+    ControlLoops loops(HostFacts host, ManagedWorkload workload) throws IOException {
         Path d = Files.createDirectories(dir.resolve("fake/sys/bus/virtio/devices/virtio0"));
         Files.writeString(d.resolve("device"), "0x0005\n");
         Files.writeString(d.resolve("features"), "0100000000000000000000000000000010000000\n");
@@ -47,7 +52,7 @@ class BalloonLoopsTest {
         Path root = Files.createDirectories(dir.resolve("memory"));
         Files.writeString(root.resolve("memory.usage_in_bytes"), 100 * MI + "\n");
         Files.writeString(root.resolve("memory.stat"), "total_inactive_file 0\n");
-        return new ControlLoops(host, none, new LoopOptions(true, false, false, false,
+        return new ControlLoops(host, workload, new LoopOptions(true, false, false, false,
                 PressureGuard.Config.defaults(host.memTotal()), Set.of(), null), () -> now, logs::add)
                 .balloonPaths(Balloon.Paths.under(dir.resolve("fake")));
     }
@@ -86,13 +91,53 @@ class BalloonLoopsTest {
         NodeStatus.Balloon b = new RunStatus(host, none, loops, null, null).status().node()
                 .balloon();
         assertThat(b).isEqualTo(new NodeStatus.Balloon("virtio_balloon", physical, 2 * GI, 2 * GI, 2.0 * GI,
-                false, "vmstat balloon_inflate - balloon_deflate"));
+                false, "vmstat balloon_inflate - balloon_deflate", 0));
 
         now += 1000; // given back: thresholds on the whole node again, no new action
         balloon(physical, 0);
         loops.tick();
         assertThat(loops.guardConfig()).isEqualTo(PressureGuard.Config.defaults(physical));
         assertThat(loops.history()).hasSize(1);
+    }
+
+    @Test
+    void podRequestsAboveWhatTheHypervisorLeftAreSaidInTheActionTheStatusAndTheMetric() throws IOException {
+        long physical = 4 * GI;
+        HostFacts host = new HostFacts(CgroupVersion.V1, false, dir.resolve("memory"), dir, null, true, false,
+                physical, 0, List.of(), List.of(), null, "test", 4096);
+        List<ManagedWorkload.ManagedPod> pods = List.of(
+                new ManagedWorkload.ManagedPod(ControlLoopsRoundReadsTest.pod("a", null), podPlan("a", 2 * GI)),
+                new ManagedWorkload.ManagedPod(ControlLoopsRoundReadsTest.pod("b", null), podPlan("b", GI + GI / 2)));
+        ManagedWorkload requesting = new ManagedWorkload() {
+            @Override
+            public List<ContainerStatus> snapshot() {
+                return List.of();
+            }
+
+            @Override
+            public List<ManagedPod> pods() {
+                return pods;
+            }
+        };
+        balloon(physical, 0);
+        ControlLoops loops = loops(host, requesting);
+        loops.tick();
+        NodeStatus.Balloon fits = new RunStatus(host, requesting, loops, null, null).status().node().balloon();
+        assertThat(fits.podRequestsBytes()).isEqualTo(3 * GI + GI / 2);
+        assertThat(fits.overcommitBytes()).isZero();
+
+        now += 1000; // half taken: 3.5Gi requested on the 2Gi left
+        balloon(physical - 2 * GI, 2 * GI / 4096);
+        loops.tick();
+        assertThat(loops.history()).singleElement().satisfies(r -> assertThat(r.action()).isEqualTo(
+                "node capacity " + 2 * GI + " bytes (balloon " + 2 * GI + " of " + physical + "); the pods here request "
+                        + (3 * GI + GI / 2) + " bytes, " + (GI + GI / 2) + " above it"));
+        NodeStatus.Balloon over = new RunStatus(host, requesting, loops, null, null).status().node().balloon();
+        assertThat(over.overcommitBytes()).isEqualTo(GI + GI / 2);
+    }
+
+    static Plan.PodPlan podPlan(String name, long request) {
+        return new Plan.PodPlan("ns", name, "Burstable", false, 0, request, Map.of(), List.of(), List.of());
     }
 
     @Test

@@ -55,7 +55,8 @@ class ExplanationTest {
         String doc = TopFrameTest.DOC.replace("\"swapFreeBytes\": 0, \"swapInPages\": 0}",
                 "\"swapFreeBytes\": 0, \"swapInPages\": 0, \"balloon\": {\"driver\": \"virtio_balloon\","
                         + " \"physicalBytes\": 2147483648, \"balloonBytes\": 1073741824, \"effectiveBytes\": 1073741824,"
-                        + " \"growthBytesPerSecond\": 1048576.0, \"freePageReporting\": true, \"source\": \"meminfo Balloon\"}}")
+                        + " \"growthBytesPerSecond\": 1048576.0, \"freePageReporting\": true, \"source\": \"meminfo Balloon\","
+                        + " \"podRequestsBytes\": 1610612736}}")
                 .replace("\"recentActions\": []", "\"recentActions\": [{\"atMillis\": 1790000000000, \"loop\": \"balloon\","
                         + " \"namespace\": \"\", \"pod\": \"\", \"action\": \"node capacity 1073741824 bytes\","
                         + " \"trigger\": \"the hypervisor's balloon grew by 1073741824 bytes\", \"result\": \"ok\"}]");
@@ -64,6 +65,8 @@ class ExplanationTest {
         assertThat(x.balloonGrowth()).singleElement().satisfies(a -> assertThat(a.loop()).isEqualTo("balloon"));
         assertThat(x.text()).contains("node: a VM; virtio_balloon holds 1Gi of 2Gi, capacity 1Gi (the pressure"
                 + " guard's thresholds follow it); growing 1Mi/s; free page reporting on (not pressure)")
+                .contains("  the pods here request 1.5Gi, 512Mi above that capacity: the scheduler placed them on an"
+                        + " allocatable the balloon does not change")
                 .contains("  14:13:20.000  the hypervisor's balloon grew by 1073741824 bytes");
         Explanation none = Explanation.of(StatusDoc.parse(TopFrameTest.DOC), "http://h:1", "a", "p", null);
         assertThat(none.balloon()).isNull();

@@ -9,6 +9,7 @@ import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.input.ConfigFileWatch;
 import io.memwarden.k8s.ClusterActions;
+import io.memwarden.model.Printable;
 import io.memwarden.loops.ActionRecord;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
@@ -34,6 +35,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,6 +105,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean offloadPossible;
     private volatile boolean stopping;
     private Thread nriThread;
+    private Thread driftThread;
     private LoopThread loopThread;
     private KsmTuning ksm;
     private ApiServer api;
@@ -235,6 +238,11 @@ public final class Agent implements AutoCloseable {
             LOG.info("serving {}/metrics, /status, /healthz", api.url());
         }
         markNode(config);
+        if (setup.cluster() != ClusterActions.NONE) {
+            LauncherDrift drift = new LauncherDrift(setup.cluster(), setup.node().architecture(),
+                    line -> LOG.info("kubevirt: {}", line));
+            driftThread = Thread.ofVirtual().name("memwarden-kubevirt-drift").start(() -> driftPasses(drift));
+        }
         if (setup.configPath() != null) {
             configWatch = ConfigFileWatch.start(setup.configPath(), AgentConfigReader::read,
                     this::reload, this::rejected);
@@ -412,6 +420,25 @@ public final class Agent implements AutoCloseable {
                 : "Normal", reason, message);
     }
 
+    /**
+     * Compares KubeVirt's published overheads of the virt-launcher pods here with memwarden's computation, 5 s after
+     * the start and then every 30 s (only pods not compared yet cost an API call), until the agent stops.
+     */
+    private void driftPasses(LauncherDrift drift) {
+        try {
+            for (long wait = 5; !stopped.await(wait, TimeUnit.SECONDS); wait = 30) {
+                try {
+                    drift.pass(workload.pods(), config.kubernetes().events());
+                } catch (RuntimeException e) {
+                    LOG.warn("kubevirt: comparing published VM overheads failed: {}", Printable.of(
+                            String.valueOf(e.getMessage()), 300));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The node event reason when a hypervisor's balloon grew by a large share (docs/vm-nodes.md). */
     static final String BALLOON_INFLATED = "MemwardenBalloonInflated";
 
@@ -459,6 +486,7 @@ public final class Agent implements AutoCloseable {
             configWatch.close();
         }
         join(nriThread);
+        join(driftThread);
         if (loopThread != null) {
             loopThread.stop(Duration.ofSeconds(5));
         }

@@ -18,6 +18,20 @@ public final class KubeVirtConfigReader {
         return parse(path.toString(), YamlDocs.readOne(path));
     }
 
+    /** The KubeVirt CR as the Kubernetes API gives it (JSON); errors name {@code what} and the field. */
+    public static KubeVirtConfig fromApi(String what, String json) throws InputException {
+        JsonNode n;
+        try {
+            n = YamlDocs.MAPPER.readTree(json);
+        } catch (RuntimeException e) {
+            throw new InputException(what + ": not a JSON object");
+        }
+        if (n == null || !n.isObject()) {
+            throw new InputException(what + ": not a JSON object");
+        }
+        return parse(what, n);
+    }
+
     public static KubeVirtConfig parse(String f, JsonNode n) throws InputException {
         String kind = n.path("kind").asString("");
         String api = n.path("apiVersion").asString("");

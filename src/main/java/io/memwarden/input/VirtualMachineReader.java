@@ -13,8 +13,31 @@ import tools.jackson.databind.JsonNode;
  * KubeVirt's admission webhooks would reject (no memory at all, request above limit, guest above limit) are errors
  * here too; hugepages are not modelled yet and are reported as such.
  */
-final class VirtualMachineReader {
+public final class VirtualMachineReader {
     private VirtualMachineReader() {}
+
+    /**
+     * A VirtualMachineInstance as the Kubernetes API gives it (JSON), e.g. for the agent's drift check.
+     *
+     * @param what names the object in the error ("VirtualMachineInstance ns/name from the API")
+     * @throws InputException naming {@code what} and the field when the object is not a valid VMI
+     */
+    public static VmiSpec fromApi(String what, String json) throws InputException {
+        JsonNode doc;
+        try {
+            doc = YamlDocs.MAPPER.readTree(json);
+        } catch (RuntimeException e) {
+            throw new InputException(what + ": not a JSON object");
+        }
+        if (doc == null || !doc.isObject() || !doc.path("kind").asString("").equals("VirtualMachineInstance")) {
+            throw new InputException(what + ": not a VirtualMachineInstance");
+        }
+        try {
+            return read(doc);
+        } catch (VmError e) {
+            throw new InputException(what + ": " + e.getMessage());
+        }
+    }
 
     static final String API_VERSION = "kubevirt.io/v1";
     static final List<String> KINDS = List.of("VirtualMachineInstance", "VirtualMachine");

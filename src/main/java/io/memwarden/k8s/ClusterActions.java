@@ -50,6 +50,19 @@ public interface ClusterActions extends AutoCloseable {
         return null;
     }
 
+    /**
+     * KubeVirt's VirtualMachineInstance {@code namespace/name} as the API has it now (JSON), or null when there is no
+     * cluster, no such VMI, or KubeVirt's objects cannot be read (the implementation logs why).
+     */
+    default String virtualMachineInstance(String namespace, String name) {
+        return null;
+    }
+
+    /** The cluster's {@code kubevirt.io/v1} KubeVirt CR (JSON), or null as for {@link #virtualMachineInstance}. */
+    default String kubeVirt() {
+        return null;
+    }
+
     /** A Node's {@code metadata.labels} and {@code metadata.annotations} (empty when absent). */
     record NodeMetadata(Map<String, String> labels, Map<String, String> annotations) {
         public NodeMetadata {

@@ -116,6 +116,7 @@ public final class KubeCluster implements ClusterActions {
     private final EventRecorder events;
     private final Evictions evictions;
     private final NodeMarking nodeMarking;
+    private final KubeVirtObjects kubevirt;
 
     /** With {@link Options#defaults()} and the system clock. */
     public KubeCluster(KubernetesClient client, String nodeName) {
@@ -139,6 +140,7 @@ public final class KubeCluster implements ClusterActions {
         this.events = new EventRecorder(api, nodeName, options, clock);
         this.evictions = new Evictions(api, options.evictions(), events);
         this.nodeMarking = new NodeMarking(api, nodeName, options.nodeMarking());
+        this.kubevirt = new KubeVirtObjects(api);
     }
 
     public String nodeName() {
@@ -199,6 +201,16 @@ public final class KubeCluster implements ClusterActions {
     @Override
     public NodeMetadata nodeMetadata() {
         return nodeMarking.metadata();
+    }
+
+    @Override
+    public String virtualMachineInstance(String namespace, String name) {
+        return kubevirt.virtualMachineInstance(namespace, name);
+    }
+
+    @Override
+    public String kubeVirt() {
+        return kubevirt.kubeVirt();
     }
 
     /** Stops taking events, sends what is queued (up to the request timeout), stops the sender. */

@@ -122,7 +122,9 @@ class DeployManifestsTest {
                 "[\"\"] pods: get,list,watch",
                 "[\"\"] pods/eviction: create",
                 "[\"\"] events: create,patch",
-                "[\"\"] nodes: get,patch");
+                "[\"\"] nodes: get,patch",
+                "[\"kubevirt.io\"] virtualmachineinstances: get",
+                "[\"kubevirt.io\"] kubevirts: list");
         for (PolicyRule r : role.getRules()) {
             assertThat(r.getResourceNames()).isNullOrEmpty();
             assertThat(r.getNonResourceURLs()).isNullOrEmpty();

@@ -3,8 +3,10 @@ package io.memwarden.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
@@ -269,6 +271,32 @@ public class KubeClusterTest {
                 .containsEntry("kubevirt.io/ksm-handler-managed", "true");
         assertThat(cluster.stats().nodeFailures()).isEqualTo(1);
         assertThat(ClusterActions.NONE.nodeMetadata()).isNull();
+    }
+
+    @Test
+    void kubeVirtObjectsAreReadAsJsonAndAbsentOnesAreNull() {
+        assertThat(cluster.virtualMachineInstance("vms", "web")).isNull();
+        assertThat(cluster.kubeVirt()).isNull();
+        GenericKubernetesResource vmi = new GenericKubernetesResource();
+        vmi.setApiVersion("kubevirt.io/v1");
+        vmi.setKind("VirtualMachineInstance");
+        vmi.setMetadata(new ObjectMetaBuilder().withName("web").withNamespace("vms").build());
+        vmi.setAdditionalProperty("spec", Map.of("domain", Map.of("resources", Map.of("requests",
+                Map.of("memory", "2Gi")))));
+        String uid = client.genericKubernetesResources(KubeVirtObjects.VMIS).inNamespace("vms").resource(vmi).create()
+                .getMetadata().getUid();
+        GenericKubernetesResource kv = new GenericKubernetesResource();
+        kv.setApiVersion("kubevirt.io/v1");
+        kv.setKind("KubeVirt");
+        kv.setMetadata(new ObjectMetaBuilder().withName("kubevirt").withNamespace("kubevirt").build());
+        kv.setAdditionalProperty("spec", Map.of("configuration", Map.of("additionalGuestMemoryOverheadRatio", "1.5")));
+        client.genericKubernetesResources(KubeVirtObjects.KUBEVIRTS).inNamespace("kubevirt").resource(kv).create();
+
+        assertThat(cluster.virtualMachineInstance("vms", "web")).contains("\"kind\":\"VirtualMachineInstance\"")
+                .contains("\"memory\":\"2Gi\"").contains("\"uid\":\"" + uid + "\"");
+        assertThat(cluster.virtualMachineInstance("vms", "other")).isNull();
+        assertThat(cluster.kubeVirt()).contains("\"additionalGuestMemoryOverheadRatio\":\"1.5\"");
+        assertThat(ClusterActions.NONE.virtualMachineInstance("vms", "web")).isNull();
     }
 
     Node createNode() {

@@ -3,6 +3,7 @@ package io.memwarden.cli;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.view.StatusDoc;
 import io.memwarden.view.TopFrame;
+import io.memwarden.view.UsageExport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -51,6 +52,10 @@ final class TopCommand implements Callable<Integer> {
             description = "Time between frames (default ${DEFAULT-VALUE}).")
     String interval;
 
+    @Option(names = "--usage", description = "Print the node's observed use once as a USAGE.yaml (per running container"
+            + " workingSet and coldBytes) for 'memwarden density --usage' and 'plan --usage', and exit (docs/density.md).")
+    boolean usage;
+
     @Option(names = "--once", description = "Print one frame and exit.")
     boolean once;
 
@@ -85,6 +90,16 @@ final class TopCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         try (client) {
+            if (usage) {
+                try {
+                    out.print(UsageExport.yaml(client.fetch(), namespace, client.server()));
+                    out.flush();
+                    return ExitCodes.OK;
+                } catch (StatusClient.Failure e) {
+                    err.println(PREFIX + e.getMessage());
+                    return ExitCodes.FAILURE;
+                }
+            }
             int frames = once ? 1 : count == null ? Integer.MAX_VALUE : count;
             if (!once && System.console() != null && System.console().isTerminal()) {
                 return interactive(client, every, frames, err);

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import io.memwarden.api.ApiServer;
 import io.memwarden.api.ListenAddress;
+import io.memwarden.input.UsageReader;
+import io.memwarden.input.YamlDocs;
+import io.memwarden.model.Usage;
 import io.memwarden.policy.Plan;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -110,6 +116,28 @@ class TopExplainCommandTest {
         assertThat(r.code()).isZero();
         assertThat(rows(r.out())).hasSize(3).allMatch(l -> l.startsWith("shop/"));
         assertThat(r.out()).contains("containers: 3 (3 running) in 2 pods, of 8 managed").contains("namespace: shop");
+    }
+
+    @Test
+    void topUsageWritesAUsageFileThatDensityAndPlanRead(@TempDir Path dir) throws Exception {
+        PlanCommandTest.Run r = run("top", "--usage", "-n", "shop");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(requests.get()).isEqualTo(1);
+        Usage u = UsageReader.parseUsage("top --usage", YamlDocs.MAPPER.readTree(r.out()));
+        assertThat(u.pods()).isNotEmpty().allSatisfy((pod, use) -> {
+            assertThat(pod).startsWith("shop/");
+            assertThat(use.containers()).isNotEmpty().allSatisfy((c, cu) -> assertThat(cu.workingSet()).isPositive());
+        });
+        Path usage = Files.writeString(dir.resolve("usage.yaml"), r.out());
+        PlanCommandTest.Run plan = PlanCommandTest.run("plan", "--node", "examples/node.yaml", "--kubelet-config",
+                "examples/kubelet-config.yaml", "--config", "examples/memwarden.yaml", "-f", "examples/pods.yaml",
+                "--usage", usage.toString());
+        assertThat(plan.code()).as(plan.err()).isZero();
+        PlanCommandTest.Run density = PlanCommandTest.run("density", "--nodes", "examples/density-nodes.yaml", "-f",
+                "examples/density-workloads.yaml", "--usage", usage.toString(), "-o", "json");
+        assertThat(density.code()).as(density.err()).isZero();
+        assertThat(density.err()).doesNotContain("Exception");
+        assertThat(run("top", "--usage", "-n", "nothing-here").out()).endsWith("pods: []\n");
     }
 
     @Test

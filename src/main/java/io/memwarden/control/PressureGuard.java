@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -135,6 +136,8 @@ public final class PressureGuard {
     public record Decision(Level level, List<GuardAction> actions, List<String> why) {}
 
     private static final long PAGE = 4096;
+    /** the API answers a direct kill's reason names at most (the latest ones) */
+    private static final int MAX_REASONS = 3;
 
     private volatile Config cfg;
     private final Clock clock;
@@ -147,8 +150,8 @@ public final class PressureGuard {
     private long wantSince = -1;
     /** refused pods and until when they are not asked again (clock ms) */
     private final Map<String, Long> refusedUntil = new HashMap<>();
-    /** the last refusal, failure or timeout in words, for the direct kill's reason */
-    private String lastRefusal;
+    /** each remembered refusal, failure or timeout in words, for the direct kill's reason (as refusedUntil) */
+    private final Map<String, String> refusalWhy = new LinkedHashMap<>();
     private boolean noContainerMaySwap;
     private long lastSwapIn = -1;
     private long lastSwapInAt;
@@ -293,6 +296,7 @@ public final class PressureGuard {
                                List<String> why) {
         refusedUntil.entrySet().removeIf(e -> e.getValue() <= now
                 || pods.stream().noneMatch(p -> p.pod().key().equals(e.getKey())));
+        refusalWhy.keySet().retainAll(refusedUntil.keySet());
         boolean victimGone = lastVictim == null || pods.stream().noneMatch(p -> p.pod().key().equals(lastVictim));
         if (lastVictim != null && victimGone) {
             lastVictim = null;
@@ -319,15 +323,15 @@ public final class PressureGuard {
                 String reason = (lastVictim != null
                         ? "the Eviction API accepted the eviction of " + lastVictim + " but it is still running"
                         : "the Eviction API took no pod off the node"
-                                + (lastRefusal == null ? "" : " (last answer: " + lastRefusal + ")"))
+                                + (refusalWhy.isEmpty() ? "" : " (" + String.join("; ", refusalWhy.values()) + ")"))
                         + " for " + (now - wantSince) + " ms (directAfter " + direct + " ms) while memory.available "
                         + "stayed below the hard threshold";
                 why.add("direct kill of " + v.pod().key() + ": " + reason);
                 lastEvictAt = now;
                 lastVictim = null; // a killed pod's containers may be restarted by the kubelet: do not wait for it
                 wantSince = -1;
-                lastRefusal = null;
                 refusedUntil.remove(v.pod().key());
+                refusalWhy.remove(v.pod().key());
                 return new GuardAction.Kill(v.pod().key(), message(v, threshold, available), reason, trigger);
             }
         }
@@ -369,7 +373,7 @@ public final class PressureGuard {
      * next-ranked pod. Accepted or killed: the eviction stands (cooldown, wait for the pod to go). An outcome for
      * another pod than the last eviction's is ignored.
      *
-     * @param detail the API's answer in words, for the direct kill's reason
+     * @param detail the API's answer in words naming the pod, for the direct kill's reason (null: the outcome)
      */
     public void evictionOutcome(String pod, Outcome outcome, String detail) {
         if (!outcome.notTaken() || pod == null || !pod.equals(lastVictim)) {
@@ -379,8 +383,12 @@ public final class PressureGuard {
         lastEvictAt = evictAtBefore;
         lastVictim = null;
         refusedUntil.put(pod, now + Math.max(1, cfg.cooldown().toMillis()));
-        lastRefusal = pod + ": " + outcome.name().toLowerCase(Locale.ROOT).replace('_', ' ')
-                + (detail == null || detail.isEmpty() ? "" : ", " + detail);
+        refusalWhy.remove(pod);
+        refusalWhy.put(pod, detail == null || detail.isEmpty()
+                ? pod + ": " + outcome.name().toLowerCase(Locale.ROOT).replace('_', ' ') : detail);
+        while (refusalWhy.size() > MAX_REASONS) { // bounded: the oldest go first
+            refusalWhy.remove(refusalWhy.keySet().iterator().next());
+        }
     }
 
     /** For tests and explain: the pods refused recently and until when (ms on the injected clock). */

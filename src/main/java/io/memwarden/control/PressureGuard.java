@@ -146,6 +146,8 @@ public final class PressureGuard {
     private long evictAtBefore = Long.MIN_VALUE / 2;
     /** the pod of the last eviction, until it is gone (null: none pending) */
     private String lastVictim;
+    /** whether that eviction was a kill (standalone), not an accepted API eviction */
+    private boolean victimKilled;
     /** the first round, in the current run of HARD rounds, that wanted a victim while no pod left; -1: none */
     private long wantSince = -1;
     /** refused pods and until when they are not asked again (clock ms) */
@@ -321,7 +323,8 @@ public final class PressureGuard {
                         .filter(c -> c.pod().key().equals(lastVictim)).findFirst().orElse(cands.getFirst())
                         : cands.getFirst();
                 String reason = (lastVictim != null
-                        ? "the Eviction API accepted the eviction of " + lastVictim + " but it is still running"
+                        ? (victimKilled ? "the kill of " + lastVictim + " did not take it off the node"
+                                : "the Eviction API accepted the eviction of " + lastVictim) + " but it is still running"
                         : "the Eviction API took no pod off the node"
                                 + (refusalWhy.isEmpty() ? "" : " (" + String.join("; ", refusalWhy.values()) + ")"))
                         + " for " + (now - wantSince) + " ms (directAfter " + direct + " ms) while memory.available "
@@ -355,6 +358,7 @@ public final class PressureGuard {
         evictAtBefore = lastEvictAt;
         lastEvictAt = now;
         lastVictim = v.pod().key();
+        victimKilled = false;
         return new GuardAction.Evict(v.pod().key(), message(v, threshold, available), trigger);
     }
 
@@ -376,7 +380,11 @@ public final class PressureGuard {
      * @param detail the API's answer in words naming the pod, for the direct kill's reason (null: the outcome)
      */
     public void evictionOutcome(String pod, Outcome outcome, String detail) {
-        if (!outcome.notTaken() || pod == null || !pod.equals(lastVictim)) {
+        if (pod == null || !pod.equals(lastVictim)) {
+            return;
+        }
+        if (!outcome.notTaken()) {
+            victimKilled = outcome == Outcome.KILLED;
             return;
         }
         long now = clock.millis();

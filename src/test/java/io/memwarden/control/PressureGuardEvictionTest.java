@@ -119,6 +119,18 @@ class PressureGuardEvictionTest {
     }
 
     @Test
+    void aStandaloneKillThatLeftThePodRunningIsSaidSo() {
+        PressureGuard g = new PressureGuard(cfg, clock);
+        GuardAction first = only(g.decide(HARD, pods));
+        g.evictionOutcome(first.pod(), PressureGuard.Outcome.KILLED, "killed 0 process(es)");
+        now = 5_000;
+        GuardAction kill = only(g.decide(HARD, pods));
+        assertThat(kill).isInstanceOf(GuardAction.Kill.class);
+        assertThat(((GuardAction.Kill) kill).reason()).startsWith("the kill of ns/a did not take it off the node")
+                .doesNotContain("Eviction API");
+    }
+
+    @Test
     void aPodGoneAfterAnAcceptedEvictionRestartsTheClock() {
         PressureGuard g = new PressureGuard(cfg, clock);
         g.decide(HARD, pods); // evicts a, accepted (no outcome reported: as accepted)

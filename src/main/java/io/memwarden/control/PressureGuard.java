@@ -146,6 +146,8 @@ public final class PressureGuard {
     private long evictAtBefore = Long.MIN_VALUE / 2;
     /** the pod of the last eviction, until it is gone (null: none pending) */
     private String lastVictim;
+    /** the pod of the last eviction or direct kill, for the log */
+    private String lastTaken;
     /** whether that eviction was a kill (standalone), not an accepted API eviction */
     private boolean victimKilled;
     /** the first round, in the current run of HARD rounds, that wanted a victim while no pod left; -1: none */
@@ -322,15 +324,16 @@ public final class PressureGuard {
                 EvictionRanking.Candidate v = lastVictim != null ? cands.stream()
                         .filter(c -> c.pod().key().equals(lastVictim)).findFirst().orElse(cands.getFirst())
                         : cands.getFirst();
-                String reason = (lastVictim != null
-                        ? (victimKilled ? "the kill of " + lastVictim + " did not take it off the node"
-                                : "the Eviction API accepted the eviction of " + lastVictim) + " but it is still running"
+                String pending = victimKilled ? "the kill of " + lastVictim + " did not take it off the node"
+                        : "the Eviction API accepted the eviction of " + lastVictim;
+                String reason = (lastVictim != null ? pending + " but it is still running"
                         : "the Eviction API took no pod off the node"
                                 + (refusalWhy.isEmpty() ? "" : " (" + String.join("; ", refusalWhy.values()) + ")"))
                         + " for " + (now - wantSince) + " ms (directAfter " + direct + " ms) while memory.available "
                         + "stayed below the hard threshold";
                 why.add("direct kill of " + v.pod().key() + ": " + reason);
                 lastEvictAt = now;
+                lastTaken = v.pod().key();
                 lastVictim = null; // a killed pod's containers may be restarted by the kubelet: do not wait for it
                 wantSince = -1;
                 refusedUntil.remove(v.pod().key());
@@ -339,7 +342,7 @@ public final class PressureGuard {
             }
         }
         if (now - lastEvictAt < cfg.cooldown().toMillis() || !victimGone) {
-            why.add("eviction cooling down after " + lastVictim + (victimGone ? "" : " (still present)")
+            why.add("eviction cooling down after " + lastTaken + (victimGone ? "" : " (still present)")
                     + (wantSince >= 0 ? "; direct kill in " + Math.max(0, wantSince + direct - now) + " ms" : ""));
             return null;
         }
@@ -358,6 +361,7 @@ public final class PressureGuard {
         evictAtBefore = lastEvictAt;
         lastEvictAt = now;
         lastVictim = v.pod().key();
+        lastTaken = lastVictim;
         victimKilled = false;
         return new GuardAction.Evict(v.pod().key(), message(v, threshold, available), trigger);
     }
@@ -390,6 +394,7 @@ public final class PressureGuard {
         long now = clock.millis();
         lastEvictAt = evictAtBefore;
         lastVictim = null;
+        lastTaken = null;
         refusedUntil.put(pod, now + Math.max(1, cfg.cooldown().toMillis()));
         refusalWhy.remove(pod);
         refusalWhy.put(pod, detail == null || detail.isEmpty()

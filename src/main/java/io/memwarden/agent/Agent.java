@@ -318,7 +318,7 @@ public final class Agent implements AutoCloseable {
         loops.offloadStallTargets(micros);
         ClusterActions cluster = setup.cluster();
         if (cluster != ClusterActions.NONE && c.kubernetes().evictions()) {
-            loops.evictWith(this::evictThroughApi);
+            loops.evictWith(new ApiEvictor(cluster, () -> config.kubernetes().events()));
         } else {
             loops.evictWith(Evictor.SIGKILL);
         }
@@ -370,19 +370,11 @@ public final class Agent implements AutoCloseable {
 
     // ------------------------------------------------------------------ actions to the cluster
 
-    private String evictThroughApi(String podKey, String message, List<ContainerStatus> containers) {
-        String[] nsName = podKey.split("/", 2);
-        ClusterActions.EvictionOutcome o = setup.cluster().evict(nsName[0], nsName[1], message);
-        if (o.evicted()) {
-            return "evicted through the Eviction API: " + o.detail();
-        }
-        return "not evicted: " + o.detail();
-    }
-
     /** Each loop action becomes an event on its pod (the cluster side aggregates and rate-limits them). */
     private void announce(ActionRecord r) {
         if (!config.kubernetes().events() || r.result().equals("dry-run")
-                || r.result().startsWith("evicted through the Eviction API")) { // the cluster side announced it
+                || r.result().startsWith("evicted through the Eviction API") // the cluster side announced it
+                || r.action().startsWith(ControlLoops.DIRECT_KILL)) { // ApiEvictor announced it
             return;
         }
         if (r.loop().equals(ControlLoops.BALLOON_LOOP)) {

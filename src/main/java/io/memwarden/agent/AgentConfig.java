@@ -64,17 +64,21 @@ public record AgentConfig(WardenConfig policy, Agent agent, Loops loops, Kuberne
         }
     }
 
+    /**
+     * @param directAfter how long a HARD node waits for the Eviction API to take a pod off before the guard kills the
+     *                    victim directly ({@link PressureGuard.Config#directAfter})
+     */
     public record Guard(boolean enabled, Threshold softAvailable, Duration softGrace, Threshold hardAvailable,
-                        Duration cooldown) {
+                        Duration cooldown, Duration directAfter) {
         public static final Guard DEFAULTS = new Guard(true, new Threshold(null, 20.0, "20%"), Duration.ofSeconds(5),
-                new Threshold(null, 10.0, "10%"), Duration.ofSeconds(10));
+                new Threshold(null, 10.0, "10%"), Duration.ofSeconds(10), PressureGuard.DEFAULT_DIRECT_AFTER);
 
         /** The pressure guard's config for a node of {@code capacity} bytes. */
         public PressureGuard.Config resolve(long capacity) {
             PressureGuard.Config d = PressureGuard.Config.defaults(capacity);
             return new PressureGuard.Config(softAvailable.resolve(capacity), softGrace, hardAvailable.resolve(capacity),
                     d.psiSomeAvg10Soft(), d.psiFullAvg10Hard(), d.swapFreeMin(), d.swapInPagesPerSecMax(), cooldown,
-                    d.reclaimFraction());
+                    d.reclaimFraction(), directAfter);
         }
     }
 

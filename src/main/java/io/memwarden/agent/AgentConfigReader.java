@@ -197,7 +197,7 @@ public final class AgentConfigReader {
 
     private static AgentConfig.Guard guard(String f, JsonNode g, AgentConfig.Guard d) throws InputException {
         if (section(f, "loops.guard", g, "enabled", "softAvailable", "softGrace", "hardAvailable",
-                "cooldown") == null) {
+                "cooldown", "directAfter") == null) {
             return d;
         }
         AgentConfig.Threshold soft = threshold(f, "loops.guard.softAvailable", g.get("softAvailable"),
@@ -206,7 +206,8 @@ public final class AgentConfigReader {
                 d.hardAvailable());
         AgentConfig.Guard guard = new AgentConfig.Guard(orDefault(YamlDocs.bool(f, "loops.guard.enabled",
                 g.get("enabled")), d.enabled()), soft, duration(f, "loops.guard.softGrace", g.get("softGrace"),
-                d.softGrace()), hard, duration(f, "loops.guard.cooldown", g.get("cooldown"), d.cooldown()));
+                d.softGrace()), hard, duration(f, "loops.guard.cooldown", g.get("cooldown"), d.cooldown()),
+                duration(f, "loops.guard.directAfter", g.get("directAfter"), d.directAfter()));
         // comparable only when both are of the same kind; mixed kinds are checked against the node at start
         if (soft.percent() != null && hard.percent() != null && hard.percent() > soft.percent()
                 || soft.bytes() != null && hard.bytes() != null && hard.bytes() > soft.bytes()) {

@@ -1,6 +1,7 @@
 package io.memwarden.api;
 
 import io.memwarden.model.Pressure;
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.loops.NodeStatus;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -63,7 +64,7 @@ public final class StatusMetrics implements MultiCollector {
         }
         out.add(counter("memwarden_loop_actions",
                 "Control-loop actions by loop (guard, throttle-relief, offload), action (reclaim, set_high, evict,"
-                        + " other) and result (ok, dry_run, skipped, failed).",
+                        + " other) and result (ok, dry_run, skipped, failed, not_evicted, direct_kill).",
                 actionCounts.entrySet().stream().map(e -> counterPoint(Labels.of(
                         "loop", e.getKey().get(0), "action", e.getKey().get(1), "result", e.getKey().get(2)),
                         e.getValue())).toList()));
@@ -125,6 +126,12 @@ public final class StatusMetrics implements MultiCollector {
         }
         if (result.startsWith("failed") || result.contains("errors:")) {
             return "failed";
+        }
+        if (result.startsWith(ControlLoops.KILLED_DIRECTLY)) {
+            return "direct_kill";
+        }
+        if (result.startsWith("not evicted")) {
+            return "not_evicted";
         }
         return "ok";
     }

@@ -14,4 +14,12 @@ public sealed interface GuardAction {
 
     /** Evict (Eviction API) or, without a pod source that can evict, kill the pod; {@code message} is kubelet-style. */
     record Evict(String pod, String message, String trigger) implements GuardAction {}
+
+    /**
+     * Kill the pod's containers directly (SIGKILL through pidfd), not through the Eviction API: the node stayed HARD
+     * while evictions through the API took no pod off it ({@code reason} says which and for how long). Like the
+     * kubelet's node-pressure eviction, this overrides any PodDisruptionBudget of the pod. {@code message} is
+     * kubelet-style.
+     */
+    record Kill(String pod, String message, String reason, String trigger) implements GuardAction {}
 }

@@ -7,7 +7,11 @@ import io.memwarden.policy.EvictionRanking;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Acts on node memory pressure before the kernel OOM killer does: a state machine over observations with an
@@ -25,6 +29,15 @@ import java.util.List;
  * </ul>
  * Victims are ranked as the kubelet ranks them ({@link EvictionRanking}); critical pods and admin-protected pods
  * never are. One victim at a time: after an eviction, none until the cooldown passed and the victim is gone.
+ *
+ * <p>Evictions that cannot wedge (kubelet-semantics.md §4: the kubelet's node-pressure eviction kills the pod itself
+ * and never waits for a PodDisruptionBudget). The loops report each eviction's {@link Outcome}
+ * ({@link #evictionOutcome}). A refused, failed or timed-out eviction costs no cooldown: the pod is remembered as
+ * refused for one cooldown (not asked again before then) and the next-ranked pod is asked at the next round. While
+ * the node stays HARD and no pod has left it for {@code directAfter} since the guard first wanted a victim, the guard
+ * decides a {@link GuardAction.Kill}: the victim still running after an accepted eviction, else the top-ranked pod,
+ * refused or not. A HARD node therefore gets a pod taken off (an accepted eviction or a direct kill) within
+ * cooldown + directAfter plus one round and one API call.
  * On a VM node the loops {@link #retune} the thresholds each round to the capacity the balloon left
  * ({@link Config#scaled}), keeping the grace and cooldown timers.
  */
@@ -32,15 +45,53 @@ public final class PressureGuard {
 
     public enum Level { NONE, SOFT, HARD }
 
+    /** What became of an {@link GuardAction.Evict}, as the loops report it ({@link #evictionOutcome}). */
+    public enum Outcome {
+        /** the Eviction API accepted it (or dry-run): wait for the pod to go, bounded by directAfter when HARD */
+        ACCEPTED,
+        /** the pod was killed (standalone: no Eviction API) */
+        KILLED,
+        /** refused by the API: HTTP 429, a PodDisruptionBudget */
+        REFUSED,
+        /** failed: any other HTTP error (500, 404), the API unreachable, evictions disabled */
+        FAILED,
+        /** no answer within the request timeout */
+        TIMED_OUT;
+
+        /** Whether the pod was not taken off: the guard moves on to the next-ranked pod. */
+        public boolean notTaken() {
+            return this == REFUSED || this == FAILED || this == TIMED_OUT;
+        }
+    }
+
+    /** Default {@code directAfter}: see {@link Config}. */
+    public static final Duration DEFAULT_DIRECT_AFTER = Duration.ofSeconds(5);
+
     /**
      * @param reclaimFraction   share of a container's usage to reclaim per decision (e.g. 0.05)
      * @param swapFreeMin       fraction of swap that must stay free for swap to count as room (e.g. 0.1)
      * @param swapInPagesPerSecMax swap-in rate above which swap counts as thrashing, not room
+     * @param directAfter       how long the node may stay HARD while the Eviction API takes no pod off it (refused,
+     *                          failed, timed out, or accepted and the pod still running) before the guard kills the
+     *                          victim directly; default {@link #DEFAULT_DIRECT_AFTER} (5 s): a few 1 s rounds of API
+     *                          answers, and half the kubelet's 10 s eviction period, so memwarden still acts before the
+     *                          kubelet's own hard eviction and the kernel OOM killer
      */
     public record Config(long softAvailableBytes, Duration softGrace, long hardAvailableBytes, double psiSomeAvg10Soft,
                          double psiFullAvg10Hard, double swapFreeMin, long swapInPagesPerSecMax, Duration cooldown,
-                         double reclaimFraction) {
+                         double reclaimFraction, Duration directAfter) {
+        /** With the default {@code directAfter}. */
+        public Config(long softAvailableBytes, Duration softGrace, long hardAvailableBytes, double psiSomeAvg10Soft,
+                      double psiFullAvg10Hard, double swapFreeMin, long swapInPagesPerSecMax, Duration cooldown,
+                      double reclaimFraction) {
+            this(softAvailableBytes, softGrace, hardAvailableBytes, psiSomeAvg10Soft, psiFullAvg10Hard, swapFreeMin,
+                    swapInPagesPerSecMax, cooldown, reclaimFraction, DEFAULT_DIRECT_AFTER);
+        }
+
         public Config {
+            if (directAfter == null || directAfter.isNegative()) {
+                throw new IllegalArgumentException("directAfter must be zero or positive, got " + directAfter);
+            }
             if (hardAvailableBytes > softAvailableBytes) {
                 throw new IllegalArgumentException("hard threshold " + hardAvailableBytes + " above soft threshold "
                         + softAvailableBytes);
@@ -62,28 +113,49 @@ public final class PressureGuard {
             double ratio = Math.max(0, (double) capacity / configuredFor);
             return new Config((long) Math.floor(softAvailableBytes * ratio), softGrace,
                     (long) Math.floor(hardAvailableBytes * ratio), psiSomeAvg10Soft, psiFullAvg10Hard, swapFreeMin,
-                    swapInPagesPerSecMax, cooldown, reclaimFraction);
+                    swapInPagesPerSecMax, cooldown, reclaimFraction, directAfter);
+        }
+
+        /** The same config with another {@code directAfter}. */
+        public Config withDirectAfter(Duration d) {
+            return new Config(softAvailableBytes, softGrace, hardAvailableBytes, psiSomeAvg10Soft, psiFullAvg10Hard,
+                    swapFreeMin, swapInPagesPerSecMax, cooldown, reclaimFraction, d);
         }
 
         /**
          * Defaults scaled to the node: soft 20 % of RAM, hard 10 % (well above the kubelet's 100Mi, so memwarden acts
-         * before the kubelet's 10 s loop and the kernel), grace 5 s, cooldown 10 s, PSI some 20 % / full 40 %.
+         * before the kubelet's 10 s loop and the kernel), grace 5 s, cooldown 10 s, PSI some 20 % / full 40 %,
+         * direct kill after 5 s.
          */
         public static Config defaults(long memoryCapacity) {
             return new Config(memoryCapacity / 5, Duration.ofSeconds(5), memoryCapacity / 10, 20.0, 40.0, 0.10,
-                    2560, Duration.ofSeconds(10), 0.05);
+                    2560, Duration.ofSeconds(10), 0.05, DEFAULT_DIRECT_AFTER);
         }
     }
 
     public record Decision(Level level, List<GuardAction> actions, List<String> why) {}
 
     private static final long PAGE = 4096;
+    /** the API answers a direct kill's reason names at most (the latest ones) */
+    private static final int MAX_REASONS = 3;
 
     private volatile Config cfg;
     private final Clock clock;
     private long softSince = -1;
     private long lastEvictAt = Long.MIN_VALUE / 2;
+    private long evictAtBefore = Long.MIN_VALUE / 2;
+    /** the pod of the last eviction, until it is gone (null: none pending) */
     private String lastVictim;
+    /** the pod of the last eviction or direct kill, for the log */
+    private String lastTaken;
+    /** whether that eviction was a kill (standalone), not an accepted API eviction */
+    private boolean victimKilled;
+    /** the first round, in the current run of HARD rounds, that wanted a victim while no pod left; -1: none */
+    private long wantSince = -1;
+    /** refused pods and until when they are not asked again (clock ms) */
+    private final Map<String, Long> refusedUntil = new HashMap<>();
+    /** each remembered refusal, failure or timeout in words, for the direct kill's reason (as refusedUntil) */
+    private final Map<String, String> refusalWhy = new LinkedHashMap<>();
     private boolean noContainerMaySwap;
     private long lastSwapIn = -1;
     private long lastSwapInAt;
@@ -165,6 +237,9 @@ public final class PressureGuard {
                     + available + " would fall below hard " + cfg.hardAvailableBytes() + " within "
                     + Math.max(1000, cfg.softGrace().toMillis()) + " ms");
         }
+        if (level != Level.HARD) {
+            wantSince = -1; // the direct-kill clock runs only while the node stays HARD
+        }
         if (level == Level.NONE) {
             softSince = -1;
             return new Decision(level, List.of(), List.of());
@@ -223,10 +298,13 @@ public final class PressureGuard {
 
     private GuardAction victim(long now, long available, Level level, List<PodObservation> pods, String trigger,
                                List<String> why) {
+        refusedUntil.entrySet().removeIf(e -> e.getValue() <= now
+                || pods.stream().noneMatch(p -> p.pod().key().equals(e.getKey())));
+        refusalWhy.keySet().retainAll(refusedUntil.keySet());
         boolean victimGone = lastVictim == null || pods.stream().noneMatch(p -> p.pod().key().equals(lastVictim));
-        if (now - lastEvictAt < cfg.cooldown().toMillis() || !victimGone) {
-            why.add("eviction cooling down after " + lastVictim + (victimGone ? "" : " (still present)"));
-            return null;
+        if (lastVictim != null && victimGone) {
+            lastVictim = null;
+            wantSince = -1; // a pod left the node: progress, the direct-kill clock starts again
         }
         List<EvictionRanking.Candidate> cands = new ArrayList<>();
         for (PodObservation p : pods) {
@@ -234,21 +312,101 @@ public final class PressureGuard {
                 cands.add(new EvictionRanking.Candidate(p.pod(), p.memoryRequest(), p.workingSet()));
             }
         }
+        cands.sort(EvictionRanking.ORDER);
+        long threshold = level == Level.HARD ? cfg.hardAvailableBytes() : cfg.softAvailableBytes();
+        long direct = cfg.directAfter().toMillis();
+        if (level == Level.HARD && !cands.isEmpty()
+                && (lastVictim != null || now - lastEvictAt >= cfg.cooldown().toMillis())) {
+            if (wantSince < 0) {
+                wantSince = now;
+            }
+            if (now - wantSince >= direct) {
+                EvictionRanking.Candidate v = lastVictim != null ? cands.stream()
+                        .filter(c -> c.pod().key().equals(lastVictim)).findFirst().orElse(cands.getFirst())
+                        : cands.getFirst();
+                String pending = victimKilled ? "the kill of " + lastVictim + " did not take it off the node"
+                        : "the Eviction API accepted the eviction of " + lastVictim;
+                String reason = (lastVictim != null ? pending + " but it is still running"
+                        : "the Eviction API took no pod off the node"
+                                + (refusalWhy.isEmpty() ? "" : " (" + String.join("; ", refusalWhy.values()) + ")"))
+                        + " for " + (now - wantSince) + " ms (directAfter " + direct + " ms) while memory.available "
+                        + "stayed below the hard threshold";
+                why.add("direct kill of " + v.pod().key() + ": " + reason);
+                lastEvictAt = now;
+                lastTaken = v.pod().key();
+                lastVictim = null; // a killed pod's containers may be restarted by the kubelet: do not wait for it
+                wantSince = -1;
+                refusedUntil.remove(v.pod().key());
+                refusalWhy.remove(v.pod().key());
+                return new GuardAction.Kill(v.pod().key(), message(v, threshold, available), reason, trigger);
+            }
+        }
+        if (now - lastEvictAt < cfg.cooldown().toMillis() || !victimGone) {
+            why.add("eviction cooling down after " + lastTaken + (victimGone ? "" : " (still present)")
+                    + (wantSince >= 0 ? "; direct kill in " + Math.max(0, wantSince + direct - now) + " ms" : ""));
+            return null;
+        }
         if (cands.isEmpty()) {
             why.add("no victim: every pod is critical or protected");
             return null;
         }
-        cands.sort(EvictionRanking.ORDER);
-        EvictionRanking.Candidate v = cands.getFirst();
+        EvictionRanking.Candidate v = cands.stream().filter(c -> !refusedUntil.containsKey(c.pod().key()))
+                .findFirst().orElse(null);
+        if (v == null) {
+            why.add("every candidate refused its eviction recently (" + String.join(", ", refusedUntil.keySet())
+                    + ")" + (wantSince >= 0 ? "; direct kill in " + Math.max(0, wantSince + direct - now) + " ms"
+                    : "; asked again when the cooldown after each refusal ends"));
+            return null;
+        }
+        evictAtBefore = lastEvictAt;
         lastEvictAt = now;
         lastVictim = v.pod().key();
-        long threshold = level == Level.HARD ? cfg.hardAvailableBytes() : cfg.softAvailableBytes();
-        String msg = "The node was low on resource: memory. Threshold quantity: " + quantity(threshold)
+        lastTaken = lastVictim;
+        victimKilled = false;
+        return new GuardAction.Evict(v.pod().key(), message(v, threshold, available), trigger);
+    }
+
+    /** The kubelet's eviction message (kubelet-semantics.md §4), the pod's numbers where it uses more than requested. */
+    private static String message(EvictionRanking.Candidate v, long threshold, long available) {
+        return "The node was low on resource: memory. Threshold quantity: " + quantity(threshold)
                 + ", available: " + quantity(Math.max(0, available)) + ". "
                 + (v.workingSet() != null && v.workingSet() > v.memoryRequest()
                 ? "Pod " + v.pod().key() + " was using " + quantity(v.workingSet()) + ", request is "
                         + quantity(v.memoryRequest()) + ", has larger consumption of memory. " : "");
-        return new GuardAction.Evict(v.pod().key(), msg, trigger);
+    }
+
+    /**
+     * What became of the {@link GuardAction.Evict} of {@code pod} decided in this round. Not taken
+     * ({@link Outcome#notTaken}): no cooldown, the pod is not asked again for one cooldown, and the next round asks the
+     * next-ranked pod. Accepted or killed: the eviction stands (cooldown, wait for the pod to go). An outcome for
+     * another pod than the last eviction's is ignored.
+     *
+     * @param detail the API's answer in words naming the pod, for the direct kill's reason (null: the outcome)
+     */
+    public void evictionOutcome(String pod, Outcome outcome, String detail) {
+        if (pod == null || !pod.equals(lastVictim)) {
+            return;
+        }
+        if (!outcome.notTaken()) {
+            victimKilled = outcome == Outcome.KILLED;
+            return;
+        }
+        long now = clock.millis();
+        lastEvictAt = evictAtBefore;
+        lastVictim = null;
+        lastTaken = null;
+        refusedUntil.put(pod, now + Math.max(1, cfg.cooldown().toMillis()));
+        refusalWhy.remove(pod);
+        refusalWhy.put(pod, detail == null || detail.isEmpty()
+                ? pod + ": " + outcome.name().toLowerCase(Locale.ROOT).replace('_', ' ') : detail);
+        while (refusalWhy.size() > MAX_REASONS) { // bounded: the oldest go first
+            refusalWhy.remove(refusalWhy.keySet().iterator().next());
+        }
+    }
+
+    /** For tests and explain: the pods refused recently and until when (ms on the injected clock). */
+    public Map<String, Long> refused() {
+        return Map.copyOf(refusedUntil);
     }
 
     private String swapState(NodeObservation n, double swapInRate) {

@@ -107,6 +107,25 @@ public interface ClusterActions extends AutoCloseable {
         }
     };
 
-    /** @param detail what happened, for the agent's log and explain (names the pod and the API's answer) */
-    record EvictionOutcome(boolean evicted, String detail) {}
+    /**
+     * @param kind   what the API answered
+     * @param detail what happened, for the agent's log and explain (names the pod and the API's answer)
+     */
+    record EvictionOutcome(Kind kind, String detail) {
+        /** ACCEPTED when evicted, else FAILED. */
+        public EvictionOutcome(boolean evicted, String detail) {
+            this(evicted ? Kind.ACCEPTED : Kind.FAILED, detail);
+        }
+
+        public boolean evicted() {
+            return kind == Kind.ACCEPTED;
+        }
+
+        /**
+         * ACCEPTED (HTTP 201/200); REFUSED (HTTP 429: a PodDisruptionBudget); TIMED_OUT (no answer within the
+         * request timeout); FAILED (anything else: another HTTP error such as 500 or 404, the API unreachable,
+         * evictions disabled, no API).
+         */
+        public enum Kind { ACCEPTED, REFUSED, TIMED_OUT, FAILED }
+    }
 }

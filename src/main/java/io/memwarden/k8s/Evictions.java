@@ -4,14 +4,18 @@ import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
 import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.memwarden.k8s.ClusterActions.EvictionOutcome.Kind;
+import java.io.InterruptedIOException;
+import java.net.http.HttpTimeoutException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * policy/v1 Evictions (so PodDisruptionBudgets are respected) and what each outcome means in words: accepted (then a
- * Warning {@value #REASON_EVICTING} event on the pod), refused by a disruption budget (HTTP 429), pod not found, or
- * failed.
+ * Warning {@value #REASON_EVICTING} event on the pod), refused by a disruption budget (HTTP 429), timed out (no answer
+ * within the request timeout; counted with the failures), pod not found, or failed.
  */
 final class Evictions {
     private static final Logger LOG = LoggerFactory.getLogger(KubeCluster.class); // the log name users know
@@ -59,17 +63,21 @@ final class Evictions {
         try {
             if (!api.pods().inNamespace(namespace).withName(pod).evict(eviction)) { // fabric8: false for HTTP 429
                 refused.incrementAndGet();
-                return notEvicted(false, "eviction of " + who + " refused (HTTP 429 Too Many Requests): its"
+                return notEvicted(Kind.REFUSED, "eviction of " + who + " refused (HTTP 429 Too Many Requests): its"
                         + " disruption budget (PodDisruptionBudget) does not allow a disruption now; retry later");
             }
         } catch (KubernetesClientException e) {
             failed.incrementAndGet();
-            return notEvicted(true, e.getCode() == 404
+            if (e.getCode() <= 0 && timedOut(e)) {
+                return notEvicted(Kind.TIMED_OUT, "eviction of " + who + " timed out: no answer from the Kubernetes"
+                        + " API within the request timeout");
+            }
+            return notEvicted(Kind.FAILED, e.getCode() == 404
                     ? "pod " + who + " not found (HTTP 404): nothing evicted"
                     : "eviction of " + who + " failed: " + ApiCalls.brief(e));
         } catch (RuntimeException e) {
             failed.incrementAndGet();
-            return notEvicted(true, "eviction of " + who + " failed: " + e);
+            return notEvicted(timedOut(e) ? Kind.TIMED_OUT : Kind.FAILED, "eviction of " + who + " failed: " + e);
         }
         accepted.incrementAndGet();
         LOG.info("evicted {} through the Eviction API: {}", who, message);
@@ -80,12 +88,23 @@ final class Evictions {
     }
 
     /** Logs the detail (a refusal at INFO: a budget doing its job; a failure at WARN) and returns it. */
-    private static ClusterActions.EvictionOutcome notEvicted(boolean failure, String detail) {
-        if (failure) {
-            LOG.warn("{}", detail);
-        } else {
+    private static ClusterActions.EvictionOutcome notEvicted(Kind kind, String detail) {
+        if (kind == Kind.REFUSED) {
             LOG.info("{}", detail);
+        } else {
+            LOG.warn("{}", detail);
         }
-        return new ClusterActions.EvictionOutcome(false, detail);
+        return new ClusterActions.EvictionOutcome(kind, detail);
+    }
+
+    /** Whether the cause is the request timeout (the JDK client's, a socket's, or a future's). */
+    static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof HttpTimeoutException || t instanceof TimeoutException
+                    || t instanceof InterruptedIOException) { // SocketTimeoutException is one
+                return true;
+            }
+        }
+        return false;
     }
 }

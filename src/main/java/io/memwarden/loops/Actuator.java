@@ -5,6 +5,7 @@ import static io.memwarden.model.CgroupFiles.MEMORY_HIGH;
 import io.memwarden.cgroup.CgroupReclaim;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.CgroupWriter;
+import io.memwarden.control.PressureGuard;
 import io.memwarden.control.RangeOffloader;
 import io.memwarden.kernel.Libc;
 import io.memwarden.kernel.Pidfd;
@@ -117,13 +118,29 @@ final class Actuator {
                 + (errors.isEmpty() ? "" : "; errors: " + errors), refusal);
     }
 
-    /** Takes the pod off the node through the {@link Evictor}; its failure is the result. */
-    String evict(String podKey, String message, List<ContainerStatus> containers) {
+    /**
+     * Takes the pod off the node through the {@link Evictor}; its failure is the result (outcome FAILED). Dry-run:
+     * ACCEPTED, "dry-run" (the guard then waits as for an accepted eviction).
+     */
+    Evictor.Result evict(String podKey, String message, List<ContainerStatus> containers) {
+        if (dryRun) {
+            return new Evictor.Result(PressureGuard.Outcome.ACCEPTED, "dry-run");
+        }
+        try {
+            Evictor.Result r = evictor.evict(podKey, message, containers);
+            return r != null ? r : new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: the evictor said nothing");
+        } catch (RuntimeException ex) {
+            return new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: " + ex.getMessage());
+        }
+    }
+
+    /** The guard's direct kill through the {@link Evictor#kill}; its failure is the result. */
+    String kill(String podKey, String message, String reason, List<ContainerStatus> containers) {
         if (dryRun) {
             return "dry-run";
         }
         try {
-            return evictor.evict(podKey, message, containers);
+            return evictor.kill(podKey, message, reason, containers);
         } catch (RuntimeException ex) {
             return "failed: " + ex.getMessage();
         }

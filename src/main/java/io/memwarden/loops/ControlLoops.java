@@ -25,6 +25,10 @@ public final class ControlLoops implements AutoCloseable {
      * empty: it concerns the node).
      */
     public static final String BALLOON_LOOP = BalloonStep.LOOP;
+    /** The action text of the pressure guard's direct kill starts so (then the kubelet-style message). */
+    public static final String DIRECT_KILL = GuardStep.DIRECT_KILL;
+    /** The result of a direct kill that ran starts so (metrics: result="direct_kill"). */
+    public static final String KILLED_DIRECTLY = GuardStep.KILLED_DIRECTLY;
 
     private final HostFacts host;
     private final ManagedWorkload workload;

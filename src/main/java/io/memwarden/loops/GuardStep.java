@@ -20,6 +20,10 @@ import java.util.List;
 /** The round's pressure-guard step: the node's numbers (and the pods' near a threshold) → {@link PressureGuard}. */
 final class GuardStep {
     static final String LOOP = "guard";
+    /** The action text of a direct kill (followed by the kubelet-style message). */
+    static final String DIRECT_KILL = "evict (direct kill, no Eviction API): ";
+    /** The result of a direct kill starts so (metrics: result="direct_kill"). */
+    static final String KILLED_DIRECTLY = "killed directly: ";
 
     private final Clock clock;
     private volatile PressureGuard guard;
@@ -54,7 +58,7 @@ final class GuardStep {
         // the pods' numbers only where they can change the decision (near or past a threshold)
         PressureGuard.Decision d = guard.decide(no, guard.needsPods(no) ? podObservations(round) : List.of());
         for (GuardAction a : d.actions()) {
-            act(a, round);
+            act(a, round, guard);
         }
     }
 
@@ -92,7 +96,7 @@ final class GuardStep {
         return out;
     }
 
-    private static void act(GuardAction a, Round round) {
+    private static void act(GuardAction a, Round round, PressureGuard guard) {
         switch (a) {
             case GuardAction.Reclaim r -> round.reclaim(LOOP, round.find(r.pod(), r.container()), r.bytes(),
                     r.trigger());
@@ -112,8 +116,16 @@ final class GuardStep {
             case GuardAction.Evict e -> {
                 List<ContainerStatus> podContainers = round.running().stream()
                         .filter(s -> s.pod().equals(e.pod())).toList();
-                round.record(LOOP, e.pod(), null, "evict: " + e.message(), e.trigger(),
-                        round.actuator().evict(e.pod(), e.message(), podContainers));
+                Evictor.Result r = round.actuator().evict(e.pod(), e.message(), podContainers);
+                guard.evictionOutcome(e.pod(), r.outcome(), r.text());
+                round.record(LOOP, e.pod(), null, "evict: " + e.message(), e.trigger(), r.text());
+            }
+            case GuardAction.Kill k -> {
+                List<ContainerStatus> podContainers = round.running().stream()
+                        .filter(s -> s.pod().equals(k.pod())).toList();
+                String result = round.actuator().kill(k.pod(), k.message(), k.reason(), podContainers);
+                round.record(LOOP, k.pod(), null, DIRECT_KILL + k.message(), k.trigger() + "; " + k.reason(),
+                        result.equals("dry-run") || result.startsWith("failed") ? result : KILLED_DIRECTLY + result);
             }
         }
     }

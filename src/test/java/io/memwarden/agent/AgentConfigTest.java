@@ -43,7 +43,8 @@ class AgentConfigTest {
                   period: 2s
                   dryRun: true
                   psiTrigger: full 200000 4000000
-                  guard: {enabled: true, softAvailable: 2Gi, softGrace: 10s, hardAvailable: 1Gi, cooldown: 30s}
+                  guard: {enabled: true, softAvailable: 2Gi, softGrace: 10s, hardAvailable: 1Gi, cooldown: 30s,
+                          directAfter: 3s}
                   throttle: {enabled: false}
                   offload: {enabled: true, qosClasses: [BestEffort], stallTargets: {BestEffort: 2%, Burstable: 0.5%}}
                 kubernetes: {enabled: false, events: false, evictions: false, nodeLabel: false, taintSwapNodes: true,
@@ -61,6 +62,9 @@ class AgentConfigTest {
                 .containsEntry(QosClass.BURSTABLE, 0.5);
         assertThat(c.loops().guard().resolve(16 * GI).softAvailableBytes()).isEqualTo(2 * GI);
         assertThat(c.loops().guard().resolve(16 * GI).cooldown()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.loops().guard().resolve(16 * GI).directAfter()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(AgentConfig.DEFAULTS.loops().guard().resolve(16 * GI).directAfter())
+                .isEqualTo(Duration.ofSeconds(5));
         assertThat(c.kubernetes()).isEqualTo(new AgentConfig.Kubernetes(AgentConfig.KubeMode.FALSE, false, false,
                 false, true, true));
         // percentages scale with the node
@@ -98,6 +102,8 @@ class AgentConfigTest {
         "agent: {listen: 'nohost:'}|field agent.listen:",
         "loops: {period: 5ms}|field loops.period: must be from 100ms to 1m, got 5ms",
         "loops: {period: soon}|field loops.period:",
+        "loops: {guard: {directAfter: -1s}}|field loops.guard.directAfter: \"-1s\" must not be negative",
+        "loops: {guard: {directAfter: later}}|field loops.guard.directAfter:",
         "loops: {guard: {softAvailable: 5%, hardAvailable: 10%}}|field loops.guard.hardAvailable: 10% is above"
             + " loops.guard.softAvailable 5%",
         "loops: {guard: {softAvailable: 150%}}|field loops.guard.softAvailable: \"150%\" must be above 0% and below"

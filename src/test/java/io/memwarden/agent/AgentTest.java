@@ -334,7 +334,7 @@ class AgentTest {
     }
 
     /** Records what the agent asks of the cluster. */
-    static final class Recording implements ClusterActions {
+    static class Recording implements ClusterActions {
         final List<String> podEvents = new CopyOnWriteArrayList<>();
         final List<String> nodeEvents = new CopyOnWriteArrayList<>();
         final List<String> marks = new CopyOnWriteArrayList<>();

@@ -2,6 +2,7 @@ package io.memwarden.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memwarden.loops.ControlLoops;
 import io.memwarden.loops.NodeStatus;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -227,6 +228,15 @@ class StatusMetricsTest {
         assertThat(StatusMetrics.actionKind("something new")).isEqualTo("other");
         assertThat(StatusMetrics.resultKind("killed 0 process(es) ...; errors: ESRCH; ")).isEqualTo("failed");
         assertThat(StatusMetrics.resultKind("ok")).isEqualTo("ok");
+        // the guard's direct kill (issue #15) and an eviction the API did not take
+        assertThat(StatusMetrics.actionKind(ControlLoops.DIRECT_KILL + "The node was low on resource: memory."))
+                .isEqualTo("evict");
+        assertThat(StatusMetrics.resultKind(ControlLoops.KILLED_DIRECTLY + "killed 2 process(es) with SIGKILL via"
+                + " pidfd (no Eviction API)")).isEqualTo("direct_kill");
+        assertThat(StatusMetrics.resultKind(ControlLoops.KILLED_DIRECTLY + "killed 0 process(es); errors: ESRCH; "))
+                .isEqualTo("failed");
+        assertThat(StatusMetrics.resultKind("not evicted: eviction of a/b refused (HTTP 429 Too Many Requests)"))
+                .isEqualTo("not_evicted");
     }
 
     private static List<String> lines(String text, String prefix) {

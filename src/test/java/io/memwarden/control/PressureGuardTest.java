@@ -114,7 +114,8 @@ class PressureGuardTest {
 
     @Test
     void criticalAndProtectedPodsAreNeverVictimsAndOneVictimPerCooldown() {
-        PressureGuard g = new PressureGuard(cfg, clock);
+        // no direct kill within the test's hour (PressureGuardEvictionTest covers it): accepted evictions wait
+        PressureGuard g = new PressureGuard(cfg.withDirectAfter(Duration.ofHours(1)), clock);
         NodeObservation hard = node(GI / 2, 0, 0, 0, 0);
         var first = g.decide(hard, pods);
         assertThat(first.actions()).filteredOn(a -> a instanceof GuardAction.Evict).extracting(GuardAction::pod)

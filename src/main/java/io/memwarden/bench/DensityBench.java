@@ -37,8 +37,8 @@ import java.util.Set;
  * {@code memwarden bench density}: how many replicas of a workload with a hot set (touched in a loop) and a cold set
  * (written once, then idle) a confined "node" cgroup holds at an SLO, per policy. Replicas start one by one; after
  * each start and a settle time every replica's hot-loop rate (pages touched per second, the loop's 100 ms think time
- * included) is measured against a solo run; the SLO breaks at the first kernel OOM kill, lost replica, or replica
- * below {@code sloRate} × solo. Policies:
+ * included; the median of 0.5 s intervals) is measured against a solo run; the SLO breaks at the first kernel OOM kill,
+ * lost replica, or replica below {@code sloRate} × solo in two windows in a row. Policies:
  * <ul>
  *   <li>{@code none}: no swap (each container memsw = its limit, the node memsw = its memory);</li>
  *   <li>{@code limitedswap}: the kubelet's LimitedSwap proportional limit per container, request / node memory ×
@@ -170,15 +170,12 @@ public final class DensityBench {
     }
 
     /**
-     * The hot-loop rate from a replica's log lines {@code hot <epoch seconds> <cumulative pages>}: pages per second
-     * between the first and the last sample inside [from, to] (epoch seconds); null with fewer than two.
+     * The hot-loop rate from a replica's log lines {@code hot <epoch seconds> <cumulative pages>}: the median of the
+     * rates between consecutive samples inside [from, to] (epoch seconds), so one scheduling hiccup on a busy machine
+     * does not count as a slow replica while a sustained slowdown (refaults) does; null with fewer than two samples.
      */
     public static Double rate(List<String> lines, double from, double to) {
-        double t0 = 0;
-        double t1 = 0;
-        long n0 = 0;
-        long n1 = 0;
-        int seen = 0;
+        List<double[]> samples = new ArrayList<>();
         for (String line : lines) {
             if (!line.startsWith("hot ")) {
                 continue;
@@ -195,18 +192,40 @@ public final class DensityBench {
             } catch (NumberFormatException e) {
                 continue; // a line cut short by a kill
             }
-            if (t < from || t > to) {
-                continue;
+            if (t >= from && t <= to) {
+                samples.add(new double[] {t, n});
             }
-            if (seen == 0) {
-                t0 = t;
-                n0 = n;
-            }
-            t1 = t;
-            n1 = n;
-            seen++;
         }
-        return seen < 2 || t1 <= t0 ? null : (n1 - n0) / (t1 - t0);
+        List<Double> rates = new ArrayList<>();
+        for (int i = 1; i < samples.size(); i++) {
+            double dt = samples.get(i)[0] - samples.get(i - 1)[0];
+            if (dt > 0) {
+                rates.add((samples.get(i)[1] - samples.get(i - 1)[1]) / dt);
+            }
+        }
+        if (rates.isEmpty()) {
+            return null;
+        }
+        rates.sort(Double::compare);
+        int m = rates.size();
+        return m % 2 == 1 ? rates.get(m / 2) : (rates.get(m / 2 - 1) + rates.get(m / 2)) / 2;
+    }
+
+    /**
+     * Two measurements of one step combined: per replica the better rate (a replica is slow only when it was slow in
+     * both windows: a rate breach must be confirmed), kills and losses of the later one.
+     */
+    public static Step confirm(Step first, Step second) {
+        List<Double> rates = new ArrayList<>();
+        for (int i = 0; i < second.rates().size(); i++) {
+            Double a = i < first.rates().size() ? first.rates().get(i) : null;
+            Double b = second.rates().get(i);
+            rates.add(a == null ? b : b == null ? a : Math.max(a, b));
+        }
+        return new Step(second.pods(), rates, Math.max(first.oomKills(), second.oomKills()), second.lost(),
+                second.rssBytes(), second.swapBytes(), second.psiSomeAvg10(), first.seconds() + second.seconds(),
+                first.refaultPages() + second.refaultPages(), first.loopActions() + second.loopActions(),
+                second.load());
     }
 
     /**
@@ -431,8 +450,21 @@ public final class DensityBench {
                     Step s = measure(host, runner, k, from, to, (System.nanoTime() - stepStart) / 1e9,
                             OffloadBench.containerRefaults(runner) - refaults0,
                             loops == null ? 0 : loops.history().size() - actions0);
-                    steps.add(s);
                     String why = soloRate == null ? null : breach(s, soloRate, o.sloRate());
+                    if (why != null && s.oomKills() == 0 && s.lost() == 0) {
+                        // a rate breach counts only when a second window confirms it
+                        long again = System.nanoTime();
+                        from = System.currentTimeMillis() / 1000.0;
+                        refaults0 = OffloadBench.containerRefaults(runner);
+                        actions0 = loops == null ? 0 : loops.history().size();
+                        ticker.sleep(o.step().toMillis() * 3 / 5);
+                        to = System.currentTimeMillis() / 1000.0;
+                        s = confirm(s, measure(host, runner, k, from, to, (System.nanoTime() - again) / 1e9,
+                                OffloadBench.containerRefaults(runner) - refaults0,
+                                loops == null ? 0 : loops.history().size() - actions0));
+                        why = breach(s, soloRate, o.sloRate());
+                    }
+                    steps.add(s);
                     progress.printf("density %-11s %2d pods: slowest %s, RSS %d MiB, swap %d MiB, refaults %d,"
                                     + " actions %d, load %s%s%s%n",
                             soloRate == null ? "solo" : policy, k, soloRate == null

@@ -69,13 +69,28 @@ class DensityBenchTest {
     }
 
     @Test
-    void rateIsPagesPerSecondBetweenTheFirstAndLastSampleOfTheWindow() {
+    void rateIsTheMedianOfTheIntervalsInTheWindow() {
         List<String> log = List.of("ready", "hot 100.000 0", "hot 101.000 8192", "hot 102.000 16384",
                 "hot 103.000 20480", "hot 104.0", "hot 104.5 x", "hot 105.000 40960");
-        assertThat(DensityBench.rate(log, 101, 103)).isEqualTo(6144.0); // (20480 - 8192) / 2 s
-        assertThat(DensityBench.rate(log, 100, 105)).isEqualTo(8192.0); // lines cut short are skipped
+        assertThat(DensityBench.rate(log, 101, 103)).isEqualTo(6144.0); // median of 8192 and 4096
+        // intervals 8192, 8192, 4096, 10240 (lines cut short are skipped): median 8192
+        assertThat(DensityBench.rate(log, 100, 105)).isEqualTo(8192.0);
         assertThat(DensityBench.rate(log, 102.5, 104.9)).isNull(); // one sample only
         assertThat(DensityBench.rate(List.of(), 0, 1)).isNull();
+        // one stalled interval among steady ones does not make the replica slow
+        List<String> hiccup = List.of("hot 0.0 0", "hot 0.5 4000", "hot 1.0 8000", "hot 1.5 8100", "hot 2.0 12100",
+                "hot 2.5 16100");
+        assertThat(DensityBench.rate(hiccup, 0, 3)).isEqualTo(8000.0);
+    }
+
+    @Test
+    void aRateBreachMustBeConfirmedByTheSecondWindow() {
+        DensityBench.Step first = step(2, 0, 0, 90.0, 100.0);
+        assertThat(DensityBench.breach(DensityBench.confirm(first, step(2, 0, 0, 99.0, 80.0)), 100, 0.95)).isNull();
+        assertThat(DensityBench.breach(DensityBench.confirm(first, step(2, 0, 0, 93.0, 100.0)), 100, 0.95))
+                .startsWith("replica 1 at 93 pages/s");
+        assertThat(DensityBench.breach(DensityBench.confirm(first, step(2, 1, 1, 100.0, null)), 100, 0.95))
+                .isEqualTo("1 kernel OOM kill(s)");
     }
 
     @Test

@@ -495,7 +495,10 @@ public final class DensityBench {
         return steps;
     }
 
-    /** Sleeps, ticking the control loops (if any) every 500 ms meanwhile. */
+    /** The loops' period: the agent's default ({@code loops.period}, 1 s; docs/agent.md). */
+    static final long LOOP_PERIOD_MILLIS = 1000;
+
+    /** Sleeps, ticking the control loops (if any) every {@link #LOOP_PERIOD_MILLIS} meanwhile. */
     private static final class Ticker {
         private final ControlLoops loops;
         private long last;
@@ -511,7 +514,7 @@ public final class DensityBench {
                 if (now >= end) {
                     return;
                 }
-                if (loops != null && now - last >= 500) {
+                if (loops != null && now - last >= LOOP_PERIOD_MILLIS) {
                     loops.tick();
                     last = now;
                 }

@@ -359,8 +359,11 @@ final class BenchCommand implements Runnable {
             long swap = size("--node-swap", nodeSwap);
             long h = size("--hot", hot);
             long c = size("--cold", cold);
-            if (h < (1 << 20) || h % (1 << 20) != 0 || c % (1 << 20) != 0) {
-                throw new InputException("--hot and --cold must be whole MiB, --hot at least 1Mi");
+            if (h < (1 << 20) || h % (1 << 20) != 0) {
+                throw new InputException("--hot: must be whole MiB, at least 1Mi, got " + hot);
+            }
+            if (c < (1 << 20) || c % (1 << 20) != 0) {
+                throw new InputException("--cold: must be whole MiB, at least 1Mi, got " + cold);
             }
             if (!(sloRate > 0 && sloRate <= 1)) {
                 throw new InputException("--slo-rate: must be in (0, 1], got " + sloRate);

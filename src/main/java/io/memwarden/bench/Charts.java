@@ -37,4 +37,29 @@ final class Charts {
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
         }
     }
+
+    /** A PNG chart of points (x, y) as the series hold them (x not scaled), lines with markers. */
+    public static void xy(Path file, String title, String xTitle, String yTitle, List<Series> series)
+            throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        XYChart chart = new XYChartBuilder().width(1000).height(500).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        for (Series s : series) {
+            List<double[]> pts = s.points();
+            if (pts.isEmpty()) {
+                continue;
+            }
+            double[] x = new double[pts.size()];
+            double[] y = new double[pts.size()];
+            for (int i = 0; i < pts.size(); i++) {
+                x[i] = pts.get(i)[0];
+                y[i] = pts.get(i)[1];
+            }
+            XYSeries xs = chart.addSeries(s.name(), x, y);
+            xs.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        }
+        try (OutputStream out = Files.newOutputStream(file)) {
+            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
 }

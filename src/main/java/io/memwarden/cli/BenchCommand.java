@@ -1,9 +1,16 @@
 package io.memwarden.cli;
 
+import io.memwarden.bench.DensityBench;
 import io.memwarden.bench.OffloadBench;
 import io.memwarden.bench.PressureBench;
 import io.memwarden.bench.ThrottleBench;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.HostProbe;
+import io.memwarden.kernel.Host;
+import io.memwarden.kernel.SwapDeviceException;
+import io.memwarden.kernel.SwapFiles;
+import io.memwarden.runner.Leftovers;
+import io.memwarden.runner.RunOwner;
 import io.memwarden.input.InputException;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.loops.LoopOptions;
@@ -13,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +28,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Real-kernel scenarios with real processes, each against baselines; writes JSON and PNG charts.",
-        subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class, BenchCommand.Offload.class})
+        subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class, BenchCommand.Offload.class,
+                BenchCommand.Density.class})
 final class BenchCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -280,6 +289,158 @@ final class BenchCommand implements Runnable {
             return OffloadBench.run(host, new OffloadBench.Options(workloads, hot, cold, d, policies, out, method,
                     method2, layout.equals("separate")),
                     progress);
+        }
+    }
+
+    @Command(name = "density", mixinStandardHelpOptions = true,
+            description = {"Pods at SLO: replicas of a workload with a hot set (touched every 100 ms) and a cold set"
+                    + " (written once) start one by one in a confined node cgroup until the SLO breaks (a kernel OOM"
+                    + " kill, a lost replica, or a replica's hot-loop rate below --slo-rate x a solo run). Policies:"
+                    + " none (no swap), limitedswap (the kubelet's LimitedSwap proportional limit per container, no"
+                    + " offload), memwarden (swap class, cold offload and pressure guard).",
+                    "Needs root and a memory controller with swap accounting; creates a temporary swap file in"
+                    + " /var/tmp when no swap is on and removes it at the end. Progress on stderr. Writes density.json"
+                    + " and density.png to --out."})
+    static final class Density extends Scenario {
+        @Option(names = "--node-size", defaultValue = "1Gi", paramLabel = "SIZE",
+                description = "Memory limit of the confined node cgroup (default ${DEFAULT-VALUE}).")
+        String nodeSize;
+
+        @Option(names = "--node-swap", defaultValue = "1Gi", paramLabel = "SIZE",
+                description = "Swap the node may use, and LimitedSwap's swap capacity (default ${DEFAULT-VALUE}).")
+        String nodeSwap;
+
+        @Option(names = "--hot", defaultValue = "32Mi", paramLabel = "SIZE",
+                description = "Hot set per replica (default ${DEFAULT-VALUE}).")
+        String hot;
+
+        @Option(names = "--cold", defaultValue = "64Mi", paramLabel = "SIZE",
+                description = "Cold set per replica (default ${DEFAULT-VALUE}).")
+        String cold;
+
+        @Option(names = "--slo-rate", defaultValue = "0.95", paramLabel = "SHARE",
+                description = "Each replica's hot-loop rate must stay at least this share of solo (default"
+                        + " ${DEFAULT-VALUE}).")
+        double sloRate;
+
+        @Option(names = "--policies", split = ",", defaultValue = "none,limitedswap,memwarden",
+                description = "Policies to compare (default ${DEFAULT-VALUE}).")
+        List<String> policies;
+
+        @Option(names = "--max-pods", defaultValue = "0", paramLabel = "N",
+                description = "Most replicas per policy (default: the physical bound, node size / hot set).")
+        int maxPods;
+
+        @Option(names = "--step-seconds", defaultValue = "8", paramLabel = "S",
+                description = "Seconds per step after a replica is ready: 40 %% settle, 60 %% measured (default"
+                        + " ${DEFAULT-VALUE}).")
+        int stepSeconds;
+
+        DensityBench.Options opts;
+
+        @Override
+        String name() {
+            return "density";
+        }
+
+        @Override
+        List<String> policies() {
+            return policies;
+        }
+
+        @Override
+        List<String> knownPolicies() {
+            return DensityBench.POLICIES;
+        }
+
+        @Override
+        void validate() throws InputException {
+            long node = size("--node-size", nodeSize);
+            long swap = size("--node-swap", nodeSwap);
+            long h = size("--hot", hot);
+            long c = size("--cold", cold);
+            if (h < (1 << 20) || h % (1 << 20) != 0) {
+                throw new InputException("--hot: must be whole MiB, at least 1Mi, got " + hot);
+            }
+            if (c < (1 << 20) || c % (1 << 20) != 0) {
+                throw new InputException("--cold: must be whole MiB, at least 1Mi, got " + cold);
+            }
+            if (!(sloRate > 0 && sloRate <= 1)) {
+                throw new InputException("--slo-rate: must be in (0, 1], got " + sloRate);
+            }
+            if (maxPods < 0 || stepSeconds < 2) {
+                throw new InputException("--max-pods must be >= 0 and --step-seconds >= 2");
+            }
+            if (node < h + c + (64L << 20)) {
+                throw new InputException("--node-size: " + nodeSize + " does not hold one replica (hot + cold + 64Mi)");
+            }
+            opts = new DensityBench.Options(node, swap, (int) (h >> 20), (int) (c >> 20), sloRate, policies, maxPods,
+                    java.time.Duration.ofSeconds(stepSeconds), out);
+        }
+
+        private static long size(String option, String value) throws InputException {
+            try {
+                return KubeQuantity.parse(value).bytes();
+            } catch (IllegalArgumentException e) {
+                throw new InputException(option + ": " + e.getMessage());
+            }
+        }
+
+        @Override
+        String unmet(HostFacts host) {
+            return host.swapAccounting() ? null : "the memory controller does not account swap (no memsw/swap.max)";
+        }
+
+        @Override
+        Map<String, Object> run(HostFacts host, PrintWriter ignored) throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            Path dir = Path.of("/var/tmp");
+            SwapFiles swapFiles = new SwapFiles(Host.system());
+            for (String line : Leftovers.reclaimSwapFiles(dir, swapFiles, Path.of("/proc"))) {
+                err.println("memwarden bench density: " + line);
+            }
+            Path created = null;
+            Thread hook = null;
+            try {
+                HostFacts h = HostProbe.probe();
+                if (h.swapTotal() == 0 && opts.nodeSwapBytes() > 0) {
+                    Path f = dir.resolve(RunOwner.current().name(Leftovers.SWAP_PREFIX) + Leftovers.SWAP_SUFFIX);
+                    err.println("memwarden bench density: no swap is on: creating a temporary "
+                            + (opts.nodeSwapBytes() >> 20) + " MiB swap file " + f);
+                    err.flush();
+                    swapFiles.create(f, opts.nodeSwapBytes() + (64L << 20), OptionalInt.empty());
+                    created = f;
+                    Path toRemove = f;
+                    hook = new Thread(() -> {
+                        try {
+                            swapFiles.remove(toRemove);
+                        } catch (SwapDeviceException e) {
+                            System.err.println("memwarden bench density: cleanup: " + e.getMessage());
+                        }
+                    }, "memwarden-bench-density-cleanup");
+                    Runtime.getRuntime().addShutdownHook(hook);
+                    h = HostProbe.probe();
+                }
+                DensityBench.Options o = opts;
+                if (h.swapTotal() < o.nodeSwapBytes()) {
+                    err.println("memwarden bench density: only " + (h.swapTotal() >> 20) + " MiB of swap is on: the"
+                            + " node gets that, not --node-swap " + nodeSwap);
+                    o = new DensityBench.Options(o.nodeBytes(), h.swapTotal(), o.hotMiB(), o.coldMiB(), o.sloRate(),
+                            o.policies(), o.maxPods(), o.step(), o.out());
+                }
+                return DensityBench.run(h, o, err);
+            } finally {
+                if (created != null) {
+                    swapFiles.remove(created);
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook runs
+                    }
+                    err.println("memwarden bench density: temporary swap file switched off and removed");
+                    err.flush();
+                }
+            }
         }
     }
 }

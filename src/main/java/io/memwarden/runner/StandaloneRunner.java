@@ -41,6 +41,8 @@ public final class StandaloneRunner implements AutoCloseable {
     private final KubeletCgroupLayout layout = new KubeletCgroupLayout(CgroupDriver.CGROUPFS);
     private final List<Managed> managed = new ArrayList<>();
     private CgroupTree tree;
+    private CgroupWriter writer;
+    private int started;
     private long rootLimit;
     private boolean dieWithRunner;
 
@@ -131,6 +133,54 @@ public final class StandaloneRunner implements AutoCloseable {
      * removed and the error is thrown.
      */
     public void start() throws IOException, CgroupWriteException, InterruptedException {
+        try {
+            prepare();
+            List<Managed> all = new ArrayList<>();
+            for (Plan.PodPlan pp : plan.pods()) {
+                all.addAll(createPod(pp));
+            }
+            for (Plan.PodPlan pp : plan.pods()) {
+                launchPod(pp, all);
+            }
+            started = plan.pods().size();
+        } catch (IOException | CgroupWriteException | InterruptedException | RuntimeException e) {
+            closeAfter(e);
+            throw e;
+        }
+    }
+
+    /**
+     * A staged start: creates the workload's root and QoS cgroups (and the root's limit) and starts no pod; then
+     * {@link #startNext()} starts the plan's pods one at a time, in plan order (a density scenario adds replicas
+     * one by one). On failure everything created so far is removed and the error is thrown.
+     */
+    public void startStaged() throws IOException, CgroupWriteException {
+        try {
+            prepare();
+        } catch (IOException | CgroupWriteException | RuntimeException e) {
+            closeAfter(e);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the next pod's cgroups and starts its containers (after {@link #startStaged()}); returns its
+     * {@code namespace/name}, or null when every pod of the plan has started. A failure leaves what was created for
+     * {@link #close()}.
+     */
+    public String startNext() throws IOException, CgroupWriteException, InterruptedException {
+        if (tree == null) {
+            throw new IllegalStateException("startStaged() first");
+        }
+        if (started >= plan.pods().size()) {
+            return null;
+        }
+        Plan.PodPlan pp = plan.pods().get(started++);
+        launchPod(pp, createPod(pp));
+        return pp.namespace() + "/" + pp.name();
+    }
+
+    private void prepare() throws IOException, CgroupWriteException {
         for (PodSpec p : pods) {
             for (ContainerSpec c : p.containers()) {
                 if (c.command().isEmpty()) {
@@ -143,62 +193,68 @@ public final class StandaloneRunner implements AutoCloseable {
         // named after this process and its start time: the next run can tell this tree's owner is gone (Leftovers)
         tree = CgroupTree.create(host.ownMemoryCgroup(), RunOwner.current().name(Leftovers.RUN_PREFIX),
                 host.memoryController() == CgroupVersion.V2);
+        writer = new CgroupWriter(host.memoryController(), host.pageSize());
+        if (rootLimit > 0) {
+            writer.apply(tree.root(), Map.of(host.memoryController() == CgroupVersion.V1
+                    ? CgroupFiles.V1_LIMIT : CgroupFiles.MEMORY_MAX, Long.toString(rootLimit)));
+        }
+        for (var e : plan.node().qosCgroups().entrySet()) {
+            writer.apply(tree.mkdirs(e.getKey()), e.getValue());
+        }
+    }
+
+    private List<Managed> createPod(Plan.PodPlan pp) throws IOException, CgroupWriteException {
+        List<Managed> mine = new ArrayList<>();
+        PodSpec spec = spec(pp);
+        QosClass qos = QosClass.fromApiName(pp.qosClass());
+        String uid = spec.uid().isEmpty() ? pp.namespace() + "_" + pp.name() : spec.uid();
+        Path podCg = tree.mkdirs(layout.podCgroup(qos, uid));
+        writer.apply(podCg, pp.podCgroup());
+        for (Plan.ContainerPlan cp : pp.containers()) {
+            ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(cp.name())).findFirst()
+                    .orElseThrow();
+            Path cg = tree.mkdirs(layout.containerCgroup(qos, uid, "memwarden", cp.name()));
+            Managed m = new Managed(pp.namespace() + "/" + pp.name(), cp, cs.kind(), cg);
+            m.applied.putAll(cp.cgroup());
+            writer.apply(cg, cp.cgroup());
+            synchronized (this) {
+                managed.add(m);
+            }
+            mine.add(m);
+        }
+        return mine;
+    }
+
+    private void launchPod(Plan.PodPlan pp, List<Managed> candidates) throws IOException, InterruptedException {
+        PodSpec spec = spec(pp);
+        for (Managed m : candidates) {
+            if (!m.pod.equals(pp.namespace() + "/" + pp.name())) {
+                continue;
+            }
+            ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(m.plan.name())).findFirst()
+                    .orElseThrow();
+            m.process = launch(pp, m, cs);
+            if (m.kind == ContainerKind.INIT) {
+                int rc = m.process.waitFor();
+                if (rc != 0) {
+                    throw new IOException(m.pod + " init container " + m.plan.name() + " exited with " + rc
+                            + " (log: " + log(pp, m) + ")");
+                }
+            }
+        }
+    }
+
+    private <E extends Exception> void closeAfter(E e) {
+        // an interrupt (a stop signal) must not cut the cleanup's waits short
+        boolean interrupted = Thread.interrupted() || e instanceof InterruptedException;
         try {
-            CgroupWriter writer = new CgroupWriter(host.memoryController(), host.pageSize());
-            if (rootLimit > 0) {
-                writer.apply(tree.root(), Map.of(host.memoryController() == CgroupVersion.V1
-                        ? CgroupFiles.V1_LIMIT : CgroupFiles.MEMORY_MAX, Long.toString(rootLimit)));
+            close();
+        } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
-            for (var e : plan.node().qosCgroups().entrySet()) {
-                writer.apply(tree.mkdirs(e.getKey()), e.getValue());
-            }
-            for (Plan.PodPlan pp : plan.pods()) {
-                PodSpec spec = spec(pp);
-                QosClass qos = QosClass.fromApiName(pp.qosClass());
-                String uid = spec.uid().isEmpty() ? pp.namespace() + "_" + pp.name() : spec.uid();
-                Path podCg = tree.mkdirs(layout.podCgroup(qos, uid));
-                writer.apply(podCg, pp.podCgroup());
-                for (Plan.ContainerPlan cp : pp.containers()) {
-                    ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(cp.name())).findFirst()
-                            .orElseThrow();
-                    Path cg = tree.mkdirs(layout.containerCgroup(qos, uid, "memwarden", cp.name()));
-                    Managed m = new Managed(pp.namespace() + "/" + pp.name(), cp, cs.kind(), cg);
-                    m.applied.putAll(cp.cgroup());
-                    writer.apply(cg, cp.cgroup());
-                    managed.add(m);
-                }
-            }
-            for (Plan.PodPlan pp : plan.pods()) {
-                PodSpec spec = spec(pp);
-                for (Managed m : managed) {
-                    if (!m.pod.equals(pp.namespace() + "/" + pp.name())) {
-                        continue;
-                    }
-                    ContainerSpec cs = spec.containers().stream().filter(c -> c.name().equals(m.plan.name())).findFirst()
-                            .orElseThrow();
-                    m.process = launch(pp, m, cs);
-                    if (m.kind == ContainerKind.INIT) {
-                        int rc = m.process.waitFor();
-                        if (rc != 0) {
-                            throw new IOException(m.pod + " init container " + m.plan.name() + " exited with " + rc
-                                    + " (log: " + log(pp, m) + ")");
-                        }
-                    }
-                }
-            }
-        } catch (IOException | CgroupWriteException | InterruptedException | RuntimeException e) {
-            // an interrupt (a stop signal) must not cut the cleanup's waits short
-            boolean interrupted = Thread.interrupted() || e instanceof InterruptedException;
-            try {
-                close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            throw e;
         }
     }
 
@@ -246,7 +302,11 @@ public final class StandaloneRunner implements AutoCloseable {
     /** A snapshot of every container (init containers included). */
     public List<ContainerStatus> snapshot() {
         List<ContainerStatus> out = new ArrayList<>();
-        for (Managed m : managed) {
+        List<Managed> now;
+        synchronized (this) {
+            now = List.copyOf(managed);
+        }
+        for (Managed m : now) {
             Integer exit = null;
             long pid = -1;
             ProcessMemory pm = null;

@@ -473,7 +473,9 @@ public final class DensityBench {
                                     100 * worstShare(s, soloRate)), s.rssBytes() >> 20, s.swapBytes() >> 20,
                             s.refaultPages(), s.loopActions(), s.load(),
                             s.psiSomeAvg10() == null ? "" : String.format(", PSI some %.2f", s.psiSomeAvg10()),
-                            why == null ? "" : " -> SLO broken: " + why);
+                            (why == null ? "" : " -> SLO broken: " + why)
+                                    + (ticker.failedRounds == 0 ? "" : " (loop rounds failed so far: "
+                                    + ticker.failedRounds + ")"));
                     progress.flush();
                     if (soloRate == null || why != null) {
                         break;
@@ -502,6 +504,7 @@ public final class DensityBench {
     private static final class Ticker {
         private final ControlLoops loops;
         private long last;
+        int failedRounds;
 
         Ticker(ControlLoops loops) {
             this.loops = loops;
@@ -515,7 +518,11 @@ public final class DensityBench {
                     return;
                 }
                 if (loops != null && now - last >= LOOP_PERIOD_MILLIS) {
-                    loops.tick();
+                    try {
+                        loops.tick();
+                    } catch (IOException | RuntimeException e) {
+                        failedRounds++; // as the agent's loop thread: a failed round is not the end of the loops
+                    }
                     last = now;
                 }
                 Thread.sleep(Math.min(100, end - now));

@@ -3,6 +3,9 @@ package io.memwarden.cgroup;
 import io.memwarden.model.CgroupFiles;
 import io.memwarden.model.CgroupVersion;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +37,14 @@ public final class CgroupReclaim {
 
     private static long v2(Path cg, long bytes) throws IOException {
         long before = usage(cg, CgroupFiles.MEMORY_CURRENT);
-        try {
-            Files.writeString(cg.resolve(CgroupFiles.MEMORY_RECLAIM), Long.toString(bytes), StandardOpenOption.WRITE);
-        } catch (FileSystemException e) {
-            if (e.getReason() == null || !e.getReason().contains("Resource temporarily unavailable")) {
+        // one write(2) through a FileChannel: the kernel may answer EAGAIN (it reclaimed less than asked) or accept
+        // fewer bytes than given (seen on 6.12 with swap full: 0, which Files.writeString turns into an unchecked
+        // "no bytes written" error); either way what it reclaimed stays reclaimed and is measured below
+        try (FileChannel ch = FileChannel.open(cg.resolve(CgroupFiles.MEMORY_RECLAIM), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(Long.toString(bytes).getBytes(StandardCharsets.US_ASCII)));
+        } catch (IOException e) {
+            String why = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
+            if (why == null || !why.contains("Resource temporarily unavailable")) {
                 throw e;
             }
         }

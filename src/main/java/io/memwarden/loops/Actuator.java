@@ -70,8 +70,9 @@ final class Actuator {
         try {
             long got = CgroupReclaim.reclaim(s.cgroup(), s.usage().version(), bytes, pageSize);
             return new Reclaimed(got, "reclaimed " + got + " bytes");
-        } catch (IOException e) {
-            return new Reclaimed(0, "failed: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            // a failed reclaim is this action's result, never the end of the round (the guard escalates next)
+            return new Reclaimed(0, "failed: " + (e.getMessage() == null ? "the kernel refused" : e.getMessage()));
         }
     }
 

@@ -41,6 +41,7 @@ class CgroupV2VmTest {
             "memwarden_offload",         // bench offload, 60 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;
                                          // 40 s of cold ranges >= 90 % (97-100 % seen); <= 1 MiB of the hot set out
             "memwarden_pressure_guard", // bench pressure: no kernel OOM kill, protected pod alive, hog stopped
+            "memwarden_bench_density",  // bench density, short v2 variant: runs, every policy holds a pod at SLO
             "memwarden_balloon");       // the host shrinks the guest by half (virtio balloon over QMP) while a hog
                                         // grows: memwarden notices within 2 s, acts, no kernel OOM kill; without
                                         // it the kernel kills

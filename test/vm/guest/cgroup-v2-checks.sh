@@ -507,8 +507,8 @@ check_memwarden_balloon() { # the host shrinks the guest by half through its bal
 }
 
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_demo memwarden_throttle_relief memwarden_offload memwarden_pressure_guard
-            memwarden_bench_density memwarden_balloon)
+            psi_trigger oom_group memwarden_balloon memwarden_demo memwarden_throttle_relief memwarden_offload
+            memwarden_pressure_guard memwarden_bench_density)
 
 # ---- runner ----------------------------------------------------------------------------------------
 cleanup() { remove_tree "$PREFIX"; rm -rf "$SCRATCH"; }

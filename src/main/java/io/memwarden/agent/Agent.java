@@ -144,6 +144,7 @@ public final class Agent implements AutoCloseable {
         if (plugin != null) {
             plugin.onRequest(metrics::nriRequest);
             plugin.onPlanFailure(this::planFailed);
+            plugin.onMounts(metrics::memoryBackedMounts);
         }
     }
 

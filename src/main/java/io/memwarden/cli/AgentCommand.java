@@ -146,7 +146,7 @@ final class AgentCommand implements Callable<Integer> {
                 Clock.SYSTEM, standalone ? new Agent.Standalone(sources.byUid(), null) : null),
                 checks.offloadPossible());
         if (agent.plugin() != null) {
-            agent.plugin().memoryBackedVolumes(NoswapSupport.detect(err, "memwarden agent: "));
+            agent.plugin().memoryBackedVolumes(NoswapSupport.detect(in.node().swapCapacity(), err, "memwarden agent: "));
         }
         return runUntilStopped(agent, sources.nodePods(), in.host(), err);
     }

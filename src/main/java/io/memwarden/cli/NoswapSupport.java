@@ -9,7 +9,14 @@ import java.io.PrintWriter;
 final class NoswapSupport {
     private NoswapSupport() {}
 
-    static MemoryBackedVolumes detect(PrintWriter err, String prefix) {
+    /**
+     * As the kubelet, only on a node with swap at start (kubelet-semantics.md §1: swap is read once); without swap,
+     * {@link MemoryBackedVolumes#NOT_DETECTED} (a container that may swap then has its tmpfs mounts reported).
+     */
+    static MemoryBackedVolumes detect(long swapCapacity, PrintWriter err, String prefix) {
+        if (swapCapacity <= 0) {
+            return MemoryBackedVolumes.NOT_DETECTED;
+        }
         TmpfsNoswap.Support s = TmpfsNoswap.detect();
         err.println(prefix + "memory-backed volumes: " + (s.supported() ? "tmpfs noswap supported" : "no tmpfs noswap")
                 + " (" + s.detection() + ")");

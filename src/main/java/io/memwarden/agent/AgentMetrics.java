@@ -196,9 +196,11 @@ final class AgentMetrics {
                         + " unless memwarden_node_swap_cap_enforced is 0.")
                         .dataPoint(point(Labels.EMPTY, cap.decision().capBytes())).build());
                 boolean enforced = cap.result().equals("ok") || cap.result().equals("in place");
-                out.add(gauge("memwarden_node_swap_cap_enforced", "1 when kubepods holds the node swap cap, 0 when"
-                        + " it could not be written (cgroup v1 without a kubepods memory limit, no kubepods, a failed"
-                        + " write).").dataPoint(point(Labels.EMPTY, enforced ? 1 : 0)).build());
+                // no unit: a 0/1 state
+                out.add(GaugeSnapshot.builder().name("memwarden_node_swap_cap_enforced")
+                        .help("1 when kubepods holds the node swap cap, 0 when it could not be written (cgroup v1"
+                                + " without a kubepods memory limit, no kubepods, a failed write).")
+                        .dataPoint(point(Labels.EMPTY, enforced ? 1 : 0)).build());
             }
             try {
                 List<String> devices = zram.devices();

@@ -261,6 +261,35 @@ check_oom_group() { # memory.oom.group=1: an OOM kills every process of the cgro
   fi
 }
 
+check_memwarden_node_swap_cap() { # memwarden's loops write the node swap cap on kubepods; a pod cannot swap past it
+  local jar=$project/target/memwarden.jar root kp pod out st hog peak cur samples=0 over=0 kills
+  local deadline=$((SECONDS + 90))
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  root=$(new_cgroup node) && echo +memory >"$root/cgroup.subtree_control" && kp=$(new_cgroup node/kubepods) \
+    && echo +memory >"$kp/cgroup.subtree_control" && pod=$(new_cgroup node/kubepods/pod memory.max=64M) \
+    || { fail "setup"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -cp "$jar:${MW_GUEST_CP:-$project/target/test-classes}" io.memwarden.vm.guest.NodeSwapCapProbe "$root" \
+        $((32 * MiB)) 2>&1); st=$?
+  sed 's/^/# probe: /' <<<"$out" >&2
+  [ "$st" = 0 ] && [ "$(val "$kp" memory.swap.max)" = $((32 * MiB)) ] \
+    || { fail "probe exit $st; kubepods memory.swap.max=$(val "$kp" memory.swap.max) (want $((32 * MiB)))"; return; }
+  start_in "$pod" perl "$HOG" $((160 * MiB)); hog=$!
+  while ! exited "$hog" && [ "$SECONDS" -lt "$deadline" ]; do
+    read -r cur <"$kp/memory.swap.current"; samples=$((samples + 1))
+    [ "$cur" -le $((32 * MiB)) ] || over=$((over + 1))
+    sleep 0.1
+  done
+  ! exited "$hog" && { fail "160MiB hog alive after 90s: pod memory.max=64M, kubepods swap cap 32MiB"; return; }
+  peak=$(val "$kp" memory.swap.peak); kills=$(mem_event "$pod" oom_kill)
+  if [ "$over" = 0 ] && [ "$peak" -le $((32 * MiB)) ] && [ "$peak" -ge $((24 * MiB)) ] && [ "$kills" -ge 1 ] \
+     && grep -q '^noswap=true' <<<"$out"; then
+    pass "kubepods memory.swap.max=32MiB written by the loops; kubepods swap.peak $(mib "$peak"), never above in $samples samples; pod oom_kill=$kills; $(grep '^noswap=' <<<"$out")"
+  else
+    fail "kubepods swap.peak $(mib "$peak") (want 24..32MiB), above the cap in $over/$samples samples; pod oom_kill=$kills; $(grep '^noswap=' <<<"$out")"
+  fi
+}
+
 check_memwarden_demo() { # memwarden's own demo on cgroup v2: plan -> validated writer -> runner, three swap classes
   local jar=$project/target/memwarden.jar out st
   [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
@@ -507,7 +536,7 @@ check_memwarden_balloon() { # the host shrinks the guest by half through its bal
 }
 
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_balloon memwarden_demo memwarden_throttle_relief memwarden_offload
+            psi_trigger oom_group memwarden_balloon memwarden_node_swap_cap memwarden_demo memwarden_throttle_relief memwarden_offload
             memwarden_pressure_guard memwarden_bench_density)
 
 # ---- runner ----------------------------------------------------------------------------------------

@@ -144,6 +144,7 @@ public final class Agent implements AutoCloseable {
         if (plugin != null) {
             plugin.onRequest(metrics::nriRequest);
             plugin.onPlanFailure(this::planFailed);
+            plugin.onMounts(metrics::memoryBackedMounts);
         }
     }
 
@@ -316,6 +317,8 @@ public final class Agent implements AutoCloseable {
         // percent of the offloader's 2 s decision interval
         c.loops().offload().stallTargets().forEach((q, pct) -> micros.put(q, Math.round(pct / 100 * 2_000_000)));
         loops.offloadStallTargets(micros);
+        // swap.nodeCap / swap.systemReserved: the workloads' swap together, on kubepods (docs/policy.md §15)
+        loops.nodeSwapCap(setup.memoryRoot(), c.policy().swap());
         ClusterActions cluster = setup.cluster();
         if (cluster != ClusterActions.NONE && c.kubernetes().evictions()) {
             loops.evictWith(new ApiEvictor(cluster, () -> config.kubernetes().events()));

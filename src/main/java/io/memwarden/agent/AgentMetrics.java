@@ -44,6 +44,11 @@ final class AgentMetrics {
     private final Counter reloads = Counter.builder().name("memwarden_config_reloads")
             .help("Config file changes, by result (applied, rejected).").labelNames("result").build();
 
+    private final Counter mounts = Counter.builder().name("memwarden_nri_memory_backed_mounts")
+            .help("Memory-backed mounts of created containers that may swap, by result: noswap (a tmpfs mounted"
+                    + " noswap through NRI) or unprotected (left swappable: no kernel support, or a bind mount of a"
+                    + " host tmpfs).").labelNames("result").build();
+
     void register(PrometheusRegistry r, ControlLoops loops, ClusterActions cluster,
                   ManagedWorkload workload) {
         r.register(new Refaults(workload));
@@ -55,6 +60,7 @@ final class AgentMetrics {
         r.register(tick);
         r.register(tickErrors);
         r.register(reloads);
+        r.register(mounts);
         r.register(new Scraped(loops));
     }
 
@@ -69,6 +75,15 @@ final class AgentMetrics {
         tick.observe(nanos / 1e9);
         if (failed) {
             tickErrors.inc();
+        }
+    }
+
+    void memoryBackedMounts(String podKey, String container, int noswapped, List<String> unprotected) {
+        if (noswapped > 0) {
+            mounts.labelValues("noswap").inc(noswapped);
+        }
+        if (!unprotected.isEmpty()) {
+            mounts.labelValues("unprotected").inc(unprotected.size());
         }
     }
 
@@ -174,6 +189,19 @@ final class AgentMetrics {
                 }
             }
             out.add(ws.build());
+            ControlLoops.NodeSwapCapState cap = loops.nodeSwapCapState();
+            if (cap != null && cap.decision().capBytes() != null) {
+                out.add(gauge("memwarden_node_swap_cap_bytes", "The cap on all workloads' swap together"
+                        + " (swap.nodeCap, swap.systemReserved) as the loops last computed it; written on kubepods"
+                        + " unless memwarden_node_swap_cap_enforced is 0.")
+                        .dataPoint(point(Labels.EMPTY, cap.decision().capBytes())).build());
+                boolean enforced = cap.result().equals("ok") || cap.result().equals("in place");
+                // no unit: a 0/1 state
+                out.add(GaugeSnapshot.builder().name("memwarden_node_swap_cap_enforced")
+                        .help("1 when kubepods holds the node swap cap, 0 when it could not be written (cgroup v1"
+                                + " without a kubepods memory limit, no kubepods, a failed write).")
+                        .dataPoint(point(Labels.EMPTY, enforced ? 1 : 0)).build());
+            }
             try {
                 List<String> devices = zram.devices();
                 if (!devices.isEmpty()) {

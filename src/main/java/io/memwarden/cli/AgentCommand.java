@@ -145,6 +145,9 @@ final class AgentCommand implements Callable<Integer> {
                 pluginOptions, sources.specs(), sources.cluster(), in.listen(), Files.isReadable(Path.of("/dev/kmsg")),
                 Clock.SYSTEM, standalone ? new Agent.Standalone(sources.byUid(), null) : null),
                 checks.offloadPossible());
+        if (agent.plugin() != null) {
+            agent.plugin().memoryBackedVolumes(NoswapSupport.detect(in.node().swapCapacity(), err, "memwarden agent: "));
+        }
         return runUntilStopped(agent, sources.nodePods(), in.host(), err);
     }
 

@@ -115,6 +115,7 @@ final class NriCommand implements Callable<Integer> {
             }
             try {
                 plugin = new NriPlugin(opts, nf, k, cfg, source);
+                plugin.memoryBackedVolumes(NoswapSupport.detect(nf.swapCapacity(), err, "memwarden nri: "));
             } catch (IllegalArgumentException e) {
                 throw new InputException((kubeletConfig != null ? kubeletConfig + ": " : "") + e.getMessage(), e);
             }

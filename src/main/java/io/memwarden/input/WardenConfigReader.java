@@ -39,7 +39,8 @@ public final class WardenConfigReader {
         JsonNode sw = n.get("swap");
         YamlDocs.requireObject(f, "swap", sw);
         if (sw != null && sw.isObject()) {
-            YamlDocs.onlyKnown(f, "swap.", sw, "behavior", "maxPerContainer", "maxPerPod");
+            YamlDocs.onlyKnown(f, "swap.", sw, "behavior", "maxPerContainer", "maxPerPod", "nodeCap",
+                    "systemReserved");
             SwapBehavior b = null;
             String bs = YamlDocs.string(f, "swap.behavior", sw.get("behavior"));
             if (bs != null) {
@@ -50,7 +51,8 @@ public final class WardenConfigReader {
                 }
             }
             swap = new WardenConfig.SwapConfig(b, cap(f, "swap.maxPerContainer", sw.get("maxPerContainer")),
-                    cap(f, "swap.maxPerPod", sw.get("maxPerPod")));
+                    cap(f, "swap.maxPerPod", sw.get("maxPerPod")), cap(f, "swap.nodeCap", sw.get("nodeCap")),
+                    reserved(f, sw.get("systemReserved")));
         }
         WardenConfig.AnnotationPolicy ap = WardenConfig.AnnotationPolicy.DEFAULTS;
         JsonNode an = n.get("annotations");
@@ -76,6 +78,19 @@ public final class WardenConfigReader {
                     new LinkedHashSet<>(YamlDocs.strings(f, "annotations.namespaces", an.get("namespaces"))));
         }
         return new WardenConfig(mq, swap, ap);
+    }
+
+    /** {@code swap.systemReserved}: a quantity ("512Mi"), not a percentage. */
+    private static Long reserved(String f, JsonNode n) throws InputException {
+        String field = "swap.systemReserved";
+        WardenConfig.SwapCap c = cap(f, field, n);
+        if (c == null) {
+            return null;
+        }
+        if (c.bytes() == null) {
+            throw InputException.field(f, field, "expected a quantity (512Mi), got the percentage \"" + c.text() + "\"");
+        }
+        return c.bytes();
     }
 
     /** A cap: a quantity ("2Gi") or a percentage of swap capacity ("25%"). */

@@ -15,6 +15,7 @@ import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.V1Ceiling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +46,19 @@ final class Actuator {
     /** cgroup v1: the projected ceiling {@code memory.limit_in_bytes}, the swap allowance kept above it. */
     String setV1Ceiling(ContainerStatus s, long bytes) {
         return write(s, CgroupVersion.V1, V1Ceiling.files(bytes, s.applied()));
+    }
+
+    /** A node-level cgroup's settings (the kubepods swap cap). */
+    String setNodeFiles(Path cgroup, CgroupVersion version, Map<String, String> files) {
+        if (dryRun) {
+            return "dry-run";
+        }
+        try {
+            new CgroupWriter(version, pageSize).apply(cgroup, files);
+            return "ok";
+        } catch (CgroupWriteException e) {
+            return "failed: " + e.getMessage();
+        }
     }
 
     private String write(ContainerStatus s, CgroupVersion version, Map<String, String> files) {

@@ -7,7 +7,10 @@ import io.memwarden.control.ColdOffloader;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.kernel.Balloon;
 import io.memwarden.model.QosClass;
+import io.memwarden.policy.NodeSwapCap;
+import io.memwarden.policy.WardenConfig;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,6 +42,7 @@ public final class ControlLoops implements AutoCloseable {
     private final OffloadStep offload;
     private final ContainerPressure pressure;
     private final BalloonStep balloon;
+    private final SwapCapStep swapCap = new SwapCapStep();
     private volatile LoopOptions opt;
     private volatile Evictor evictor = Evictor.SIGKILL;
 
@@ -66,7 +70,7 @@ public final class ControlLoops implements AutoCloseable {
      */
     public synchronized void tick(String wokenBy) throws IOException {
         LoopOptions o = opt;
-        new Round(host, workload, o, new Round.Steps(guard, throttle, offload, balloon),
+        new Round(host, workload, o, new Round.Steps(guard, throttle, offload, balloon, swapCap),
                 new Actuator(host.pageSize(), o.dryRun(), evictor), history, wokenBy).run();
     }
 
@@ -128,6 +132,29 @@ public final class ControlLoops implements AutoCloseable {
         balloon.config(config);
         return this;
     }
+
+    /**
+     * Cap the workloads' swap together on the kubepods cgroup below {@code memoryRoot} ({@code kubepods.slice} or
+     * {@code kubepods}) by {@code config}'s {@code nodeCap}/{@code systemReserved}, each round on the swap total
+     * observed ({@link NodeSwapCap}); a null root or a config without them: off (the default).
+     */
+    public ControlLoops nodeSwapCap(Path memoryRoot, WardenConfig.SwapConfig config) {
+        swapCap.configure(memoryRoot, config);
+        return this;
+    }
+
+    /**
+     * The node swap cap as the last round computed it: the kubepods cgroup, the decision (cap, files, reasons) and what
+     * became of it ("ok", "in place", "not written: …", "failed: …"); null when it is off.
+     */
+    public NodeSwapCapState nodeSwapCapState() {
+        SwapCapStep.State s = swapCap.last();
+        return s == null ? null : new NodeSwapCapState(s.kubepods(), s.decision(), s.result());
+    }
+
+    /** What {@link #nodeSwapCapState()} returns. */
+    public record NodeSwapCapState(Path kubepods, NodeSwapCap.Decision decision,
+                                   String result) {}
 
     /** Evict pods with {@code e} instead of SIGKILL via pidfd ({@link Evictor#SIGKILL}). */
     public ControlLoops evictWith(Evictor e) {

@@ -13,6 +13,8 @@ import java.util.List;
  *   <li>{@link #observe()}: the running containers (lazy where the workload can: each cgroup file is read only when a
  *       step below asks for it), the managed pods (once: a runtime's view may be costly) and the node, with what a
  *       hypervisor's balloon left of it ({@link BalloonStep});</li>
+ *   <li>the node swap cap ({@link SwapCapStep}): the workloads' swap together capped on kubepods, re-evaluated on
+ *       the swap total observed;</li>
  *   <li>{@link #guard()}: the pressure guard reclaims, throttles or evicts when the node nears eviction;</li>
  *   <li>{@link #throttle()}: throttle relief lifts the ceiling of containers throttled for no good reason;</li>
  *   <li>{@link #offload()}: the offloader moves cold memory to swap under a stall target.</li>
@@ -33,7 +35,8 @@ final class Round {
     private NodeStats node;
 
     /** The loops' steps, each keeping its control loop's state from round to round. */
-    record Steps(GuardStep guard, ThrottleStep throttle, OffloadStep offload, BalloonStep balloon) {}
+    record Steps(GuardStep guard, ThrottleStep throttle, OffloadStep offload, BalloonStep balloon,
+                 SwapCapStep swapCap) {}
 
     /** @param wokenBy what woke the round early (e.g. "PSI trigger some 150000/2000000"), or null: the period */
     Round(HostFacts host, ManagedWorkload workload, LoopOptions opt, Steps steps, Actuator actuator,
@@ -49,6 +52,7 @@ final class Round {
 
     void run() throws IOException {
         observe();
+        steps.swapCap().run(this, host, host.pageSize());
         guard();
         throttle();
         offload();

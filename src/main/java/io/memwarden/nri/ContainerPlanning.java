@@ -33,6 +33,7 @@ final class ContainerPlanning {
     private final NriRegistry registry;
     private final PodResolver resolver;
     private volatile Planner planner;
+    private volatile MemoryBackedVolumes volumes = MemoryBackedVolumes.NOT_DETECTED;
 
     /** @throws IllegalArgumentException when the kubelet config does not fit the node */
     ContainerPlanning(NodeFacts node, KubeletSettings kubelet, WardenConfig config, NriRegistry registry,
@@ -42,6 +43,11 @@ final class ContainerPlanning {
         this.registry = registry;
         this.resolver = resolver;
         this.planner = new Planner(node, kubelet, config);
+    }
+
+    /** What the node offers for memory-backed volumes (tmpfs noswap), found by the caller at start. */
+    void useVolumes(MemoryBackedVolumes v) {
+        volumes = v;
     }
 
     /** Plans with {@code config} from now on. @throws IllegalArgumentException when it does not fit the node */
@@ -106,10 +112,12 @@ final class ContainerPlanning {
                 if (cp.name().equals(c.getName())) {
                     List<String> reasons = new ArrayList<>(pp.notes());
                     reasons.addAll(cp.reasons());
+                    NoswapMounts.Outcome mounts = NoswapMounts.decide(node.cgroupVersion(), cp, c, volumes);
+                    reasons.addAll(mounts.reasons());
                     Set<String> dependent = rp.degraded() && spec.statusQosClass() == QosClass.BURSTABLE
                             ? requestDependentFiles(spec, c.getName(), cp) : Set.of();
                     return new Planned(cp, pp.outcome().plan(), spec, spec.key(), rp.source(), rp.degraded(),
-                            dependent, reasons);
+                            dependent, reasons, mounts);
                 }
             }
         }

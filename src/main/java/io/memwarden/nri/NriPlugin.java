@@ -84,6 +84,15 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         void answered(String method, long nanos, boolean failed);
     }
 
+    /**
+     * Told of each created container's memory-backed mounts: how many tmpfs mounts it got mounted {@code noswap}, and
+     * each one left swappable, with why ({@link MemoryBackedVolumes}).
+     */
+    @FunctionalInterface
+    public interface MountObserver {
+        void observed(String podKey, String container, int noswapped, List<String> unprotected);
+    }
+
     /** Told of every container the plugin could not plan (its pod's error); the agent turns it into a pod event. */
     @FunctionalInterface
     public interface PlanFailureObserver {
@@ -94,6 +103,7 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
     private final ContainerPlanning planning;
     private final RegistryPasses passes;
     private final PlanFailures failures = new PlanFailures();
+    private final WardenPlugin handlers;
 
     /**
      * @param config  memwarden's config from the command line; a non-empty Configure config replaces it
@@ -106,7 +116,8 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         PodResolver resolver = new PodResolver(primary, Clock.SYSTEM, options.podSpecWait(), this::requestTimeout);
         this.planning = new ContainerPlanning(node, kubelet, config, registry, resolver);
         this.passes = new RegistryPasses(node.cgroupVersion(), registry, planning, resolver, failures);
-        this.stub = new NriStub(options, new WardenPlugin(node.cgroupVersion(), registry, planning, passes, failures));
+        this.handlers = new WardenPlugin(node.cgroupVersion(), registry, planning, passes, failures);
+        this.stub = new NriStub(options, handlers);
     }
 
     private Duration requestTimeout() {
@@ -145,6 +156,20 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
 
     public NriPlugin onRequest(RequestObserver o) {
         stub.onRequest(o);
+        return this;
+    }
+
+    /**
+     * What the node offers for memory-backed volumes (default {@link MemoryBackedVolumes#NOT_DETECTED}): with tmpfs
+     * {@code noswap} support, the tmpfs mounts of containers that may swap are mounted noswap; without, reported.
+     */
+    public NriPlugin memoryBackedVolumes(MemoryBackedVolumes v) {
+        planning.useVolumes(v);
+        return this;
+    }
+
+    public NriPlugin onMounts(MountObserver o) {
+        handlers.observeMounts(o);
         return this;
     }
 

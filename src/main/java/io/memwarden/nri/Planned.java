@@ -17,7 +17,12 @@ import java.util.Set;
  *                         computed with the real request) is kept
  */
 record Planned(ContainerPlan plan, PodPlan podPlan, PodSpec spec, String podKey, String source, boolean degraded,
-               Set<String> requestDependent, List<String> reasons) {
+               Set<String> requestDependent, List<String> reasons, NoswapMounts.Outcome mounts) {
+    Planned(ContainerPlan plan, PodPlan podPlan, PodSpec spec, String podKey, String source, boolean degraded,
+            Set<String> requestDependent, List<String> reasons) {
+        this(plan, podPlan, spec, podKey, source, degraded, requestDependent, reasons, NoswapMounts.Outcome.NONE);
+    }
+
     LinuxResources resources(CgroupVersion v, LinuxResources current) {
         return PlanToNri.resources(v, plan, current, requestDependent);
     }

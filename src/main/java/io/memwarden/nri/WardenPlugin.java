@@ -17,6 +17,7 @@ import io.memwarden.nri.api.CreateContainerResponse;
 import io.memwarden.nri.api.LinuxContainerAdjustment;
 import io.memwarden.nri.api.LinuxContainerUpdate;
 import io.memwarden.nri.api.LinuxResources;
+import io.memwarden.nri.api.Mount;
 import io.memwarden.nri.api.OptionalInt;
 import io.memwarden.nri.api.PodSandbox;
 import io.memwarden.nri.api.RemoveContainerRequest;
@@ -53,6 +54,7 @@ final class WardenPlugin implements NriHandlers.SessionStart, NriHandlers.Config
     private final ContainerPlanning planning;
     private final RegistryPasses passes;
     private final PlanFailures failures;
+    private volatile NriPlugin.MountObserver mountsObserver = (pod, container, noswapped, unprotected) -> { };
 
     WardenPlugin(CgroupVersion cgroupVersion, NriRegistry registry, ContainerPlanning planning, RegistryPasses passes,
                  PlanFailures failures) {
@@ -61,6 +63,10 @@ final class WardenPlugin implements NriHandlers.SessionStart, NriHandlers.Config
         this.planning = planning;
         this.passes = passes;
         this.failures = failures;
+    }
+
+    void observeMounts(NriPlugin.MountObserver o) {
+        mountsObserver = o;
     }
 
     @Override
@@ -133,11 +139,20 @@ final class WardenPlugin implements NriHandlers.SessionStart, NriHandlers.Config
         LinuxContainerAdjustment linux = adjustment(c, p, res);
         registry.commit(null, withResources(c, PlanToNri.merge(cur, res)), p);
         CreateContainerResponse.Builder out = CreateContainerResponse.newBuilder();
-        if (linux != null) {
-            out.setAdjust(ContainerAdjustment.newBuilder().setLinux(linux));
+        List<Mount> mounts = p.mounts().adjust();
+        if (linux != null || !mounts.isEmpty()) {
+            ContainerAdjustment.Builder adjust = ContainerAdjustment.newBuilder().addAllMounts(mounts);
+            if (linux != null) {
+                adjust.setLinux(linux);
+            }
+            out.setAdjust(adjust);
         }
         LOG.info("CreateContainer {}:{} ({}): {}", p.podKey(), c.getName(), p.source(),
-                linux != null ? "adjust " + oneLine(linux) : "no adjustment");
+                linux != null || !mounts.isEmpty() ? "adjust " + oneLine(out.getAdjust()) : "no adjustment");
+        for (String u : p.mounts().unprotected()) {
+            LOG.warn("CreateContainer {}:{}: {}", p.podKey(), c.getName(), u);
+        }
+        mountsObserver.observed(p.podKey(), c.getName(), mounts.size() / 2, p.mounts().unprotected());
         if (LOG.isDebugEnabled()) { // reasons are long; `memwarden plan`/`explain` show them on demand
             LOG.debug("  reasons: {}", p.reasonsFor(cgroupVersion, cur));
         }

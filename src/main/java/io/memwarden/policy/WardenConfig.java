@@ -36,9 +36,29 @@ public record WardenConfig(MemoryQosConfig memoryQos, SwapConfig swap, Annotatio
      * @param behavior         overrides the kubelet's {@code memorySwap.swapBehavior}; null = use the kubelet's
      * @param maxPerContainer  cap on any container's swap allowance; null = none
      * @param maxPerPod        cap on any pod's total swap (pod cgroup); null = none
+     * @param nodeCap          cap on all workloads' swap together (the kubepods cgroup, {@link NodeSwapCap}); null =
+     *                         none
+     * @param systemReserved   swap bytes kept free for system daemons: the workloads' total never exceeds swap total
+     *                         − this ({@link NodeSwapCap}); null = none
      */
-    public record SwapConfig(SwapBehavior behavior, SwapCap maxPerContainer, SwapCap maxPerPod) {
+    public record SwapConfig(SwapBehavior behavior, SwapCap maxPerContainer, SwapCap maxPerPod, SwapCap nodeCap,
+                             Long systemReserved) {
         public static final SwapConfig DEFAULTS = new SwapConfig(null, null, null);
+
+        public SwapConfig(SwapBehavior behavior, SwapCap maxPerContainer, SwapCap maxPerPod) {
+            this(behavior, maxPerContainer, maxPerPod, null, null);
+        }
+
+        public SwapConfig {
+            if (systemReserved != null && systemReserved < 0) {
+                throw new IllegalArgumentException("swap.systemReserved must not be negative, got " + systemReserved);
+            }
+        }
+
+        /** Whether a node-wide cap on the workloads' swap is configured ({@code nodeCap} or {@code systemReserved}). */
+        public boolean capsNode() {
+            return nodeCap != null || systemReserved != null;
+        }
     }
 
     /** A swap size: absolute bytes, or a percentage of the node's swap capacity. */

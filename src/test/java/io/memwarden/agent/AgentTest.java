@@ -235,6 +235,27 @@ class AgentTest {
     }
 
     @Test
+    void theNodeSwapCapFromTheConfigIsWrittenOnKubepodsAndReported() throws Exception {
+        // nodeCap 0: the cap does not depend on this machine's swap
+        Files.writeString(configFile, Files.readString(configFile) + "swap: {nodeCap: \"0\", systemReserved: 1Gi}\n");
+        Path kubepods = Files.createDirectories(cgroupRoot.resolve("kubepods"));
+        Files.writeString(kubepods.resolve("memory.swap.max"), "max\n");
+        start();
+        await("kubepods memory.swap.max written", () -> {
+            try {
+                return Files.readString(kubepods.resolve("memory.swap.max")).strip().equals("0");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        await("the swap-cap action", () -> agent.loops().history().stream().anyMatch(a -> a.loop().equals("swap-cap")));
+        assertThat(agent.loops().history()).filteredOn(a -> a.loop().equals("swap-cap")).singleElement()
+                .satisfies(a -> assertThat(a.result()).isEqualTo("ok"));
+        String metrics = get("/metrics");
+        assertThat(metrics).contains("memwarden_node_swap_cap_bytes 0.0").contains("memwarden_node_swap_cap_enforced 1.0");
+    }
+
+    @Test
     void aRoundWokenByPsiSaysSoInItsActions() throws Exception {
         // the agent's own thread ticks once at start, then waits a minute (no trigger): the rounds below are ours
         Files.writeString(configFile, """

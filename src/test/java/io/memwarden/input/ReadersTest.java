@@ -142,6 +142,27 @@ class ReadersTest {
     }
 
     @Test
+    void nodeSwapCapKeys() throws Exception {
+        var cfg = WardenConfigReader.parse("c.yaml", yaml("swap: {nodeCap: 50%, systemReserved: 512Mi}\n"));
+        assertThat(cfg.swap().nodeCap().percentOfSwap()).isEqualTo(50.0);
+        assertThat(cfg.swap().systemReserved()).isEqualTo(512L << 20);
+        assertThat(cfg.swap().capsNode()).isTrue();
+        assertThat(WardenConfigReader.parse("c.yaml", yaml("swap: {nodeCap: 3Gi}\n")).swap().nodeCap().bytes())
+                .isEqualTo(3L << 30);
+        assertThat(WardenConfigReader.parse("c.yaml", yaml("swap: {}\n")).swap().capsNode()).isFalse();
+        assertThatThrownBy(() -> WardenConfigReader.parse("c.yaml", yaml("swap: {nodeCap: 101%}\n")))
+                .hasMessage("c.yaml: field swap.nodeCap: \"101%\" is not a percentage in [0%, 100%]");
+        assertThatThrownBy(() -> WardenConfigReader.parse("c.yaml", yaml("swap: {nodeCap: lots}\n")))
+                .hasMessageContaining("field swap.nodeCap").hasMessageContaining("lots");
+        assertThatThrownBy(() -> WardenConfigReader.parse("c.yaml", yaml("swap: {systemReserved: 10%}\n")))
+                .hasMessage("c.yaml: field swap.systemReserved: expected a quantity (512Mi), got the percentage \"10%\"");
+        assertThatThrownBy(() -> WardenConfigReader.parse("c.yaml", yaml("swap: {systemReserved: -1Gi}\n")))
+                .hasMessage("c.yaml: field swap.systemReserved: \"-1Gi\" must not be negative");
+        assertThatThrownBy(() -> WardenConfigReader.parse("c.yaml", yaml("swap: {systemReserved: [1]}\n")))
+                .hasMessageContaining("field swap.systemReserved");
+    }
+
+    @Test
     void podManifestsInEveryForm() throws Exception {
         var r = PodManifestReader.parse("pods.yaml", YamlDocs.readAll("pods.yaml", """
                 apiVersion: v1

@@ -40,6 +40,8 @@ class CgroupV2VmTest {
                                  // memwarden notices within 2 s, acts, no kernel OOM kill; without it the kernel
                                  // kills. Early, on a fresh guest: run after bench density, the run without
                                  // memwarden soft-locked the guest for 332 s before the kernel killed
+            "memwarden_node_swap_cap", // the loops write swap.nodeCap on a kubepods cgroup: a pod under it never
+                                       // swaps past it; tmpfs noswap detected positive on 6.12
             "memwarden_demo",   // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
             "memwarden_throttle_relief", // bench throttle: stalled at memory.high without relief, finishes with it
             "memwarden_offload",         // bench offload, 60 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;

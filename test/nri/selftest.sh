@@ -31,7 +31,7 @@ run() { # $1 = harness args ... ; output in $tmp/out
 }
 
 run "$here/testplugin/scenario.json"
-sed -E 's/"ms":[0-9.]+,//; s/"registered_unix_ms":[0-9.e+]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/' "$tmp/out" >"$tmp/got.jsonl"
+sed -E 's/"ms":[0-9.]+,//g; s/"registered_unix_ms":[0-9.e+]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/' "$tmp/out" >"$tmp/got.jsonl"
 if [ "${1:-}" = --update ]; then
   cp "$tmp/got.jsonl" "$here/testplugin/expected.jsonl"; echo "selftest: expected.jsonl updated"; exit 0
 fi
@@ -43,7 +43,7 @@ echo "selftest: scenario output matches ($(wc -l <"$tmp/got.jsonl") lines)"
 # results, the version in the first line aside
 rm -f "$tmp/nri.sock"
 harness=nri-harness08 run "$here/testplugin/scenario.json"
-sed -E 's/"ms":[0-9.]+,//; s/"registered_unix_ms":[0-9.e+]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/; 1s/"nri":"v0.8.0"/"nri":"v0.6.1"/' \
+sed -E 's/"ms":[0-9.]+,//g; s/"registered_unix_ms":[0-9.e+]+,//; s/"socket":"[^"]*"/"socket":"SOCKET"/; 1s/"nri":"v0.8.0"/"nri":"v0.6.1"/' \
   "$tmp/out" >"$tmp/got08.jsonl"
 if ! diff -u "$here/testplugin/expected.jsonl" "$tmp/got08.jsonl"; then
   echo "selftest: FAILED (nri-harness08's output differs from testplugin/expected.jsonl)" >&2; exit 1

@@ -27,7 +27,7 @@
 // {"event":"listening","socket":...,"nri":VERSION}; a "ready" line follows once the first -plugins plugins registered.
 // Results of steps that wait for a sync (WaitPlugin, Synchronize, RestartRuntime) also carry "syncChunks": every
 // Synchronize request the runtime sent for that sync (NRI v0.7+ splits one over ttrpc's 4 MiB message limit), as
-// {"pods","containers","more","bytes","error" | "reply_more","reply_updates","unsolicited_before"}.
+// {"pods","containers","more","bytes","ms","error" | "reply_more","reply_updates","unsolicited_before"}.
 package main
 
 import (
@@ -289,7 +289,9 @@ func (h *harness) intercept(ctx context.Context, req *ttrpc.Request, resp *ttrpc
 	h.mu.Lock()
 	c["unsolicited_before"] = h.unsolicited
 	h.mu.Unlock()
+	t0 := time.Now()
 	err := invoke(ctx, req, resp)
+	c["ms"] = float64(time.Since(t0).Microseconds()) / 1000
 	if err != nil {
 		c["error"] = err.Error()
 	} else if resp.Status != nil && resp.Status.Code != 0 {

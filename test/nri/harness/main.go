@@ -18,7 +18,8 @@
 //	{"op":"Synchronize","pods":[...],"containers":[...]}  add existing pods/containers, then restart the
 //	                                                 adaptation so plugins reconnect and are synchronized
 //	{"op":"RestartRuntime"}                          runtime restart: plugin connections close, listener reopens
-//	{"op":"WaitPlugin","registrations":N,"timeoutMs":T}  wait for the N-th registration (default: next one)
+//	{"op":"WaitPlugin","registrations":N,"timeoutMs":T[,"failFast":true]}  wait for the N-th registration
+//	                                                 (default: next one); failFast: or until a plugin sync fails
 //	{"op":"Plugins"} | {"op":"Sleep","ms":N}
 //
 // Every step may carry "id" (echoed). Output lines: {"step":i,"op":..,"id":..,"ok":bool,"error":..,
@@ -67,6 +68,7 @@ type step struct {
 	Containers    []json.RawMessage `json:"containers,omitempty"`
 	Registrations int               `json:"registrations,omitempty"`
 	TimeoutMs     int               `json:"timeoutMs,omitempty"`
+	FailFast      bool              `json:"failFast,omitempty"`
 	Ms            int               `json:"ms,omitempty"`
 }
 
@@ -90,6 +92,7 @@ type harness struct {
 	chunks        []map[string]interface{} // the Synchronize requests of the sync in progress
 	lastChunks    []map[string]interface{} // ... and of the last completed one
 	unsolicited   int                      // UpdateContainers calls received from plugins
+	syncFailures  int                      // plugin syncs that failed (the runtime dropped the plugin)
 
 	a          *adaptation.Adaptation
 	pods       map[string]*api.PodSandbox
@@ -375,6 +378,26 @@ func (h *harness) activePlugins() []string {
 	return out
 }
 
+// pluginEvents maps each active plugin ("NN-name") to the event mask it subscribed to in Configure, as the
+// runtime holds it (hex).
+func (h *harness) pluginEvents() map[string]string {
+	out := map[string]string{}
+	if h.a == nil {
+		return out
+	}
+	h.a.Lock()
+	defer h.a.Unlock()
+	for _, p := range pluginList(h.a) {
+		pm := field(p, "Mutex").Addr().Interface().(*sync.Mutex)
+		pm.Lock()
+		if !field(p, "closed").Bool() {
+			out[field(p, "idx").String()+"-"+field(p, "base").String()] = fmt.Sprintf("0x%x", field(p, "events").Int())
+		}
+		pm.Unlock()
+	}
+	return out
+}
+
 // syncFn is called by the adaptation once per connecting plugin, with the plugin's synchronize callback.
 func (h *harness) syncFn(ctx context.Context, cb adaptation.SyncCB) error {
 	h.mu.Lock()
@@ -392,6 +415,9 @@ func (h *harness) syncFn(ctx context.Context, cb adaptation.SyncCB) error {
 	}
 	h.lastSync, h.lastSyncErr = upd, err
 	h.lastChunks = h.chunks
+	if err != nil {
+		h.syncFailures++
+	}
 	if err == nil {
 		if h.registrations == 0 {
 			h.firstReg = time.Now()
@@ -427,6 +453,24 @@ func (h *harness) regs() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.registrations
+}
+
+// waitSyncOutcome waits until the n-th registration or a failed plugin sync (WaitPlugin's failFast): the error
+// names the sync's failure.
+func (h *harness) waitSyncOutcome(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() { h.mu.Lock(); h.cond.Broadcast(); h.mu.Unlock() })
+	defer timer.Stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	failures := h.syncFailures
+	for h.registrations < n && h.syncFailures == failures && time.Now().Before(deadline) {
+		h.cond.Wait()
+	}
+	if h.registrations < n && h.syncFailures > failures {
+		return fmt.Errorf("plugin sync failed: %v", h.lastSyncErr)
+	}
+	return nil
 }
 
 // waitRegistrations waits until n registrations in total happened and wantPlugins plugins are active.
@@ -620,15 +664,26 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 		if n == 0 {
 			n = h.regs() + 1
 		}
-		if err := h.waitRegistrations(n, h.timeout(s)); err != nil {
-			return err
+		var err error
+		if s.FailFast {
+			err = h.waitSyncOutcome(n, h.timeout(s))
+		}
+		if err == nil {
+			err = h.waitRegistrations(n, h.timeout(s))
 		}
 		h.mu.Lock()
-		res["sync"] = h.msgs(h.lastSync)
-		res["syncChunks"] = h.lastChunks
+		res["syncChunks"] = h.lastChunks // also of a failed sync: how the plugin answered
+		if h.lastSyncErr != nil {
+			res["syncError"] = h.lastSyncErr.Error()
+		}
+		if err == nil {
+			res["sync"] = h.msgs(h.lastSync)
+		}
 		h.mu.Unlock()
-		return nil
+		res["events"] = h.pluginEvents()
+		return err
 	case "Plugins":
+		res["events"] = h.pluginEvents()
 		return nil
 	case "Sleep":
 		time.Sleep(time.Duration(s.Ms) * time.Millisecond)

@@ -134,7 +134,10 @@ final class NriStub implements MuxConnection.RequestHandler {
 
     private void routeAll() {
         routes.put("Configure", p -> configure(ConfigureRequest.parseFrom(p)));
-        routes.put("Synchronize", p -> synchronize(SynchronizeRequest.parseFrom(p)));
+        routes.put("Synchronize", p -> {
+            long arrived = clock.millis(); // before decoding: a chunk of a large sync is megabytes
+            return synchronize(SynchronizeRequest.parseFrom(p), arrived);
+        });
         routes.put("StateChange", p -> stateChange(StateChangeEvent.parseFrom(p)));
         routes.put("Shutdown", p -> shutdown());
         route("CreateContainer", NriHandlers.CreateContainer.class, CreateContainerRequest.parser(),
@@ -376,13 +379,20 @@ final class NriStub implements MuxConnection.RequestHandler {
     }
 
     /** Joins a split sync (echoing {@code more}, no updates before the last chunk), then hands it over whole. */
-    private SynchronizeResponse synchronize(SynchronizeRequest r) throws RpcException {
+    /**
+     * A sync answered after 90 % of the runtime's request timeout counts as late: the runtime's clock started
+     * before it sent the request (transfer and queueing are not seen here), and a needless new connection only costs
+     * one more sync, while a late answer taken for an early one leaves a v0.6.1 runtime never calling the plugin.
+     */
+    static final double LATE_SYNC_FRACTION = 0.9;
+
+    private SynchronizeResponse synchronize(SynchronizeRequest r, long arrived) throws RpcException {
         List<PodSandbox> pods;
         List<Container> containers;
         long started;
         synchronized (syncLock) {
             if (syncStartMillis < 0) {
-                syncStartMillis = clock.millis();
+                syncStartMillis = arrived;
             }
             started = syncStartMillis;
             syncPods.addAll(r.getPodsList());
@@ -402,12 +412,12 @@ final class NriStub implements MuxConnection.RequestHandler {
                 ? h.synchronize(pods, containers) : List.of();
         long took = clock.millis() - started;
         MuxConnection c = conn;
-        if (external && took > requestTimeout.toMillis() && c != null) {
+        if (external && took > LATE_SYNC_FRACTION * requestTimeout.toMillis() && c != null) {
             // the runtime gave up on this sync. NRI v0.7+ then closes the connection; v0.6.1 (containerd 1.7.16-25)
             // keeps it open but never adds the plugin: no events would ever come. A new connection is synced again.
-            LOG.warn("Synchronize of {} pods, {} containers answered after {} ms, past the runtime's request timeout "
-                    + "of {} ms: reconnecting so that the runtime synchronizes again", pods.size(), containers.size(),
-                    took, requestTimeout.toMillis());
+            LOG.warn("Synchronize of {} pods, {} containers answered after {} ms, too close to or past the runtime's "
+                    + "request timeout of {} ms: reconnecting so that the runtime synchronizes again", pods.size(),
+                    containers.size(), took, requestTimeout.toMillis());
             c.close("Synchronize answered after the runtime's request timeout");
             throw new RpcException(StatusCode.DEADLINE_EXCEEDED, "Synchronize answered after " + took + " ms");
         }

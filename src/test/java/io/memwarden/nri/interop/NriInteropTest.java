@@ -438,6 +438,9 @@ class NriInteropTest {
         System.out.println("memwarden nri CreateContainer through NRI v0.6.1: " + bench);
         assertThat(bench.path("max_us").asDouble()).as("max latency below NRI's 2 s request timeout: %s", bench)
                 .isLessThan(2_000_000);
+        assertThat(bench.path("plugins").valueStream().map(JsonNode::asString).toList())
+                .as("memwarden still registered after the bench (the runtime drops a plugin after a call past its 2 s "
+                        + "timeout, and the calls after that time the runtime alone): %s", bench).contains(PLUGIN);
     }
 
     /**

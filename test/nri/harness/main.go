@@ -1,8 +1,9 @@
 // Command harness is memwarden's NRI interop oracle (test-only): it runs the REAL NRI runtime adaptation
-// (github.com/containerd/nri/pkg/adaptation, v0.6.1 from Debian) on a unix socket, waits for external plugins
-// to register, then drives a scenario of CRI-like steps and prints each step's result as one JSON line.
+// (github.com/containerd/nri/pkg/adaptation from Debian: v0.6.1 as nri-harness, the same source built against
+// v0.8.0 as nri-harness08, see ../build.sh) on a unix socket, waits for external plugins to register, then drives
+// a scenario of CRI-like steps and prints each step's result as one JSON line.
 //
-//	harness [-socket PATH] [-plugins N] [-wait 30s] [-bench N [-warmup W]] SCENARIO.json|-
+//	harness [-socket PATH] [-plugins N] [-wait 30s] [-runtime-name N] [-runtime-version V] [-bench N [-warmup W]] SCENARIO.json|-
 //
 // SCENARIO is a JSON array of steps or a stream of JSON step objects ("-" = stdin, read step by step, so a
 // test can interleave its own actions such as killing and restarting the plugin). Step objects:
@@ -17,13 +18,17 @@
 //	{"op":"Synchronize","pods":[...],"containers":[...]}  add existing pods/containers, then restart the
 //	                                                 adaptation so plugins reconnect and are synchronized
 //	{"op":"RestartRuntime"}                          runtime restart: plugin connections close, listener reopens
-//	{"op":"WaitPlugin","registrations":N,"timeoutMs":T}  wait for the N-th registration (default: next one)
+//	{"op":"WaitPlugin","registrations":N,"timeoutMs":T[,"failFast":true]}  wait for the N-th registration
+//	                                                 (default: next one); failFast: or until a plugin sync fails
 //	{"op":"Plugins"} | {"op":"Sleep","ms":N}
 //
 // Every step may carry "id" (echoed). Output lines: {"step":i,"op":..,"id":..,"ok":bool,"error":..,
 // "adjust":{..},"update":[..],"evict":[..],"sync":[..],"plugins":[..],"registrations":n,"ms":f}; protobuf
 // messages are printed with protojson using proto field names (int64 values as strings). The first line is
-// {"event":"listening","socket":...}; a "ready" line follows once the first -plugins plugins registered.
+// {"event":"listening","socket":...,"nri":VERSION}; a "ready" line follows once the first -plugins plugins registered.
+// Results of steps that wait for a sync (WaitPlugin, Synchronize, RestartRuntime) also carry "syncChunks": every
+// Synchronize request the runtime sent for that sync (NRI v0.7+ splits one over ttrpc's 4 MiB message limit), as
+// {"pods","containers","more","bytes","ms","error" | "reply_more","reply_updates","unsolicited_before"}.
 package main
 
 import (
@@ -48,6 +53,7 @@ import (
 	"github.com/containerd/nri/pkg/adaptation"
 	"github.com/containerd/nri/pkg/api"
 	"github.com/containerd/nri/pkg/net/multiplex"
+	"github.com/containerd/ttrpc"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -62,13 +68,19 @@ type step struct {
 	Containers    []json.RawMessage `json:"containers,omitempty"`
 	Registrations int               `json:"registrations,omitempty"`
 	TimeoutMs     int               `json:"timeoutMs,omitempty"`
+	FailFast      bool              `json:"failFast,omitempty"`
 	Ms            int               `json:"ms,omitempty"`
 }
+
+// nriVersion is the NRI library the harness is built against (build.sh sets it with -ldflags -X).
+var nriVersion = "v0.6.1"
 
 type harness struct {
 	socket, dir string
 	wantPlugins int
 	wait        time.Duration
+	rtName      string // the runtime's name and version as Configure tells plugins
+	rtVersion   string
 
 	mu            sync.Mutex
 	cond          *sync.Cond
@@ -76,6 +88,11 @@ type harness struct {
 	firstReg      time.Time // when the first plugin registration (register, configure, synchronize) completed
 	lastSync      []*api.ContainerUpdate
 	lastSyncErr   error
+	starting      bool                     // inside Adaptation.Start: its sync of pre-installed plugins is no registration
+	chunks        []map[string]interface{} // the Synchronize requests of the sync in progress
+	lastChunks    []map[string]interface{} // ... and of the last completed one
+	unsolicited   int                      // UpdateContainers calls received from plugins
+	syncFailures  int                      // plugin syncs that failed (the runtime dropped the plugin)
 
 	a          *adaptation.Adaptation
 	pods       map[string]*api.PodSandbox
@@ -92,8 +109,10 @@ func main() {
 	wait := flag.Duration("wait", 30*time.Second, "how long to wait for plugin registrations")
 	bench := flag.Int("bench", 0, "timing mode: N sequential CreateContainer calls after a warm-up")
 	warmup := flag.Int("warmup", 200, "warm-up CreateContainer calls before -bench")
+	rtName := flag.String("runtime-name", "memwarden-nri-harness", "runtime name sent to plugins in Configure")
+	rtVersion := flag.String("runtime-version", nriVersion, "runtime version sent to plugins in Configure")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: harness [-socket PATH] [-plugins N] [-wait D] [-bench N [-warmup W]] SCENARIO.json|-")
+		fmt.Fprintln(os.Stderr, "usage: harness [-socket PATH] [-plugins N] [-wait D] [-runtime-name N] [-runtime-version V] [-bench N [-warmup W]] SCENARIO.json|-")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -101,13 +120,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*socket, *plugins, *wait, *bench, *warmup, flag.Arg(0)); err != nil {
+	if err := run(*socket, *plugins, *wait, *rtName, *rtVersion, *bench, *warmup, flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
 		os.Exit(1)
 	}
 }
 
-func run(socket string, plugins int, wait time.Duration, bench, warmup int, scenario string) error {
+func run(socket string, plugins int, wait time.Duration, rtName, rtVersion string, bench, warmup int, scenario string) error {
 	dir, err := ioutil.TempDir("", "nri-harness-")
 	if err != nil {
 		return err
@@ -116,7 +135,7 @@ func run(socket string, plugins int, wait time.Duration, bench, warmup int, scen
 	if socket == "" {
 		socket = filepath.Join(dir, "nri.sock")
 	}
-	h := &harness{socket: socket, dir: dir, wantPlugins: plugins, wait: wait,
+	h := &harness{socket: socket, dir: dir, wantPlugins: plugins, wait: wait, rtName: rtName, rtVersion: rtVersion,
 		pods: map[string]*api.PodSandbox{}, ctrs: map[string]*api.Container{},
 		out: json.NewEncoder(os.Stdout), marshaller: protojson.MarshalOptions{UseProtoNames: true}}
 	h.cond = sync.NewCond(&h.mu)
@@ -147,7 +166,7 @@ func run(socket string, plugins int, wait time.Duration, bench, warmup int, scen
 		os.RemoveAll(dir)
 		os.Exit(143)
 	}()
-	h.emit(map[string]interface{}{"event": "listening", "socket": socket, "nri": "v0.6.1"})
+	h.emit(map[string]interface{}{"event": "listening", "socket": socket, "nri": nriVersion})
 	if plugins > 0 {
 		if err := h.waitRegistrations(1, wait); err != nil {
 			return err
@@ -233,19 +252,65 @@ var pending []json.RawMessage
 // --- adaptation lifecycle ------------------------------------------------------------------------------------------
 
 func (h *harness) start() error {
-	a, err := adaptation.New("memwarden-nri-harness", "v0.6.1", h.syncFn, h.updateFn,
+	a, err := adaptation.New(h.rtName, h.rtVersion, h.syncFn, h.updateFn,
 		adaptation.WithSocketPath(h.socket),
 		adaptation.WithPluginPath(filepath.Join(h.dir, "plugins")),      // empty: no launched plugins
 		adaptation.WithPluginConfigPath(filepath.Join(h.dir, "conf.d")), // empty
+		adaptation.WithTTRPCOptions([]ttrpc.ClientOpts{ttrpc.WithUnaryClientInterceptor(h.intercept)}, nil),
 	)
 	if err != nil {
 		return err
 	}
-	if err := a.Start(); err != nil {
+	// NRI v0.8.0's Start calls the sync callback once for its pre-installed plugins (none here): not a registration
+	h.mu.Lock()
+	h.starting = true
+	h.mu.Unlock()
+	err = a.Start()
+	h.mu.Lock()
+	h.starting = false
+	h.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	h.a = a
 	return nil
+}
+
+// intercept sees every runtime->plugin call on the plugins' ttrpc clients; it records the Synchronize requests
+// (one per chunk of a split sync, and the attempts ttrpc refused as oversized) of the sync in progress.
+func (h *harness) intercept(ctx context.Context, req *ttrpc.Request, resp *ttrpc.Response, info *ttrpc.UnaryClientInfo,
+	invoke ttrpc.Invoker) error {
+	if req.Method != "Synchronize" {
+		return invoke(ctx, req, resp)
+	}
+	sr := &api.SynchronizeRequest{}
+	c := map[string]interface{}{"bytes": len(req.Payload)}
+	if err := proto.Unmarshal(req.Payload, sr); err == nil {
+		c["pods"], c["containers"] = len(sr.Pods), len(sr.Containers)
+		c["more"] = syncMore(sr)
+	}
+	h.mu.Lock()
+	c["unsolicited_before"] = h.unsolicited
+	h.mu.Unlock()
+	t0 := time.Now()
+	err := invoke(ctx, req, resp)
+	c["ms"] = float64(time.Since(t0).Microseconds()) / 1000
+	if err != nil {
+		c["error"] = err.Error()
+	} else if resp.Status != nil && resp.Status.Code != 0 {
+		c["error"] = fmt.Sprintf("status %d: %s", resp.Status.Code, resp.Status.Message)
+	} else {
+		rpl := &api.SynchronizeResponse{}
+		if uerr := proto.Unmarshal(resp.Payload, rpl); uerr != nil {
+			c["error"] = "undecodable reply: " + uerr.Error()
+		} else {
+			c["reply_more"], c["reply_updates"] = syncReplyMore(rpl), len(rpl.Update)
+		}
+	}
+	h.mu.Lock()
+	h.chunks = append(h.chunks, c)
+	h.mu.Unlock()
+	return err
 }
 
 // stop stops the adaptation and closes every plugin connection, as a runtime process exit would. NRI v0.6.1's
@@ -313,14 +378,46 @@ func (h *harness) activePlugins() []string {
 	return out
 }
 
+// pluginEvents maps each active plugin ("NN-name") to the event mask it subscribed to in Configure, as the
+// runtime holds it (hex).
+func (h *harness) pluginEvents() map[string]string {
+	out := map[string]string{}
+	if h.a == nil {
+		return out
+	}
+	h.a.Lock()
+	defer h.a.Unlock()
+	for _, p := range pluginList(h.a) {
+		pm := field(p, "Mutex").Addr().Interface().(*sync.Mutex)
+		pm.Lock()
+		if !field(p, "closed").Bool() {
+			out[field(p, "idx").String()+"-"+field(p, "base").String()] = fmt.Sprintf("0x%x", field(p, "events").Int())
+		}
+		pm.Unlock()
+	}
+	return out
+}
+
 // syncFn is called by the adaptation once per connecting plugin, with the plugin's synchronize callback.
 func (h *harness) syncFn(ctx context.Context, cb adaptation.SyncCB) error {
 	h.mu.Lock()
 	pods, ctrs := h.snapshot()
+	starting := h.starting
+	if !starting {
+		h.chunks = nil
+	}
 	h.mu.Unlock()
 	upd, err := cb(ctx, pods, ctrs)
 	h.mu.Lock()
+	if starting { // Adaptation.Start's call for pre-installed plugins: there are none
+		h.mu.Unlock()
+		return err
+	}
 	h.lastSync, h.lastSyncErr = upd, err
+	h.lastChunks = h.chunks
+	if err != nil {
+		h.syncFailures++
+	}
 	if err == nil {
 		if h.registrations == 0 {
 			h.firstReg = time.Now()
@@ -333,6 +430,9 @@ func (h *harness) syncFn(ctx context.Context, cb adaptation.SyncCB) error {
 }
 
 func (h *harness) updateFn(ctx context.Context, upd []*adaptation.ContainerUpdate) ([]*adaptation.ContainerUpdate, error) {
+	h.mu.Lock()
+	h.unsolicited++
+	h.mu.Unlock()
 	h.emit(map[string]interface{}{"event": "UpdateContainers", "update": h.msgs(upd)})
 	return nil, nil
 }
@@ -353,6 +453,24 @@ func (h *harness) regs() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.registrations
+}
+
+// waitSyncOutcome waits until the n-th registration or a failed plugin sync (WaitPlugin's failFast): the error
+// names the sync's failure.
+func (h *harness) waitSyncOutcome(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() { h.mu.Lock(); h.cond.Broadcast(); h.mu.Unlock() })
+	defer timer.Stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	failures := h.syncFailures
+	for h.registrations < n && h.syncFailures == failures && time.Now().Before(deadline) {
+		h.cond.Wait()
+	}
+	if h.registrations < n && h.syncFailures > failures {
+		return fmt.Errorf("plugin sync failed: %v", h.lastSyncErr)
+	}
+	return nil
 }
 
 // waitRegistrations waits until n registrations in total happened and wantPlugins plugins are active.
@@ -538,6 +656,7 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 		}
 		h.mu.Lock()
 		res["sync"], res["syncPods"], res["syncContainers"] = h.msgs(h.lastSync), len(h.podOrder), len(h.ctrOrder)
+		res["syncChunks"] = h.lastChunks
 		h.mu.Unlock()
 		return nil
 	case "WaitPlugin":
@@ -545,14 +664,26 @@ func (h *harness) apply(s *step, res map[string]interface{}) error {
 		if n == 0 {
 			n = h.regs() + 1
 		}
-		if err := h.waitRegistrations(n, h.timeout(s)); err != nil {
-			return err
+		var err error
+		if s.FailFast {
+			err = h.waitSyncOutcome(n, h.timeout(s))
+		}
+		if err == nil {
+			err = h.waitRegistrations(n, h.timeout(s))
 		}
 		h.mu.Lock()
-		res["sync"] = h.msgs(h.lastSync)
+		res["syncChunks"] = h.lastChunks // also of a failed sync: how the plugin answered
+		if h.lastSyncErr != nil {
+			res["syncError"] = h.lastSyncErr.Error()
+		}
+		if err == nil {
+			res["sync"] = h.msgs(h.lastSync)
+		}
 		h.mu.Unlock()
-		return nil
+		res["events"] = h.pluginEvents()
+		return err
 	case "Plugins":
+		res["events"] = h.pluginEvents()
 		return nil
 	case "Sleep":
 		time.Sleep(time.Duration(s.Ms) * time.Millisecond)

@@ -143,6 +143,11 @@ public final class NriPlugin implements MuxConnection.RequestHandler {
         return stub.runSession(channel);
     }
 
+    /** The clock that times a Synchronize against the runtime's request timeout (tests). */
+    void useClock(Clock c) {
+        stub.useClock(c);
+    }
+
     /** Stops serving: closes the connection and ends {@link #runExternal}. */
     public void stop() {
         stub.stop();

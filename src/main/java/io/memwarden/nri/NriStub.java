@@ -6,6 +6,7 @@ import static io.memwarden.nri.wire.WireFormat.RUNTIME_SERVICE;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import io.memwarden.model.Clock;
 import io.memwarden.nri.api.ConfigureRequest;
 import io.memwarden.nri.api.ConfigureResponse;
 import io.memwarden.nri.api.Container;
@@ -115,6 +116,11 @@ final class NriStub implements MuxConnection.RequestHandler {
     private final List<Container> syncContainers = new ArrayList<>();
     private volatile MuxConnection conn;
     private volatile boolean stopping;
+    /** Serving an external socket (runExternal): a lost connection is followed by a new one. */
+    private volatile boolean external;
+    private volatile Clock clock = Clock.SYSTEM;
+    /** When the first chunk of the sync in progress arrived (under syncLock). */
+    private long syncStartMillis = -1;
     private volatile Duration requestTimeout = Duration.ofSeconds(2);
     private volatile NriPlugin.RequestObserver requestObserver = (m, n, f) -> { };
 
@@ -128,7 +134,10 @@ final class NriStub implements MuxConnection.RequestHandler {
 
     private void routeAll() {
         routes.put("Configure", p -> configure(ConfigureRequest.parseFrom(p)));
-        routes.put("Synchronize", p -> synchronize(SynchronizeRequest.parseFrom(p)));
+        routes.put("Synchronize", p -> {
+            long arrived = clock.millis(); // before decoding: a chunk of a large sync is megabytes
+            return synchronize(SynchronizeRequest.parseFrom(p), arrived);
+        });
         routes.put("StateChange", p -> stateChange(StateChangeEvent.parseFrom(p)));
         routes.put("Shutdown", p -> shutdown());
         route("CreateContainer", NriHandlers.CreateContainer.class, CreateContainerRequest.parser(),
@@ -180,6 +189,7 @@ final class NriStub implements MuxConnection.RequestHandler {
      * Returns when {@link #stop()} is called.
      */
     void runExternal(Path socket) throws InterruptedException {
+        external = true;
         long backoffMillis = 500;
         while (!stopping) {
             int before = registrations.get();
@@ -215,6 +225,7 @@ final class NriStub implements MuxConnection.RequestHandler {
         synchronized (syncLock) {
             syncPods.clear();
             syncContainers.clear();
+            syncStartMillis = -1;
         }
         if (plugin instanceof NriHandlers.SessionStart h) {
             h.sessionStarted();
@@ -259,6 +270,11 @@ final class NriStub implements MuxConnection.RequestHandler {
         if (c != null) {
             c.close("memwarden stopping");
         }
+    }
+
+    /** The clock that times a Synchronize against the runtime's request timeout (tests use a fake one). */
+    void useClock(Clock c) {
+        this.clock = c;
     }
 
     void onRequest(NriPlugin.RequestObserver o) {
@@ -363,10 +379,22 @@ final class NriStub implements MuxConnection.RequestHandler {
     }
 
     /** Joins a split sync (echoing {@code more}, no updates before the last chunk), then hands it over whole. */
-    private SynchronizeResponse synchronize(SynchronizeRequest r) throws RpcException {
+    /**
+     * A sync answered after 90 % of the runtime's request timeout counts as late: the runtime's clock started
+     * before it sent the request (transfer and queueing are not seen here), and a needless new connection only costs
+     * one more sync, while a late answer taken for an early one leaves a v0.6.1 runtime never calling the plugin.
+     */
+    static final double LATE_SYNC_FRACTION = 0.9;
+
+    private SynchronizeResponse synchronize(SynchronizeRequest r, long arrived) throws RpcException {
         List<PodSandbox> pods;
         List<Container> containers;
+        long started;
         synchronized (syncLock) {
+            if (syncStartMillis < 0) {
+                syncStartMillis = arrived;
+            }
+            started = syncStartMillis;
             syncPods.addAll(r.getPodsList());
             syncContainers.addAll(r.getContainersList());
             if (r.getMore()) {
@@ -378,9 +406,21 @@ final class NriStub implements MuxConnection.RequestHandler {
             containers = List.copyOf(syncContainers);
             syncPods.clear();
             syncContainers.clear();
+            syncStartMillis = -1;
         }
         List<ContainerUpdate> updates = plugin instanceof NriHandlers.Synchronize h
                 ? h.synchronize(pods, containers) : List.of();
+        long took = clock.millis() - started;
+        MuxConnection c = conn;
+        if (external && took > LATE_SYNC_FRACTION * requestTimeout.toMillis() && c != null) {
+            // the runtime gave up on this sync. NRI v0.7+ then closes the connection; v0.6.1 (containerd 1.7.16-25)
+            // keeps it open but never adds the plugin: no events would ever come. A new connection is synced again.
+            LOG.warn("Synchronize of {} pods, {} containers answered after {} ms, too close to or past the runtime's "
+                    + "request timeout of {} ms: reconnecting so that the runtime synchronizes again", pods.size(),
+                    containers.size(), took, requestTimeout.toMillis());
+            c.close("Synchronize answered after the runtime's request timeout");
+            throw new RpcException(StatusCode.DEADLINE_EXCEEDED, "Synchronize answered after " + took + " ms");
+        }
         firstSync.countDown();
         return SynchronizeResponse.newBuilder().addAllUpdate(updates).build();
     }

@@ -86,6 +86,8 @@ class NriPluginTest {
 
     void start(PodSpecSource source, WardenConfig cfg) {
         plugin = new NriPlugin(NriPlugin.Options.DEFAULTS, V2, kubelet(), cfg, source);
+        // no sync counts as late (a loaded machine can take seconds): the test of late syncs sets its own clock
+        plugin.useClock(() -> 0);
         runner = Thread.ofPlatform().daemon().start(() -> {
             try {
                 plugin.runExternal(rt.socket);
@@ -356,6 +358,34 @@ class NriPluginTest {
         assertThat(r2.getStatus().getCode()).isEqualTo(StatusCode.UNIMPLEMENTED);
         // the connection still works
         assertThat(configure(s, "").getEvents()).isEqualTo(MASK_V06);
+    }
+
+    /**
+     * A Synchronize answered after the runtime's request timeout (here 2 s, timed by a fake clock: a sync taking 1 s
+     * is answered, one taking 3 s is not): the runtime has given up on it. The real NRI v0.6.1 runtime then keeps the connection
+     * open but never adds the plugin, so no event would ever come (seen in the interop tier with a cold JVM and 150
+     * containers on a busy core). memwarden must close the connection and register again; the runtime's next
+     * Synchronize is answered normally.
+     */
+    @Test
+    void aSynchronizeAnsweredPastTheRequestTimeoutStartsANewConnection() throws Exception {
+        start(manifest(), WardenConfig.DEFAULTS);
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong step = new java.util.concurrent.atomic.AtomicLong(1000);
+        plugin.useClock(() -> now.getAndAdd(step.get()));
+        FakeRuntime.Session s = connect();
+        Container app = container("ctr-app", "pod-web", "app", 2 * GI, ContainerState.CONTAINER_RUNNING);
+        SynchronizeRequest sync = SynchronizeRequest.newBuilder().addPods(WEB).addContainers(app).build();
+        // 1 s of a 2 s timeout: in time
+        assertThat(s.callOk("Synchronize", sync, SynchronizeResponse.parser()).getUpdateList()).hasSize(1);
+        step.set(3000);
+        s.callRaw(WireFormat.PLUGIN_SERVICE, "Synchronize", sync.toByteArray()); // its answer would come too late
+        assertThat(s.awaitClosed()).as("memwarden closes the connection").isIn("eof", "reset");
+        step.set(0);
+        FakeRuntime.Session again = connect();
+        SynchronizeResponse resp = again.callOk("Synchronize", sync, SynchronizeResponse.parser());
+        assertThat(resp.getUpdateList()).extracting(ContainerUpdate::getContainerId).containsExactly("ctr-app");
+        assertThat(plugin.awaitFirstSync(java.time.Duration.ofSeconds(5))).isTrue();
     }
 
     @Test

@@ -76,8 +76,8 @@ final class InteropProcesses {
     }
 
     /**
-     * The NRI harness (test/nri/harness): the real NRI v0.6.1 runtime adaptation, driven step by step through its
-     * stdin; each step's result is one JSON line on its stdout.
+     * The NRI harness (test/nri/harness): the real NRI runtime adaptation (v0.6.1: nri-harness; v0.8.0:
+     * nri-harness08), driven step by step through its stdin; each step's result is one JSON line on its stdout.
      */
     static final class Harness implements AutoCloseable {
         final Process process;
@@ -85,12 +85,22 @@ final class InteropProcesses {
         private final Writer in;
         private final BlockingQueue<Object> lines = new LinkedBlockingQueue<>();
         final List<JsonNode> events = new ArrayList<>();
+        /** The NRI version of the runtime library, from the harness's "listening" line ("" before it was read). */
+        String nri = "";
         private static final Object EOF = new Object();
 
         Harness(Path harnessBin, Path socket, Path log) throws IOException {
+            this(harnessBin, socket, log, List.of());
+        }
+
+        /** @param extraArgs more harness options, e.g. {@code -runtime-name containerd -runtime-version v2.1.9} */
+        Harness(Path harnessBin, Path socket, Path log, List<String> extraArgs) throws IOException {
             this.log = log;
-            this.process = new ProcessBuilder(harnessBin.toString(), "-socket", socket.toString(), "-plugins", "0",
-                    "-wait", "60s", "-").redirectError(log.toFile()).start();
+            List<String> cmd = new ArrayList<>(List.of(harnessBin.toString(), "-socket", socket.toString(),
+                    "-plugins", "0", "-wait", "60s"));
+            cmd.addAll(extraArgs);
+            cmd.add("-");
+            this.process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             Thread reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(
@@ -125,6 +135,9 @@ final class InteropProcesses {
                     n = JSON.readTree((String) o);
                 } catch (RuntimeException e) {
                     throw new AssertionError("NRI harness printed a non-JSON line: " + o, e);
+                }
+                if ("listening".equals(n.path("event").asString(""))) {
+                    nri = n.path("nri").asString("");
                 }
                 if (skipEvents && n.has("event") && !n.has("step")) {
                     events.add(n);

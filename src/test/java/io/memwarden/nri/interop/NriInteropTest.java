@@ -13,10 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +35,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 /**
  * NRI interop tier: memwarden's NRI plugin ({@code bin/memwarden nri}) against the REAL NRI v0.6.1 runtime
  * adaptation (test/nri/harness, built from Debian packages by test/nri/setup.sh and build.sh), over a real unix
- * socket. Every adjustment and update the runtime receives must equal what {@code bin/memwarden plan} prints for
+ * socket; and against NRI v0.8.0's (nri-harness08, the same harness source built against Debian sid's nri-dev 0.8.0:
+ * the library of containerd 1.7.26+, 2.0 and 2.1): the whole scenario, a split Synchronize, and CreateContainer
+ * adjustments compared with v0.6.1's for the same pods. Every adjustment and update the runtime receives must equal what {@code bin/memwarden plan} prints for
  * the same pods (src/test/resources/nri-interop): on this cgroup v2 node the container's {@code cgroup} map minus
  * {@code memory.max} in {@code linux.resources.unified}, and {@code memory.max} as {@code LinuxMemory.limit} only when
  * it differs from the container's limit. Also: an invalid annotation fails CreateContainer with the policy's
@@ -96,33 +104,52 @@ class NriInteropTest {
     // --- the oracle: memwarden plan -----------------------------------------------------------------------------------
 
     /** {@code memwarden plan -o json} for a pods file: expected cgroup maps, errors and QoS classes. */
-    record Expected(Map<String, JsonNode> cgroup, Map<String, String> errors, Map<String, String> qos) {}
+    record Expected(Map<String, JsonNode> cgroup, Map<String, String> errors, Map<String, String> qos,
+                    Map<String, Long> oomScoreAdj) {}
 
     Expected plan(Path pods, Path save) throws Exception {
         return plan(NODE, KUBELET, pods, save);
     }
 
+    /** {@code memwarden plan -o json} outputs of this test class, by the contents of its inputs (each runs once). */
+    private static final Map<String, String> PLANS = new HashMap<>();
+
     Expected plan(Path node, Path kubelet, Path pods, Path save) throws Exception {
-        Result r = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(ROOT.resolve("bin/memwarden").toString(),
-                "plan", "--node", node.toString(), "--kubelet-config", kubelet.toString(), "--config",
-                CONFIG.toString(), "-f", pods.toString(), "-o", "json"));
-        assertThat(r.code()).as("memwarden plan exit code (0, or 1 for the invalid pod): %s", r.err()).isIn(0, 1);
-        Files.writeString(save, r.out());
-        JsonNode plan = JSON.readTree(r.out());
+        String key = Files.readString(node) + "\0" + Files.readString(kubelet) + "\0" + Files.readString(CONFIG) + "\0"
+                + Files.readString(pods);
+        String out;
+        synchronized (PLANS) {
+            out = PLANS.get(key);
+            if (out == null) {
+                Result r = InteropProcesses.run(tmp, Duration.ofMinutes(5), List.of(
+                        ROOT.resolve("bin/memwarden").toString(), "plan", "--node", node.toString(), "--kubelet-config",
+                        kubelet.toString(), "--config", CONFIG.toString(), "-f", pods.toString(), "-o", "json"));
+                assertThat(r.code()).as("memwarden plan exit code (0, or 1 for the invalid pod): %s", r.err())
+                        .isIn(0, 1);
+                out = r.out();
+                PLANS.put(key, out);
+            }
+        }
+        Files.writeString(save, out);
+        JsonNode plan = JSON.readTree(out);
         Map<String, JsonNode> cgroup = new LinkedHashMap<>();
         Map<String, String> qos = new LinkedHashMap<>();
+        Map<String, Long> oom = new LinkedHashMap<>();
         for (JsonNode p : plan.path("pods")) {
             String pod = p.path("namespace").asString() + "/" + p.path("name").asString();
             qos.put(pod, p.path("qosClass").asString());
             for (JsonNode c : p.path("containers")) {
                 cgroup.put(pod + "/" + c.path("name").asString(), c.path("cgroup"));
+                if (c.path("oomScoreAdj").isNumber()) {
+                    oom.put(pod + "/" + c.path("name").asString(), c.path("oomScoreAdj").asLong());
+                }
             }
         }
         Map<String, String> errors = new LinkedHashMap<>();
         for (JsonNode e : plan.path("errors")) {
             errors.put(e.path("pod").asString() + "/" + e.path("container").asString(""), e.path("message").asString());
         }
-        return new Expected(cgroup, errors, qos);
+        return new Expected(cgroup, errors, qos, oom);
     }
 
     // --- NRI messages (protojson, proto field names) -------------------------------------------------------------
@@ -264,9 +291,55 @@ class NriInteropTest {
 
     // --- the scenario -------------------------------------------------------------------------------------------------
 
+    /**
+     * The scenario through NRI v0.6.1 and, at the same time, through NRI v0.8.0 (nri-harness08; one memwarden per
+     * runtime): each run checks every answer against the plan; then the CreateContainer adjustments and the resize's
+     * update of the two runs must be the same messages, except that v0.8.0 also carries memwarden's oom_score_adj
+     * (v0.7 added the field; v0.6.1 drops it as unknown).
+     */
     @Test
-    void memwardenPluginAgainstTheRealNriRuntime() throws Exception {
-        scenario(buildHarness(), requireMemwardenNri(), false);
+    void memwardenPluginAgainstNri061And080() throws Exception {
+        String memwarden = requireMemwardenNri();
+        Path bin061 = buildHarness();
+        Path bin08 = buildHarness08();
+        Path dir061 = Files.createDirectories(tmp.resolve("v061"));
+        Path dir08 = Files.createDirectories(tmp.resolve("v080"));
+        Map<String, JsonNode> got061;
+        Map<String, JsonNode> got08;
+        try (ExecutorService runs = Executors.newFixedThreadPool(2)) {
+            Future<Map<String, JsonNode>> r061 = runs.submit(() -> scenario(bin061, memwarden, false, dir061));
+            Future<Map<String, JsonNode>> r08 = runs.submit(() -> scenario(bin08, memwarden, false, dir08));
+            got061 = result(r061);
+            got08 = result(r08);
+        }
+        Expected exp = plan(PODS, tmp.resolve("plan.json"));
+        assertThat(got08.keySet()).as("the answers recorded through both runtimes").isEqualTo(got061.keySet())
+                .contains("UpdateContainer shop/web/app");
+        got08.forEach((key, a08) -> {
+            JsonNode a061 = got061.get(key);
+            if (key.startsWith("UpdateContainer")) {
+                assertThat(a08).as("%s: NRI v0.8.0's answer equals v0.6.1's", key).isEqualTo(a061);
+                return;
+            }
+            ObjectNode withoutOom = (ObjectNode) a08.deepCopy();
+            JsonNode oom = ((ObjectNode) withoutOom.path("linux")).remove("oom_score_adj");
+            assertThat(optionalLong(oom)).as("%s: NRI v0.8.0 applies memwarden's oom_score_adj", key)
+                    .isEqualTo(exp.oomScoreAdj().get(key));
+            assertThat(withoutOom).as("%s: the v0.8.0 adjustment (without oom_score_adj) equals v0.6.1's", key)
+                    .isEqualTo(a061);
+        });
+    }
+
+    /** A run's result; its assertion failure (or error) as the test's own. */
+    static <T> T result(Future<T> f) throws Exception {
+        try {
+            return f.get(15, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw (Exception) e.getCause();
+        }
     }
 
     /**
@@ -365,6 +438,9 @@ class NriInteropTest {
         System.out.println("memwarden nri CreateContainer through NRI v0.6.1: " + bench);
         assertThat(bench.path("max_us").asDouble()).as("max latency below NRI's 2 s request timeout: %s", bench)
                 .isLessThan(2_000_000);
+        assertThat(bench.path("plugins").valueStream().map(JsonNode::asString).toList())
+                .as("memwarden still registered after the bench (the runtime drops a plugin after a call past its 2 s "
+                        + "timeout, and the calls after that time the runtime alone): %s", bench).contains(PLUGIN);
     }
 
     /**
@@ -389,8 +465,17 @@ class NriInteropTest {
     }
 
     void scenario(Path harnessBin, String memwarden, boolean fake) throws Exception {
+        scenario(harnessBin, memwarden, fake, tmp);
+    }
+
+    /**
+     * The scenario, its files in {@code dir}; returns the answers to compare across runtimes: each CreateContainer's
+     * adjustment by "namespace/pod/container", and the resize's updates as "UpdateContainer shop/web/app".
+     */
+    Map<String, JsonNode> scenario(Path harnessBin, String memwarden, boolean fake, Path dir) throws Exception {
+        Map<String, JsonNode> answers = new LinkedHashMap<>();
         List<Pod> pods = readPods(PODS);
-        Path planFile = tmp.resolve("plan.json");
+        Path planFile = dir.resolve("plan.json");
         Expected exp = plan(PODS, planFile);
         assertThat(exp.errors()).as("the test data has exactly two invalid pods: shop/bad, batch/poisoned").hasSize(2);
 
@@ -411,16 +496,16 @@ class NriInteropTest {
         Pod web = byName.get("shop/web");
         Ctr app = web.containers().getFirst();
         long newLimit = 2L << 30;
-        Path resizedPlanFile = tmp.resolve("plan-resized.json");
-        Expected resized = plan(resizedPods(web, app, "2Gi"), resizedPlanFile);
+        Path resizedPlanFile = dir.resolve("plan-resized.json");
+        Expected resized = plan(resizedPods(web, app, "2Gi", dir), resizedPlanFile);
         Map<String, String> env = fake ? Map.of("MEMWARDEN_FAKE_PLANS", planFile + ":" + resizedPlanFile) : Map.of();
 
-        Path socket = tmp.resolve("nri.sock");
+        Path socket = dir.resolve("nri.sock");
         List<String> pluginCmd = List.of(memwarden, "nri", "--socket", socket.toString(), "--index", "50",
                 "--name", "memwarden", "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config",
                 CONFIG.toString(), "--pods", PODS.toString());
-        try (Harness h = new Harness(harnessBin, socket, tmp.resolve("harness.log"));
-                Plugin mw = new Plugin(pluginCmd, env, tmp.resolve("memwarden.log"))) {
+        try (Harness h = new Harness(harnessBin, socket, dir.resolve("harness.log"));
+                Plugin mw = new Plugin(pluginCmd, env, dir.resolve("memwarden.log"))) {
             JsonNode listening = h.next(STEP, false);
             assertThat(listening.path("event").asString()).as("harness start: %s", listening).isEqualTo("listening");
 
@@ -451,8 +536,8 @@ class NriInteropTest {
             assertThat(exp.errors()).as("the poisoned pod does not plan").containsKey("batch/poisoned/hog");
 
             // 2. pods created through the runtime, one phase per plugin/runtime (re)start
-            createPod(h, mw, byName.get("shop/web"), exp);
-            createPod(h, mw, byName.get("batch/report"), exp);
+            createPod(h, mw, byName.get("shop/web"), exp, answers);
+            createPod(h, mw, byName.get("batch/report"), exp, answers);
 
             // 3. plugin restart: SIGKILL, start again; it must re-register and synchronize
             mw.kill();
@@ -464,8 +549,8 @@ class NriInteropTest {
             assertPluginActive(reg, "plugin restart", ctx);
             assertUpdates(reg.path("sync"), podOfCtr, ctrs, limits, exp, "Synchronize after plugin restart", ctx);
 
-            createPod(h, mw, byName.get("shop/postgres"), exp);
-            createPod(h, mw, byName.get("default/scratch"), exp);
+            createPod(h, mw, byName.get("shop/postgres"), exp, answers);
+            createPod(h, mw, byName.get("default/scratch"), exp, answers);
 
             // 4. runtime restart: the runtime closes every plugin connection and listens again
             JsonNode restart = h.step(step("RestartRuntime").put("timeoutMs", REGISTER.toMillis()),
@@ -477,7 +562,7 @@ class NriInteropTest {
             assertUpdates(restart.path("sync"), podOfCtr, ctrs, limits, exp, "Synchronize after runtime restart", ctx);
 
             // 5. the invalid annotation: CreateContainer fails with the policy's error text
-            createPod(h, mw, byName.get("shop/bad"), exp);
+            createPod(h, mw, byName.get("shop/bad"), exp, answers);
 
             // 6. in-place resize of shop/web:app to 2Gi: the update must equal the plan for the resized pod
             ObjectNode upd = step("UpdateContainer").put("container", ctrId(web, app));
@@ -492,6 +577,7 @@ class NriInteropTest {
                     "UpdateContainer shop/web:app 1Gi -> 2Gi", ctx, ctrId(web, app));
             assertThat(updated).as("UpdateContainer: memwarden must recompute shop/web:app for its new limit "
                     + "(memory.high depends on it)%s", ctx).contains(ctrId(web, app));
+            answers.put("UpdateContainer shop/web/app", r.path("update"));
 
             // 7. teardown of one pod through the runtime
             for (Ctr c : web.containers()) {
@@ -509,10 +595,183 @@ class NriInteropTest {
                     context(h, mw)).allSatisfy(ev -> assertUpdates(ev.path("update"), podOfCtr, ctrs, limits, exp,
                             "UpdateContainers", ""));
         }
+        return answers;
+    }
+
+    // --- NRI v0.8.0 ---------------------------------------------------------------------------------------------------
+
+    /** Pod sandboxes and containers whose annotations make one Synchronize exceed ttrpc's 4 MiB message limit. */
+    static final int SPLIT_PODS = 150;
+    static final int SPLIT_ANNOTATION_CHARS = 16_000;
+
+    /**
+     * A split Synchronize through NRI v0.8.0, which announces itself as containerd v2.1.9: 150 running pods whose pod
+     * and container annotations (a kubectl last-applied-configuration of 16 000 characters each) make the sync
+     * about 4.85 MB, over ttrpc's 4 MiB (4 194 304 bytes) limit, so the runtime's ttrpc client refuses it and the
+     * runtime resends it in chunks (count x min(0.9, limit / size), nri-protocol.md §2.4). memwarden must echo
+     * {@code more}, send no update before the final chunk (neither in a chunk's answer nor unsolicited), and answer
+     * the final chunk with the plan's update for every container; its event mask must be one NRI v0.8.0 accepts
+     * (bits of 0x7FF: no UpdatePodSandbox, which containerd 2.1 does not have). A pod created afterwards still gets
+     * its adjustment.
+     */
+    @Test
+    void splitSynchronizeThroughNri080() throws Exception {
+        String memwarden = requireMemwardenNri();
+        splitScenario(buildHarness08(), memwarden, false);
+    }
+
+    /**
+     * The split-sync scenario's negative control: test/nri/fakewarden is built on NRI v0.6.1's stub, which knows no
+     * split sync (it answers the first chunk with its updates and without {@code more}): NRI v0.8.0 must drop it, and
+     * the harness must show why.
+     */
+    @Test
+    void splitSynchronizeSelfCheckWithNri061Stub() throws Exception {
+        Path bin08 = buildHarness08();
+        splitScenario(bin08, bin08.resolveSibling("nri-fakewarden").toString(), true);
+    }
+
+    void splitScenario(Path harness08, String plugin, boolean fake) throws Exception {
+        List<Pod> pods = new ArrayList<>();
+        ArrayNode items = JSON.createArrayNode();
+        for (int i = 0; i <= SPLIT_PODS; i++) { // the last one is created after the sync
+            String uid = String.format("5b11c000-0000-4000-8000-%012d", i);
+            long mib = 256 + (i % 8) * 64;
+            Pod p = new Pod("split", String.format("p%03d", i), uid, Map.of(),
+                    List.of(new Ctr("app", mib << 20, false)));
+            pods.add(p);
+            ObjectNode pod = items.addObject().put("apiVersion", "v1").put("kind", "Pod");
+            pod.putObject("metadata").put("name", p.name()).put("namespace", p.namespace()).put("uid", uid);
+            ObjectNode res = pod.putObject("spec").putArray("containers").addObject().put("name", "app")
+                    .put("image", "registry.example/app:1").putObject("resources");
+            res.putObject("requests").put("memory", "128Mi");
+            res.putObject("limits").put("memory", mib + "Mi");
+        }
+        Path manifest = tmp.resolve("split-pods.yaml");
+        ObjectNode list = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "List");
+        list.set("items", items);
+        Files.writeString(manifest, JSON.writeValueAsString(list));
+        Path planFile = tmp.resolve("split-plan.json");
+        Expected exp = plan(NODE, KUBELET, manifest, planFile);
+        assertThat(exp.errors()).as("the generated pods all plan").isEmpty();
+
+        Map<String, Pod> podOfCtr = new LinkedHashMap<>();
+        Map<String, Ctr> ctrs = new LinkedHashMap<>();
+        Map<String, Long> limits = new LinkedHashMap<>();
+        String pad = "x".repeat(SPLIT_ANNOTATION_CHARS);
+        ObjectNode existing = step("AddExisting");
+        ArrayNode ps = existing.putArray("pods");
+        ArrayNode cs = existing.putArray("containers");
+        for (Pod p : pods.subList(0, SPLIT_PODS)) {
+            ObjectNode pod = nriPod(p, exp);
+            ((ObjectNode) pod.path("annotations")).put("kubectl.kubernetes.io/last-applied-configuration", pad);
+            ps.add(pod);
+            for (Ctr c : p.containers()) {
+                ObjectNode ctr = nriContainer(p, c, c.limit()).put("state", "CONTAINER_RUNNING");
+                ctr.putObject("annotations").put("io.kubernetes.container.last-applied", pad);
+                cs.add(ctr);
+                podOfCtr.put(ctrId(p, c), p);
+                ctrs.put(ctrId(p, c), c);
+                limits.put(ctrId(p, c), c.limit());
+            }
+        }
+
+        Path socket = tmp.resolve("split.sock");
+        Map<String, String> env = fake ? Map.of("MEMWARDEN_FAKE_PLANS", planFile.toString()) : Map.of();
+        try (Harness h = new Harness(harness08, socket, tmp.resolve("harness-split.log"),
+                List.of("-runtime-name", "containerd", "-runtime-version", "v2.1.9"));
+                Plugin mw = new Plugin(nriCommand(plugin, socket, manifest), env, tmp.resolve("plugin-split.log"))) {
+            JsonNode listening = h.next(STEP, false);
+            assertThat(listening.path("nri").asString()).as("harness: %s", listening).isEqualTo("v0.8.0");
+            JsonNode added = h.step(existing, STEP);
+            assertOk(added, "AddExisting " + SPLIT_PODS + " pods", "");
+            mw.start();
+            Duration wait = fake ? Duration.ofSeconds(30) : REGISTER;
+            JsonNode reg = h.step(step("WaitPlugin").put("registrations", 1).put("timeoutMs", wait.toMillis())
+                    .put("failFast", fake), wait.plusSeconds(10));
+            String ctx = context(h, mw);
+            List<JsonNode> chunks = reg.path("syncChunks").valueStream().toList();
+            System.out.println((fake ? "NRI v0.6.1 stub" : "memwarden nri") + ", split Synchronize of " + SPLIT_PODS
+                    + " pods + " + SPLIT_PODS + " containers through NRI v0.8.0: " + chunks);
+            assertThat(chunks).as("the Synchronize requests of the sync%s", ctx).isNotEmpty();
+            JsonNode first = chunks.getFirst();
+            assertThat(first.path("error").asString("")).as("the whole sync (%s bytes) is refused by ttrpc as "
+                    + "oversized, so the runtime splits it: %s%s", first.path("bytes"), first, ctx)
+                    .contains("exceed maximum message size");
+            List<JsonNode> sent = chunks.stream().filter(c -> !c.has("error")).toList();
+            assertThat(sent.size()).as("chunks sent%s", ctx).isGreaterThanOrEqualTo(fake ? 1 : 2);
+            assertThat(sent.getFirst().path("more").asBoolean()).as("the first chunk says more: %s", sent.getFirst())
+                    .isTrue();
+            if (fake) {
+                JsonNode answer = sent.getFirst();
+                assertThat(answer.path("reply_more").asBoolean() && answer.path("reply_updates").asInt() == 0)
+                        .as("NRI v0.6.1's stub does not echo more or keeps updates back: %s", answer).isFalse();
+                assertThat(reg.path("ok").asBoolean()).as("NRI v0.8.0 refuses a plugin without split sync%s", ctx)
+                        .isFalse();
+                assertThat(reg.path("syncError").asString("")).as("the runtime's reason%s", ctx)
+                        .contains("plugin does not handle split sync requests");
+                return;
+            }
+            assertOk(reg, "registration of memwarden with a split Synchronize", ctx);
+            assertPluginActive(reg, "split Synchronize", ctx);
+            String mask = reg.path("events").path(PLUGIN).asString("");
+            assertThat(mask).as("memwarden's event mask as NRI v0.8.0 holds it: RUN_POD_SANDBOX, REMOVE_POD_SANDBOX, "
+                    + "CREATE/UPDATE/STOP/REMOVE_CONTAINER; no UPDATE_POD_SANDBOX for containerd 2.1: %s%s", reg, ctx)
+                    .isEqualTo("0x68d");
+            int unsolicited = sent.getFirst().path("unsolicited_before").asInt();
+            for (JsonNode c : sent.subList(0, sent.size() - 1)) {
+                assertThat(c.path("reply_more").asBoolean()).as("memwarden echoes more: %s%s", c, ctx).isTrue();
+                assertThat(c.path("reply_updates").asInt()).as("no updates before the final chunk: %s%s", c, ctx)
+                        .isZero();
+            }
+            JsonNode last = sent.getLast();
+            assertThat(last.path("more").asBoolean() || last.path("reply_more").asBoolean())
+                    .as("the final chunk and its answer carry no more: %s%s", last, ctx).isFalse();
+            assertThat(last.path("unsolicited_before").asInt()).as("no UpdateContainers call during the split sync%s",
+                    ctx).isEqualTo(unsolicited);
+            assertThat(sent.stream().mapToInt(c -> c.path("pods").asInt()).sum()).as("pods over all chunks")
+                    .isEqualTo(SPLIT_PODS);
+            assertThat(sent.stream().mapToInt(c -> c.path("containers").asInt()).sum()).as("containers over all chunks")
+                    .isEqualTo(SPLIT_PODS);
+            assertThat(last.path("reply_updates").asInt()).as("the final answer holds the updates%s", ctx)
+                    .isEqualTo(reg.path("sync").size());
+            List<String> updated = assertUpdates(reg.path("sync"), podOfCtr, ctrs, limits, exp, "split Synchronize",
+                    ctx);
+            assertThat(updated).as("split Synchronize: every running container gets its planned update%s", ctx)
+                    .containsExactlyInAnyOrderElementsOf(ctrs.keySet());
+            double ms = sent.stream().mapToDouble(c -> c.path("ms").asDouble()).sum();
+            System.out.printf("memwarden nri answered the split Synchronize (%d chunks, %d bytes) in %.1f ms%n",
+                    sent.size(), sent.stream().mapToInt(c -> c.path("bytes").asInt()).sum(), ms);
+            // the session goes on: a pod created after the split sync gets its adjustment
+            createPod(h, mw, pods.getLast(), exp);
+        }
+    }
+
+    List<String> nriCommand(String plugin, Path socket, Path pods) {
+        return List.of(plugin, "nri", "--socket", socket.toString(), "--index", "50", "--name", "memwarden",
+                "--node", NODE.toString(), "--kubelet-config", KUBELET.toString(), "--config", CONFIG.toString(),
+                "--pods", pods.toString());
+    }
+
+    /** {@link #buildHarness()}, then the NRI v0.8.0 build of the harness beside it. */
+    Path buildHarness08() throws Exception {
+        Path bin = buildHarness().resolveSibling("nri-harness08");
+        assertThat(bin).as("NRI v0.8.0 harness binary").isExecutable();
+        return bin;
     }
 
     /** RunPodSandbox, then per container CreateContainer (checked against the plan) and StartContainer. */
     void createPod(Harness h, Plugin mw, Pod p, Expected exp) throws InterruptedException {
+        createPod(h, mw, p, exp, null);
+    }
+
+    /**
+     * As {@link #createPod(Harness, Plugin, Pod, Expected)}; also checks the oom_score_adj adjustment (NRI v0.7+
+     * applies it; v0.6.1 does not know the field and drops it) and, when {@code adjustments} is given, records each
+     * CreateContainer's adjustment there by "namespace/pod/container".
+     */
+    void createPod(Harness h, Plugin mw, Pod p, Expected exp, Map<String, JsonNode> adjustments)
+            throws InterruptedException {
         JsonNode r = h.step(step("RunPodSandbox").set("pod", nriPod(p, exp)), STEP);
         assertOk(r, "RunPodSandbox " + p.key(), context(h, mw));
         for (Ctr c : p.containers()) {
@@ -537,6 +796,17 @@ class NriInteropTest {
                     .isEqualTo(expectedResources(exp.cgroup().get(key), c.limit()));
             assertThat(r.path("update")).as("CreateContainer %s: no updates of other containers expected%s", key, ctx)
                     .isEmpty();
+            JsonNode oom = r.path("adjust").path("linux").path("oom_score_adj");
+            if (h.nri.equals("v0.6.1")) {
+                assertThat(oom.isMissingNode()).as("CreateContainer %s: NRI v0.6.1 has no oom_score_adj adjustment: %s%s",
+                        key, r, ctx).isTrue();
+            } else if (exp.oomScoreAdj().containsKey(key)) {
+                assertThat(optionalLong(oom)).as("CreateContainer %s through NRI %s: oom_score_adj vs memwarden plan%s",
+                        key, h.nri, ctx).isEqualTo(exp.oomScoreAdj().get(key));
+            }
+            if (adjustments != null) {
+                adjustments.put(key, r.path("adjust"));
+            }
             String id = ctrId(p, c);
             assertOk(h.step(step("StartContainer").put("container", id), STEP), "StartContainer " + key, ctx);
             if (c.init()) { // an init container runs to completion before the next one is created
@@ -546,7 +816,7 @@ class NriInteropTest {
     }
 
     /** pods.yaml with one container's memory limit changed, as a v1 List (JSON is YAML). */
-    Path resizedPods(Pod pod, Ctr ctr, String limit) throws IOException {
+    Path resizedPods(Pod pod, Ctr ctr, String limit, Path dir) throws IOException {
         List<JsonNode> docs = new ArrayList<>();
         try (MappingIterator<JsonNode> it = YAMLMapper.builder().build().readerFor(JsonNode.class)
                 .readValues(Files.readString(PODS))) {
@@ -566,13 +836,27 @@ class NriInteropTest {
         }
         ObjectNode list = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "List");
         list.putArray("items").addAll(docs);
-        Path f = tmp.resolve("pods-resized.yaml");
+        Path f = dir.resolve("pods-resized.yaml");
         Files.writeString(f, JSON.writeValueAsString(list));
         return f;
     }
 
-    /** test/nri/setup.sh (idempotent, offline after the first run), then test/nri/build.sh; the harness binary. */
+    private static Path built;
+
+    /**
+     * test/nri/setup.sh (idempotent, offline after the first run), then test/nri/build.sh, once per test class; the
+     * harness binary.
+     */
     Path buildHarness() throws Exception {
+        synchronized (NriInteropTest.class) {
+            if (built == null) {
+                built = buildHarnessNow();
+            }
+            return built;
+        }
+    }
+
+    Path buildHarnessNow() throws Exception {
         Result setup = InteropProcesses.run(tmp, Duration.ofMinutes(15), List.of(ROOT.resolve("test/nri/setup.sh")
                 .toString()));
         assertThat(setup.code()).as("test/nri/setup.sh failed:\n%s", setup.err()).isZero();

@@ -113,6 +113,7 @@ final class NriStub implements MuxConnection.RequestHandler {
     private final Object syncLock = new Object();
     private final List<PodSandbox> syncPods = new ArrayList<>();
     private final List<Container> syncContainers = new ArrayList<>();
+    private int syncChunks;
     private volatile MuxConnection conn;
     private volatile boolean stopping;
     private volatile Duration requestTimeout = Duration.ofSeconds(2);
@@ -215,6 +216,7 @@ final class NriStub implements MuxConnection.RequestHandler {
         synchronized (syncLock) {
             syncPods.clear();
             syncContainers.clear();
+            syncChunks = 0;
         }
         if (plugin instanceof NriHandlers.SessionStart h) {
             h.sessionStarted();
@@ -369,6 +371,7 @@ final class NriStub implements MuxConnection.RequestHandler {
         synchronized (syncLock) {
             syncPods.addAll(r.getPodsList());
             syncContainers.addAll(r.getContainersList());
+            syncChunks++;
             if (r.getMore()) {
                 LOG.debug("Synchronize chunk: {} pods, {} containers, more to come", r.getPodsCount(),
                         r.getContainersCount());
@@ -376,8 +379,13 @@ final class NriStub implements MuxConnection.RequestHandler {
             }
             pods = List.copyOf(syncPods);
             containers = List.copyOf(syncContainers);
+            if (syncChunks > 1) { // NRI v0.7+ splits a sync over ttrpc's 4 MiB (nri-protocol.md §2.4)
+                LOG.info("Synchronize: joined a split sync of {} messages: {} pods, {} containers", syncChunks,
+                        pods.size(), containers.size());
+            }
             syncPods.clear();
             syncContainers.clear();
+            syncChunks = 0;
         }
         List<ContainerUpdate> updates = plugin instanceof NriHandlers.Synchronize h
                 ? h.synchronize(pods, containers) : List.of();

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Fetches what the NRI end-to-end check (test/vm/guest/containerd-e2e.sh) runs inside the vm tier's guest:
-# Debian 13 (trixie) packages containerd (1.7.24, ships ctr) and busybox-static, and runc from the machine's own
-# release (trixie's runc needs glibc 2.38; the guest's userland is this host's), through a PRIVATE apt
+#   fetch-containerd.sh [--line 1.7|2.1]
+# line 1.7 (default): Debian 13 (trixie) packages containerd (1.7.24, NRI v0.6.1, ships ctr) and busybox-static;
+# line 2.1: Debian sid's containerd 2.1.x (NRI v0.8.0: split sync, oom_score_adj adjustment; its binaries are
+# linked against libc only and run on Debian 12) and busybox-static; each line in its own cache subdir. Both take
+# runc from the machine's own release (trixie's and sid's runc need glibc 2.38; the guest's userland is this
+# host's), through a PRIVATE apt
 # configuration (own sources.list, lists and cache under the cache dir; the machine's apt state is untouched),
 # unpacked with dpkg -x. apt verifies the InRelease signature and each .deb against the Packages index; this
 # script records each index SHA256 in containerd.env and checks the cached .debs against it on every run, so a
@@ -9,22 +13,34 @@
 #
 # Prints the unpacked root (holding usr/bin/containerd, usr/bin/ctr, usr/sbin/runc, usr/bin/busybox) on stdout.
 # Environment: MEMWARDEN_VM_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/memwarden/vm; the tree goes to
-# <cache>/containerd), MEMWARDEN_VM_DEBIAN_MIRROR (default: the machine's own mirror from /etc/apt).
+# <cache>/containerd, for line 2.1 <cache>/containerd-2.1), MEMWARDEN_VM_DEBIAN_MIRROR (default: the machine's own
+# mirror from /etc/apt).
 set -euo pipefail
-
-SUITE=trixie
-# package=version-prefix: containerd pinned to the 1.7.24 line (NRI v0.6.1, the version the interop tier checks);
-# runc: the newest version whose binary runs on this host's glibc (Debian 12: 1.1.5)
-PINS=(containerd=1.7.24 runc=1.1.5 busybox-static=)
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 log() { echo "fetch-containerd: $*" >&2; }
 die() { echo "fetch-containerd: ERROR: $*" >&2; exit 1; }
 
+line=1.7
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --line) [ $# -ge 2 ] || die "--line needs a value (1.7 or 2.1)"; line=$2; shift 2 ;;
+    *) die "unknown argument '$1' (usage: fetch-containerd.sh [--line 1.7|2.1])" ;;
+  esac
+done
+# package=version-prefix. runc: the newest version whose binary runs on this host's glibc (Debian 12: 1.1.5)
+case "$line" in
+  # containerd pinned to 1.7.24 (NRI v0.6.1, the version the interop tier checks)
+  1.7) SUITE=trixie; SUBDIR=containerd; PINS=(containerd=1.7.24 runc=1.1.5 busybox-static=) ;;
+  # containerd 2.1.x (NRI v0.8.0; nri-protocol.md §5: containerd 2.0.0-2.1.6 ship v0.8.0, and so does sid's 2.1.9)
+  2.1) SUITE=sid; SUBDIR=containerd-2.1; PINS=(containerd=2.1. runc=1.1.5 busybox-static=) ;;
+  *) die "unknown --line '$line' (known: 1.7, 2.1)" ;;
+esac
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
 command -v dpkg >/dev/null 2>&1 || die "dpkg is needed"
 [ -r "$KEYRING" ] || die "$KEYRING missing (package debian-archive-keyring)"
 cache=${MEMWARDEN_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memwarden/vm}
-cache=$(mkdir -p "$cache/containerd" && cd "$cache/containerd" && pwd)
+cache=$(mkdir -p "$cache/$SUBDIR" && cd "$cache/$SUBDIR" && pwd)
 record=$cache/containerd.env   # lines: package version deb sha256
 root=$cache/root
 
@@ -88,6 +104,7 @@ for f in usr/bin/containerd usr/bin/ctr usr/bin/containerd-shim-runc-v2 usr/sbin
   [ -x "$root.tmp/$f" ] || die "$f missing in the unpacked packages"
 done
 "$root.tmp/usr/sbin/runc" --version >/dev/null || die "the unpacked runc does not run on this host"
+"$root.tmp/usr/bin/containerd" --version >/dev/null || die "the unpacked containerd does not run on this host"
 rm -f "$cache"/*.deb
 mv "$dl"/*.deb "$cache/"
 mv "$dl/record" "$record"

@@ -114,6 +114,7 @@ final class NriStub implements MuxConnection.RequestHandler {
     private final Object syncLock = new Object();
     private final List<PodSandbox> syncPods = new ArrayList<>();
     private final List<Container> syncContainers = new ArrayList<>();
+    private int syncChunks;
     private volatile MuxConnection conn;
     private volatile boolean stopping;
     /** Serving an external socket (runExternal): a lost connection is followed by a new one. */
@@ -226,6 +227,7 @@ final class NriStub implements MuxConnection.RequestHandler {
             syncPods.clear();
             syncContainers.clear();
             syncStartMillis = -1;
+            syncChunks = 0;
         }
         if (plugin instanceof NriHandlers.SessionStart h) {
             h.sessionStarted();
@@ -397,6 +399,7 @@ final class NriStub implements MuxConnection.RequestHandler {
             started = syncStartMillis;
             syncPods.addAll(r.getPodsList());
             syncContainers.addAll(r.getContainersList());
+            syncChunks++;
             if (r.getMore()) {
                 LOG.debug("Synchronize chunk: {} pods, {} containers, more to come", r.getPodsCount(),
                         r.getContainersCount());
@@ -404,9 +407,14 @@ final class NriStub implements MuxConnection.RequestHandler {
             }
             pods = List.copyOf(syncPods);
             containers = List.copyOf(syncContainers);
+            if (syncChunks > 1) { // NRI v0.7+ splits a sync over ttrpc's 4 MiB (nri-protocol.md §2.4)
+                LOG.info("Synchronize: joined a split sync of {} messages: {} pods, {} containers", syncChunks,
+                        pods.size(), containers.size());
+            }
             syncPods.clear();
             syncContainers.clear();
             syncStartMillis = -1;
+            syncChunks = 0;
         }
         List<ContainerUpdate> updates = plugin instanceof NriHandlers.Synchronize h
                 ? h.synchronize(pods, containers) : List.of();

@@ -123,12 +123,12 @@ final class Actuator {
      * Takes the pod off the node through the {@link Evictor}; its failure is the result (outcome FAILED). Dry-run:
      * ACCEPTED, "dry-run" (the guard then waits as for an accepted eviction).
      */
-    Evictor.Result evict(String podKey, String message, List<ContainerStatus> containers) {
+    Evictor.Result evict(String podKey, String message, long podGraceSeconds, List<ContainerStatus> containers) {
         if (dryRun) {
             return new Evictor.Result(PressureGuard.Outcome.ACCEPTED, "dry-run");
         }
         try {
-            Evictor.Result r = evictor.evict(podKey, message, containers);
+            Evictor.Result r = evictor.evict(podKey, message, podGraceSeconds, containers);
             return r != null ? r : new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: the evictor said nothing");
         } catch (RuntimeException ex) {
             return new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: " + ex.getMessage());

@@ -21,6 +21,15 @@ public interface Evictor {
     Result evict(String podKey, String message, List<ContainerStatus> containers);
 
     /**
+     * The eviction with the kubelet's pod grace period for it ({@link io.memwarden.control.GuardAction.Evict}: 1 s at
+     * HARD, else min(evictionMaxPodGracePeriod, terminationGracePeriodSeconds)). The agent's evictor sends it with the
+     * Eviction API call; the standalone {@link #SIGKILL} kills at once (it has no grace period to give).
+     */
+    default Result evict(String podKey, String message, long podGraceSeconds, List<ContainerStatus> containers) {
+        return evict(podKey, message, containers);
+    }
+
+    /**
      * The direct kill ({@link io.memwarden.control.GuardAction.Kill}): SIGKILL to every process of the pod's cgroups
      * through pidfds. The agent's evictor also says so on the pod (a Warning event).
      *

@@ -362,7 +362,10 @@ public final class PressureGuard {
         return new Decision(level, actions, why);
     }
 
-    /** Where the kubelet's memory thresholds stood when memwarden's own acted. */
+    /**
+     * Where the kubelet's memory thresholds stood when memwarden's own acted: those met (acting, or within their
+     * grace), and the hard memory.available ones not met yet.
+     */
     private String versusKubelet(KubeletEviction.Pass pass, long now) {
         List<EvictionThreshold> all = kubelet.settings().thresholds();
         if (all.isEmpty()) {
@@ -375,7 +378,8 @@ public final class PressureGuard {
                     + m.threshold().gracePeriod().toSeconds() + " s grace"));
         }
         List<EvictionThreshold> metT = pass.met().stream().map(KubeletEviction.Met::threshold).toList();
-        List<String> notMet = all.stream().filter(t -> !metT.contains(t) && !t.isSoft())
+        List<String> notMet = all.stream().filter(t -> !metT.contains(t) && !t.isSoft()
+                        && t.signal().equals(EvictionThreshold.MEMORY_AVAILABLE)) // the signal memwarden's own act on
                 .map(t -> "the kubelet's hard threshold " + t.describe()).distinct().toList();
         if (!notMet.isEmpty()) {
             out.add("before " + String.join(" and ", notMet));

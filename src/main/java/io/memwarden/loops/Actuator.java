@@ -5,6 +5,7 @@ import static io.memwarden.model.CgroupFiles.MEMORY_HIGH;
 import io.memwarden.cgroup.CgroupReclaim;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.CgroupWriter;
+import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.control.RangeOffloader;
 import io.memwarden.kernel.Libc;
@@ -15,6 +16,7 @@ import io.memwarden.model.CgroupVersion;
 import io.memwarden.policy.V1Ceiling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,15 +151,53 @@ final class Actuator {
 
     /** The standalone eviction ({@link Evictor#SIGKILL}): SIGKILL every process of the pod's cgroups through pidfds. */
     static String killWithPidfd(String podKey, String message, List<ContainerStatus> containers) {
-        int killed = 0;
         StringBuilder errors = new StringBuilder();
+        int killed = signalAll(containers, Pidfd.SIGKILL, false, errors);
+        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
+                + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+
+    /**
+     * The standalone eviction with the kubelet's pod grace period (kubelet-semantics §4): below 2 s (a hard
+     * threshold's 1 s, or a soft grace of 0 or 1 s) SIGKILL at once, as {@link #killWithPidfd}; else SIGTERM to every
+     * process of the pod's cgroups through pidfds now, and after {@code graceSeconds} SIGKILL to the processes then in
+     * those cgroups (read again: a process that left them is not hit), from a virtual thread, so the round does not
+     * wait.
+     */
+    static String terminateWithPidfd(String podKey, String message, long graceSeconds,
+                                     List<ContainerStatus> containers) {
+        if (graceSeconds < 2) {
+            return killWithPidfd(podKey, message, containers);
+        }
+        StringBuilder errors = new StringBuilder();
+        int termed = signalAll(containers, Pidfd.SIGTERM, false, errors);
+        Thread.ofVirtual().name("memwarden-evict-" + podKey).start(() -> {
+            try {
+                Thread.sleep(Duration.ofSeconds(graceSeconds));
+            } catch (InterruptedException e) {
+                return;
+            }
+            signalAll(containers, Pidfd.SIGKILL, true, new StringBuilder());
+        });
+        return "sent SIGTERM to " + termed + " process(es) via pidfd (no Eviction API); SIGKILL to those left after"
+                + " the pod grace period of " + graceSeconds + " s" + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+
+    /**
+     * Sends {@code signal} to every process of the containers' cgroups through pidfds.
+     *
+     * @param reread read cgroup.procs again (not the round's reading)
+     * @return how many processes it reached
+     */
+    private static int signalAll(List<ContainerStatus> containers, int signal, boolean reread, StringBuilder errors) {
+        int reached = 0;
         for (ContainerStatus s : containers) {
             if (s.usage() == null) {
                 continue;
             }
             List<Long> pids;
             try {
-                pids = s.usage().pids();
+                pids = reread ? MemoryUsage.lazy(s.cgroup(), s.usage().version()).pids() : s.usage().pids();
             } catch (UncheckedIOException e) {
                 errors.append(s.pod()).append('/').append(s.container()).append(": ").append(e.getMessage())
                         .append("; ");
@@ -165,15 +205,14 @@ final class Actuator {
             }
             for (long pid : pids) {
                 try {
-                    if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
-                        killed++;
+                    if (Pidfd.signal(pid, signal)) {
+                        reached++;
                     }
                 } catch (IOException ex) {
                     errors.append(ex.getMessage()).append("; ");
                 }
             }
         }
-        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
-                + (errors.isEmpty() ? "" : "; errors: " + errors);
+        return reached;
     }
 }

@@ -116,7 +116,7 @@ public final class KubeletEviction {
     private final Map<EvictionThreshold, Long> firstObserved = new LinkedHashMap<>();
     private List<EvictionThreshold> previouslyActing = List.of();
     private long pressureLastObserved = -1;
-    private Pass last = new Pass(List.of(), false, -1);
+    private volatile Pass last = new Pass(List.of(), false, -1);
     private volatile Long lastAllocatableAvailable;
 
     public KubeletEviction(Settings settings) {

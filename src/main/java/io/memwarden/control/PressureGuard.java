@@ -39,6 +39,13 @@ import java.util.Map;
  * decides a {@link GuardAction.Kill}: the victim still running after an accepted eviction, else the top-ranked pod,
  * refused or not. A HARD node therefore gets a pod taken off (an accepted eviction or a direct kill) within
  * cooldown + directAfter plus one round and one API call.
+ * <p>The kubelet's eviction settings ({@link KubeletEviction}, kubelet-semantics.md §4): beside its own thresholds the
+ * guard evaluates the kubelet's memory.available and allocatableMemory.available thresholds as the kubelet's
+ * eviction manager does (soft ones after their grace period, minimum reclaim, the MemoryPressure condition's
+ * transition period). A hard one met makes the level HARD; a soft one past its grace evicts one victim per cooldown.
+ * Each action carries the {@link GuardTrigger} that made it (memwarden's own threshold or the kubelet's), and an
+ * eviction the kubelet's pod grace period (1 s at HARD, else min(evictionMaxPodGracePeriod,
+ * terminationGracePeriodSeconds)).
  * On a VM node the loops {@link #retune} the thresholds each round to the capacity the balloon left
  * ({@link Config#scaled}), keeping the grace and cooldown timers.
  */

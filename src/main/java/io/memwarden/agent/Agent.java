@@ -8,6 +8,7 @@ import io.memwarden.control.WakeUp;
 import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.input.ConfigFileWatch;
+import io.memwarden.control.KubeletEviction;
 import io.memwarden.k8s.ClusterActions;
 import io.memwarden.model.Printable;
 import io.memwarden.loops.ActionRecord;
@@ -29,6 +30,7 @@ import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.Planner;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -307,7 +309,20 @@ public final class Agent implements AutoCloseable {
         AgentConfig.Loops l = c.loops();
         return new LoopOptions(l.guard().enabled(), l.throttle(), l.offload().enabled() && offloadPossible,
                 l.dryRun(), l.guard().resolve(setup.host().memTotal()), c.agent().protect(), null,
-                l.offload().v1Method(), l.offload().v2Method());
+                l.offload().v1Method(), l.offload().v2Method())
+                .withKubelet(KubeletEviction.Settings.of(setup.kubelet()), podsCgroup(setup.memoryRoot()));
+    }
+
+    /**
+     * The kubelet's pods cgroup under {@code memoryRoot} (allocatableMemory.available is observed on it):
+     * kubepods.slice (systemd driver) when present, else kubepods (cgroupfs); a missing one is not observed.
+     */
+    static Path podsCgroup(Path memoryRoot) {
+        if (memoryRoot == null) {
+            return null;
+        }
+        Path slice = memoryRoot.resolve("kubepods.slice");
+        return Files.isDirectory(slice) ? slice : memoryRoot.resolve("kubepods");
     }
 
     private void applyLoopSettings(AgentConfig c) {

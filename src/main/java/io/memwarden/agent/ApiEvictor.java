@@ -29,7 +29,17 @@ final class ApiEvictor implements Evictor {
     @Override
     public Result evict(String podKey, String message, List<ContainerStatus> containers) {
         String[] nsName = podKey.split("/", 2);
-        ClusterActions.EvictionOutcome o = cluster.evict(nsName[0], nsName[1], message);
+        return result(cluster.evict(nsName[0], nsName[1], message));
+    }
+
+    /** The eviction with the kubelet's pod grace period as the Eviction's deleteOptions.gracePeriodSeconds. */
+    @Override
+    public Result evict(String podKey, String message, long podGraceSeconds, List<ContainerStatus> containers) {
+        String[] nsName = podKey.split("/", 2);
+        return result(cluster.evict(nsName[0], nsName[1], message, podGraceSeconds));
+    }
+
+    private static Result result(ClusterActions.EvictionOutcome o) {
         PressureGuard.Outcome outcome = switch (o.kind()) {
             case ACCEPTED -> PressureGuard.Outcome.ACCEPTED;
             case REFUSED -> PressureGuard.Outcome.REFUSED;

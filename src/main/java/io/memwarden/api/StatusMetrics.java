@@ -165,6 +165,27 @@ public final class StatusMetrics implements MultiCollector {
                             + " pressure).")
                     .dataPoint(gaugePoint(Labels.EMPTY, b.freePageReporting() ? 1 : 0)).build());
         }
+        NodeStatus.Guard g = n.guard();
+        if (g != null) {
+            out.add(GaugeSnapshot.builder().name("memwarden_node_memory_pressure")
+                    .help("The kubelet's MemoryPressure condition as memwarden computes it from the kubelet's memory"
+                            + " eviction thresholds: 1 while one is met and until none was for"
+                            + " evictionPressureTransitionPeriod, else 0.")
+                    .dataPoint(gaugePoint(Labels.EMPTY, g.memoryPressure() ? 1 : 0)).build());
+            GaugeSnapshot.Builder level = GaugeSnapshot.builder().name("memwarden_guard_level")
+                    .help("The pressure guard's level after its last round (1 for the current one): none, soft or"
+                            + " hard, from memwarden's own thresholds or the kubelet's, whichever is higher.");
+            for (String l : List.of("NONE", "SOFT", "HARD")) {
+                level.dataPoint(gaugePoint(Labels.of("level", l.toLowerCase(java.util.Locale.ROOT)),
+                        l.equals(g.level()) ? 1 : 0));
+            }
+            out.add(level.build());
+            if (g.allocatableAvailableBytes() != null) {
+                out.add(bytes("memwarden_node_allocatable_memory_available_bytes",
+                        "The kubelet's allocatableMemory.available: the kubepods cgroup's memory limit minus its"
+                                + " working set.", g.allocatableAvailableBytes()));
+            }
+        }
         Pressure p = n.psi();
         if (p != null) {
             out.add(GaugeSnapshot.builder().name("memwarden_node_pressure_avg10")

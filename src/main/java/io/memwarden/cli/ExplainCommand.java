@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
                 + " (GET /status): for each container (or the one named) its QoS class, swap behaviour and"
                 + " oom_score_adj, the planned cgroup files next to the values read from its cgroup now, the plan's"
                 + " reasons, the live memory numbers and events, and the control loops' decisions about it or its"
-                + " whole pod (oldest first).",
+                + " whole pod (oldest first); for the pressure guard's, which threshold acted (memwarden's own"
+                + " loops.guard or the kubelet's eviction thresholds) and where the other stood.",
                 "",
                 "Exit codes: 0 ok; 1 the server cannot be read, or it does not manage that pod or container;"
                 + " 2 usage error."})

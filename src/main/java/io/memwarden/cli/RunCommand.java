@@ -6,8 +6,10 @@ import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
+import io.memwarden.control.KubeletEviction;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.input.InputException;
+import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.Kmsg;
@@ -73,8 +75,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Node facts; 'auto' (default) detects this host. A file must match the host's cgroup version.")
     String node;
 
-    @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml", description = "A KubeletConfiguration document.")
+    @Option(names = "--kubelet-config", paramLabel = "KCFG.yaml", description = "A KubeletConfiguration document"
+            + " (its memory.available eviction thresholds also drive the pressure guard).")
     Path kubeletConfig;
+
+    /** the kubelet's eviction settings the guard acts on: from --kubelet-config, none without it */
+    private KubeletEviction.Settings kubeletEviction = KubeletEviction.Settings.NONE;
 
     @Option(names = "--config", paramLabel = "CFG.yaml", description = "memwarden's config.")
     Path config;
@@ -197,6 +203,8 @@ final class RunCommand implements Callable<Integer> {
                         + " but this host's memory controller is cgroup v" + host.memoryController().number());
             }
             planner = NodeSource.planner(nf, kubeletConfig, config);
+            kubeletEviction = kubeletConfig == null ? KubeletEviction.Settings.NONE
+                    : KubeletEviction.Settings.of(KubeletConfigReader.read(kubeletConfig));
             manifests = PodManifestReader.read(workload);
         } catch (InputException | IllegalArgumentException e) {
             throw new Refused(ExitCodes.USAGE, e.getMessage());
@@ -357,7 +365,8 @@ final class RunCommand implements Callable<Integer> {
         return new ControlLoops(in.host(), runner.workload(), new LoopOptions(in.loops().contains("guard"),
                 in.loops().contains("throttle"), in.loops().contains("offload"), dryRun,
                 PressureGuard.Config.defaults(capacity), new HashSet<>(protect),
-                in.confineBytes() > 0 ? runner.root() : null, in.v1Method(), in.v2Method()), Clock.SYSTEM, this::say);
+                in.confineBytes() > 0 ? runner.root() : null, in.v1Method(), in.v2Method())
+                .withKubelet(kubeletEviction, null), Clock.SYSTEM, this::say);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.memwarden.model.Clock;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.Criticality;
 import io.memwarden.policy.EvictionRanking;
+import io.memwarden.policy.EvictionThreshold;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,6 +39,13 @@ import java.util.Map;
  * decides a {@link GuardAction.Kill}: the victim still running after an accepted eviction, else the top-ranked pod,
  * refused or not. A HARD node therefore gets a pod taken off (an accepted eviction or a direct kill) within
  * cooldown + directAfter plus one round and one API call.
+ * <p>The kubelet's eviction settings ({@link KubeletEviction}, kubelet-semantics.md §4): beside its own thresholds the
+ * guard evaluates the kubelet's memory.available and allocatableMemory.available thresholds as the kubelet's
+ * eviction manager does (soft ones after their grace period, minimum reclaim, the MemoryPressure condition's
+ * transition period). A hard one met makes the level HARD; a soft one past its grace evicts one victim per cooldown.
+ * Each action carries the {@link GuardTrigger} that made it (memwarden's own threshold or the kubelet's), and an
+ * eviction the kubelet's pod grace period (1 s at HARD, else min(evictionMaxPodGracePeriod,
+ * terminationGracePeriodSeconds)).
  * On a VM node the loops {@link #retune} the thresholds each round to the capacity the balloon left
  * ({@link Config#scaled}), keeping the grace and cooldown timers.
  */
@@ -141,6 +149,8 @@ public final class PressureGuard {
 
     private volatile Config cfg;
     private final Clock clock;
+    private final KubeletEviction kubelet;
+    private volatile Level lastLevel = Level.NONE;
     private long softSince = -1;
     private long lastEvictAt = Long.MIN_VALUE / 2;
     private long evictAtBefore = Long.MIN_VALUE / 2;
@@ -160,9 +170,29 @@ public final class PressureGuard {
     private long lastSwapIn = -1;
     private long lastSwapInAt;
 
+    /** A guard on memwarden's own thresholds only (no kubelet eviction settings known). */
     public PressureGuard(Config cfg, Clock clock) {
+        this(cfg, new KubeletEviction(KubeletEviction.Settings.NONE), clock);
+    }
+
+    /**
+     * @param kubelet the kubelet's eviction thresholds and their state (kept by the caller across guards: a new guard
+     *                for new memwarden thresholds keeps the kubelet's grace periods and MemoryPressure condition)
+     */
+    public PressureGuard(Config cfg, KubeletEviction kubelet, Clock clock) {
         this.cfg = cfg;
+        this.kubelet = kubelet;
         this.clock = clock;
+    }
+
+    /** The level of the last decision (memwarden's own or the kubelet's, whichever is higher). */
+    public Level level() {
+        return lastLevel;
+    }
+
+    /** The kubelet's side: its thresholds, and the last pass (met thresholds, the MemoryPressure condition). */
+    public KubeletEviction kubelet() {
+        return kubelet;
     }
 
     /**
@@ -196,7 +226,7 @@ public final class PressureGuard {
         double some = node.psi() == null ? 0 : node.psi().someAvg10();
         double full = node.psi() == null ? 0 : node.psi().fullAvg10();
         return node.memoryAvailable() < cfg.softAvailableBytes() || some >= cfg.psiSomeAvg10Soft()
-                || full >= cfg.psiFullAvg10Hard() || balloonWillPress(node);
+                || full >= cfg.psiFullAvg10Hard() || balloonWillPress(node) || kubelet.mayMeet(node);
     }
 
     public Decision decide(NodeObservation node, List<PodObservation> pods) {
@@ -215,48 +245,91 @@ public final class PressureGuard {
         long available = node.memoryAvailable();
         double some = node.psi() == null ? 0 : node.psi().someAvg10();
         double full = node.psi() == null ? 0 : node.psi().fullAvg10();
+        KubeletEviction.Pass kubeletPass = kubelet.observe(node, now);
 
-        Level level = Level.NONE;
+        // memwarden's own thresholds (loops.guard.*)
+        Level own = Level.NONE;
+        String ownThreshold = null;
+        long ownBytes = 0;
         if (available < cfg.hardAvailableBytes() && !swapRoom) {
-            level = Level.HARD;
+            own = Level.HARD;
+            ownThreshold = "loops.guard.hardAvailable " + human(cfg.hardAvailableBytes());
+            ownBytes = cfg.hardAvailableBytes();
             why.add("memory.available " + available + " < hard " + cfg.hardAvailableBytes() + " and swap has no room ("
                     + swapState(node, swapInRate) + ")");
         } else if (full >= cfg.psiFullAvg10Hard()) {
-            level = Level.HARD;
+            own = Level.HARD;
+            ownThreshold = "loops.guard PSI full avg10 " + full + "% >= " + cfg.psiFullAvg10Hard() + "%";
             why.add("PSI full avg10 " + full + "% >= " + cfg.psiFullAvg10Hard() + "%");
         } else if (available < cfg.softAvailableBytes() || some >= cfg.psiSomeAvg10Soft()) {
-            level = Level.SOFT;
+            own = Level.SOFT;
+            if (available < cfg.softAvailableBytes()) {
+                ownThreshold = "loops.guard.softAvailable " + human(cfg.softAvailableBytes());
+                ownBytes = cfg.softAvailableBytes();
+            } else {
+                ownThreshold = "loops.guard PSI some avg10 " + some + "% >= " + cfg.psiSomeAvg10Soft() + "%";
+            }
             why.add(available < cfg.softAvailableBytes()
                     ? "memory.available " + available + " < soft " + cfg.softAvailableBytes()
                             + (available < cfg.hardAvailableBytes() ? " (below hard, but swap has room: "
                             + swapState(node, swapInRate) + ")" : "")
                     : "PSI some avg10 " + some + "% >= " + cfg.psiSomeAvg10Soft() + "%");
         } else if (balloonWillPress(node)) {
-            level = Level.SOFT;
+            own = Level.SOFT;
+            ownThreshold = "loops.guard balloon growth (would cross loops.guard.hardAvailable "
+                    + human(cfg.hardAvailableBytes()) + " within the soft grace)";
+            ownBytes = cfg.hardAvailableBytes();
             why.add("balloon growing at " + Math.round(node.balloonGrowthBytesPerSecond()) + " bytes/s: memory.available "
                     + available + " would fall below hard " + cfg.hardAvailableBytes() + " within "
                     + Math.max(1000, cfg.softGrace().toMillis()) + " ms");
         }
+        // the kubelet's thresholds, kubelet-exact (KubeletEviction)
+        for (KubeletEviction.Met m : kubeletPass.met()) {
+            why.add(m.name() + ": " + m.threshold().signal() + " " + m.availableBytes()
+                    + (m.onlyByReclaim() ? " not yet above threshold + minimum reclaim " + m.thresholdBytes()
+                    + " + " + m.minReclaimBytes() : " < " + m.thresholdBytes())
+                    + (m.acting() ? "" : " (within its grace period: " + (now - m.sinceMillis()) + " of "
+                    + m.threshold().gracePeriod().toMillis() + " ms)"));
+        }
+        KubeletEviction.Met k = kubeletPass.toReclaim();
+        Level kl = k == null ? Level.NONE : k.hard() ? Level.HARD : Level.SOFT;
+        Level level = own.ordinal() >= kl.ordinal() ? own : kl;
+        lastLevel = level;
         if (level != Level.HARD) {
             wantSince = -1; // the direct-kill clock runs only while the node stays HARD
         }
-        if (level == Level.NONE) {
-            softSince = -1;
-            return new Decision(level, List.of(), List.of());
+        if (own == Level.NONE) {
+            softSince = -1; // memwarden's own staging runs only while its own thresholds are met
         }
-        if (softSince < 0) {
+        if (level == Level.NONE) {
+            return new Decision(level, List.of(), kubeletPass.met().isEmpty() ? List.of() : why);
+        }
+        GuardTrigger ownTrigger = own == Level.NONE ? null : new GuardTrigger(GuardTrigger.MEMWARDEN, ownThreshold,
+                EvictionThreshold.MEMORY_AVAILABLE, available, ownBytes, versusKubelet(kubeletPass, now));
+        GuardTrigger kubeletTrigger = k == null ? null : new GuardTrigger(GuardTrigger.KUBELET,
+                k.threshold().field() + " " + k.threshold().describe() + (k.hard() ? ""
+                        : " (grace " + k.threshold().gracePeriod().toSeconds() + "s)")
+                        + (k.onlyByReclaim() ? " with minimum reclaim " + human(k.minReclaimBytes()) : ""),
+                k.threshold().signal(), k.availableBytes(), k.thresholdBytes(), versusOwn(own, ownThreshold));
+        if (own != Level.NONE && softSince < 0) {
             softSince = now;
         }
         long grace = cfg.softGrace().toMillis();
-        long inSoft = now - softSince;
-        int stage = level == Level.HARD ? 3 : inSoft < grace ? 0 : inSoft < 2 * grace ? 1 : inSoft < 3 * grace ? 2 : 3;
-        if (stage == 0) {
+        long inSoft = own == Level.NONE ? 0 : now - softSince;
+        int stage = level == Level.HARD ? 3 : own == Level.NONE ? 0
+                : inSoft < grace ? 0 : inSoft < 2 * grace ? 1 : inSoft < 3 * grace ? 2 : 3;
+        boolean kubeletEvicts = k != null;
+        if (stage == 0 && !kubeletEvicts) {
             why.add("within the soft grace period (" + inSoft + " of " + grace + " ms)");
             return new Decision(level, List.of(), why);
         }
+        // who the staged actions (reclaim, throttle) answer: memwarden's own level unless the kubelet's is HARD
+        GuardTrigger staged = own == Level.HARD || kl != Level.HARD ? ownTrigger : kubeletTrigger;
+        GuardTrigger evictBy = own == Level.HARD ? ownTrigger : kl == Level.HARD ? kubeletTrigger
+                : stage >= 3 ? ownTrigger : kubeletTrigger;
         String trigger = String.join("; ", why);
         List<GuardAction> actions = new ArrayList<>();
-        if (swapRoom) {
+        if (stage >= 1 && swapRoom) {
             for (PodObservation p : pods) {
                 for (PodObservation.ContainerObservation c : p.containers()) {
                     if (c.swapAllowance() == 0) {
@@ -267,11 +340,11 @@ public final class PressureGuard {
                         want = Math.min(want, c.swapAllowance() / PAGE * PAGE);
                     }
                     if (want >= PAGE) {
-                        actions.add(new GuardAction.Reclaim(p.pod().key(), c.name(), want, trigger));
+                        actions.add(new GuardAction.Reclaim(p.pod().key(), c.name(), want, trigger, staged));
                     }
                 }
             }
-        } else {
+        } else if (stage >= 1) {
             why.add("no reclaim to swap: " + swapState(node, swapInRate));
         }
         if (stage >= 2) {
@@ -282,13 +355,13 @@ public final class PressureGuard {
                 for (PodObservation.ContainerObservation c : p.containers()) {
                     long high = Math.max(PAGE, c.usage() / PAGE * PAGE);
                     if (c.memoryHigh() < 0 || c.memoryHigh() > high) {
-                        actions.add(new GuardAction.Throttle(p.pod().key(), c.name(), high, trigger));
+                        actions.add(new GuardAction.Throttle(p.pod().key(), c.name(), high, trigger, staged));
                     }
                 }
             }
         }
-        if (stage >= 3) {
-            GuardAction evict = victim(now, available, level, pods, trigger, why);
+        if (stage >= 3 || kubeletEvicts) {
+            GuardAction evict = victim(now, evictBy, level, pods, trigger, why);
             if (evict != null) {
                 actions.add(evict);
             }
@@ -296,7 +369,41 @@ public final class PressureGuard {
         return new Decision(level, actions, why);
     }
 
-    private GuardAction victim(long now, long available, Level level, List<PodObservation> pods, String trigger,
+    /**
+     * Where the kubelet's memory thresholds stood when memwarden's own acted: those met (acting, or within their
+     * grace), and the hard memory.available ones not met yet.
+     */
+    private String versusKubelet(KubeletEviction.Pass pass, long now) {
+        List<EvictionThreshold> all = kubelet.settings().thresholds();
+        if (all.isEmpty()) {
+            return "the kubelet's eviction thresholds are not known to this guard";
+        }
+        List<String> out = new ArrayList<>();
+        for (KubeletEviction.Met m : pass.met()) {
+            out.add("the kubelet's " + (m.hard() ? "hard" : "soft") + " threshold " + m.threshold().describe()
+                    + (m.acting() ? " was met too" : " met " + (now - m.sinceMillis()) / 1000 + " s of its "
+                    + m.threshold().gracePeriod().toSeconds() + " s grace"));
+        }
+        List<EvictionThreshold> metT = pass.met().stream().map(KubeletEviction.Met::threshold).toList();
+        List<String> notMet = all.stream().filter(t -> !metT.contains(t) && !t.isSoft()
+                        && t.signal().equals(EvictionThreshold.MEMORY_AVAILABLE)) // the signal memwarden's own act on
+                .map(t -> "the kubelet's hard threshold " + t.describe()).distinct().toList();
+        if (!notMet.isEmpty()) {
+            out.add("before " + String.join(" and ", notMet));
+        }
+        return String.join("; ", out);
+    }
+
+    /** Where memwarden's own thresholds stood when the kubelet's acted. */
+    private String versusOwn(Level own, String ownThreshold) {
+        if (own != Level.NONE) {
+            return "memwarden's own " + ownThreshold + " was met too";
+        }
+        return "memwarden's own thresholds (loops.guard.softAvailable " + human(cfg.softAvailableBytes())
+                + ", hardAvailable " + human(cfg.hardAvailableBytes()) + ") were not reached";
+    }
+
+    private GuardAction victim(long now, GuardTrigger by, Level level, List<PodObservation> pods, String trigger,
                                List<String> why) {
         refusedUntil.entrySet().removeIf(e -> e.getValue() <= now
                 || pods.stream().noneMatch(p -> p.pod().key().equals(e.getKey())));
@@ -313,7 +420,8 @@ public final class PressureGuard {
             }
         }
         cands.sort(EvictionRanking.ORDER);
-        long threshold = level == Level.HARD ? cfg.hardAvailableBytes() : cfg.softAvailableBytes();
+        long threshold = by.thresholdBytes();
+        long available = by.availableBytes();
         long direct = cfg.directAfter().toMillis();
         if (level == Level.HARD && !cands.isEmpty()
                 && (lastVictim != null || now - lastEvictAt >= cfg.cooldown().toMillis())) {
@@ -338,7 +446,7 @@ public final class PressureGuard {
                 wantSince = -1;
                 refusedUntil.remove(v.pod().key());
                 refusalWhy.remove(v.pod().key());
-                return new GuardAction.Kill(v.pod().key(), message(v, threshold, available), reason, trigger);
+                return new GuardAction.Kill(v.pod().key(), message(v, threshold, available), reason, trigger, by);
             }
         }
         if (now - lastEvictAt < cfg.cooldown().toMillis() || !victimGone) {
@@ -363,7 +471,9 @@ public final class PressureGuard {
         lastVictim = v.pod().key();
         lastTaken = lastVictim;
         victimKilled = false;
-        return new GuardAction.Evict(v.pod().key(), message(v, threshold, available), trigger);
+        long podGrace = level == Level.HARD ? KubeletEviction.HARD_POD_GRACE_SECONDS
+                : kubelet.settings().softPodGraceSeconds(v.pod().terminationGracePeriodOrDefault());
+        return new GuardAction.Evict(v.pod().key(), message(v, threshold, available), trigger, podGrace, by);
     }
 
     /** The kubelet's eviction message (kubelet-semantics.md §4), the pod's numbers where it uses more than requested. */
@@ -430,6 +540,23 @@ public final class PressureGuard {
             }
         }
         return Long.toString(bytes);
+    }
+
+    /** A byte count for people: 100Mi, 1.5Gi, 819.2Mi (binary units, one decimal where not exact). */
+    public static String human(long bytes) {
+        String[] suffix = {"Ti", "Gi", "Mi", "Ki"};
+        int[] shift = {40, 30, 20, 10};
+        long abs = Math.abs(bytes);
+        for (int i = 0; i < suffix.length; i++) {
+            long unit = 1L << shift[i];
+            if (abs >= unit) {
+                if (bytes % unit == 0) {
+                    return (bytes / unit) + suffix[i];
+                }
+                return String.format(Locale.ROOT, "%.1f%s", (double) bytes / unit, suffix[i]);
+            }
+        }
+        return bytes + "B";
     }
 
     /** For tests and explain: the current soft-pressure start (ms on the injected clock), or -1. */

@@ -53,10 +53,13 @@ public final class KubeletConfigReader {
         List<EvictionThreshold> soft = es == null || es.isNull() ? List.of() : thresholds(f, "evictionSoft", es, grace);
         Boolean spok = YamlDocs.bool(f, "singleProcessOOMKill", n.get("singleProcessOOMKill"));
         List<String> ena = enforceNodeAllocatable(f, n.get("enforceNodeAllocatable"));
+        List<EvictionThreshold> minReclaim = minimumReclaims(f, n.get("evictionMinimumReclaim"));
+        long maxPodGrace = maxPodGracePeriod(f, n.get("evictionMaxPodGracePeriod"));
+        Duration transition = transitionPeriod(f, n.get("evictionPressureTransitionPeriod"));
         try {
             return new KubeletSettings(failSwapOn == null ? d.failSwapOn() : failSwapOn, swap, factor, rp,
                     gates.memoryQos(), gates.podLevelResources(), sys, kube, hard, soft, spok != null && spok,
-                    new LinkedHashSet<>(ena));
+                    new LinkedHashSet<>(ena), minReclaim, maxPodGrace, transition);
         } catch (IllegalArgumentException e) {
             throw new InputException(f + ": " + e.getMessage(), e);
         }
@@ -187,6 +190,60 @@ public final class KubeletConfigReader {
         return out;
     }
 
+    /** {@code evictionMinimumReclaim}: signal → quantity (&ge; 0) or percentage (0, 100 %]; none when absent. */
+    private static List<EvictionThreshold> minimumReclaims(String f, JsonNode n) throws InputException {
+        YamlDocs.requireObject(f, "evictionMinimumReclaim", n);
+        List<EvictionThreshold> out = new ArrayList<>();
+        if (n == null || n.isNull()) {
+            return out;
+        }
+        for (var e : n.properties()) {
+            String sub = "evictionMinimumReclaim." + e.getKey();
+            JsonNode v = e.getValue();
+            if (!(v.isString() || v.isNumber())) {
+                throw InputException.field(f, sub, "expected a quantity or percentage, got " + v);
+            }
+            try {
+                out.add(EvictionThreshold.parseMinimumReclaim(e.getKey(), v.asString()));
+            } catch (IllegalArgumentException ex) {
+                throw InputException.field(f, sub, ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** {@code evictionMaxPodGracePeriod}: whole seconds &ge; 0; 0 when absent (the kubelet's default). */
+    private static long maxPodGracePeriod(String f, JsonNode n) throws InputException {
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw InputException.field(f, "evictionMaxPodGracePeriod", "expected whole seconds (an int32), got " + n);
+        }
+        int v = n.intValue();
+        if (v < 0) {
+            throw InputException.field(f, "evictionMaxPodGracePeriod", "must not be negative, got " + v);
+        }
+        return v;
+    }
+
+    /** {@code evictionPressureTransitionPeriod}: a Go duration &ge; 0; 5m when absent or 0s (as the kubelet). */
+    private static Duration transitionPeriod(String f, JsonNode n) throws InputException {
+        String v = YamlDocs.string(f, "evictionPressureTransitionPeriod", n);
+        if (v == null) {
+            return KubeletSettings.DEFAULT_PRESSURE_TRANSITION_PERIOD;
+        }
+        try {
+            Duration d = YamlDocs.goDuration(v);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("must not be negative: " + v);
+            }
+            return d.isZero() ? KubeletSettings.DEFAULT_PRESSURE_TRANSITION_PERIOD : d;
+        } catch (IllegalArgumentException ex) {
+            throw InputException.field(f, "evictionPressureTransitionPeriod", ex.getMessage());
+        }
+    }
+
     private static List<EvictionThreshold> thresholds(String f, String field, JsonNode n, Map<String, Duration> grace)
             throws InputException {
         YamlDocs.requireObject(f, field, n);
@@ -201,8 +258,9 @@ public final class KubeletConfigReader {
             if (grace != null) {
                 g = grace.get(e.getKey());
                 if (g == null) {
-                    throw InputException.field(f, sub, "a soft eviction threshold requires a grace period in"
-                            + " evictionSoftGracePeriod." + e.getKey());
+                    throw InputException.field(f, sub, "\"" + v.asString() + "\": a soft eviction threshold"
+                            + " requires a grace period in evictionSoftGracePeriod." + e.getKey()
+                            + " (the kubelet refuses it too)");
                 }
             }
             try {

@@ -396,7 +396,8 @@ public final class PodManifestReader {
         Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
         Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
         return new PodSpec(meta.getNamespace(), meta.getName(), meta.getUid(), annotations, spec.getPriority(),
-                spec.getPriorityClassName(), status, overhead, podRes, containers, labels);
+                spec.getPriorityClassName(), status, overhead, podRes, containers, labels,
+                spec.getTerminationGracePeriodSeconds());
     }
 
     private static ContainerSpec container(String field, Container c, ContainerKind kind, Set<String> names)

@@ -36,6 +36,14 @@ public interface ClusterActions extends AutoCloseable {
     EvictionOutcome evict(String namespace, String pod, String message);
 
     /**
+     * {@link #evict(String, String, String)} with the Eviction's {@code deleteOptions.gracePeriodSeconds} (the
+     * kubelet's pod grace period for the eviction, kubelet-semantics §4). Without an override, the grace is dropped.
+     */
+    default EvictionOutcome evict(String namespace, String pod, String message, long graceSeconds) {
+        return evict(namespace, pod, message);
+    }
+
+    /**
      * Sets this node's label memwarden.io/swap=&lt;swapBehavior&gt; (when enabled) and, when taint is true and swap is
      * on, the taint memwarden.io/swap=&lt;behavior&gt;:NoSchedule (removes the taint when swap is off or taint false).
      * Idempotent.

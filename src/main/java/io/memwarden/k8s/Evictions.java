@@ -1,5 +1,6 @@
 package io.memwarden.k8s;
 
+import io.fabric8.kubernetes.api.model.DeleteOptionsBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
 import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -51,6 +52,15 @@ final class Evictions {
     }
 
     ClusterActions.EvictionOutcome evict(String namespace, String pod, String message) {
+        return evict(namespace, pod, message, null);
+    }
+
+    /**
+     * @param graceSeconds the Eviction's {@code deleteOptions.gracePeriodSeconds} (null: none, the pod's own
+     *                     terminationGracePeriodSeconds applies); 0 is sent as 1, since 0 asks the API server to
+     *                     delete the pod object at once, before the kubelet stopped its containers
+     */
+    ClusterActions.EvictionOutcome evict(String namespace, String pod, String message, Long graceSeconds) {
         ApiCalls.require("pod namespace", namespace);
         ApiCalls.require("pod name", pod);
         String who = namespace + "/" + pod;
@@ -58,8 +68,12 @@ final class Evictions {
             return new ClusterActions.EvictionOutcome(false, "evictions are disabled in memwarden's configuration; "
                     + who + " not evicted");
         }
-        Eviction eviction = new EvictionBuilder().withNewMetadata().withName(pod).withNamespace(namespace)
-                .endMetadata().build();
+        EvictionBuilder b = new EvictionBuilder().withNewMetadata().withName(pod).withNamespace(namespace)
+                .endMetadata();
+        if (graceSeconds != null) {
+            b.withDeleteOptions(new DeleteOptionsBuilder().withGracePeriodSeconds(Math.max(1, graceSeconds)).build());
+        }
+        Eviction eviction = b.build();
         try {
             if (!api.pods().inNamespace(namespace).withName(pod).evict(eviction)) { // fabric8: false for HTTP 429
                 refused.incrementAndGet();
@@ -84,7 +98,8 @@ final class Evictions {
         if (message != null && !message.isEmpty()) {
             events.podEvent(namespace, pod, null, "Warning", REASON_EVICTING, message);
         }
-        return new ClusterActions.EvictionOutcome(true, "eviction of " + who + " accepted by the API (policy/v1)");
+        return new ClusterActions.EvictionOutcome(true, "eviction of " + who + " accepted by the API (policy/v1"
+                + (graceSeconds == null ? "" : ", gracePeriodSeconds " + Math.max(1, graceSeconds)) + ")");
     }
 
     /** Logs the detail (a refusal at INFO: a budget doing its job; a failure at WARN) and returns it. */

@@ -193,6 +193,11 @@ public final class KubeCluster implements ClusterActions {
     }
 
     @Override
+    public EvictionOutcome evict(String namespace, String pod, String message, long graceSeconds) {
+        return evictions.evict(namespace, pod, message, graceSeconds);
+    }
+
+    @Override
     public void markNode(String swapBehavior, boolean swapOn, boolean label, boolean taint) {
         nodeMarking.mark(swapBehavior, swapOn, label, taint);
     }

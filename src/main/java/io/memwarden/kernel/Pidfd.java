@@ -21,6 +21,7 @@ public final class Pidfd {
     private static final long SYS_PIDFD_SEND_SIGNAL = 424;
     private static final long SYS_PIDFD_OPEN = 434;
     public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
     public static final int ESRCH = 3;
 
     private static final Linker LINKER = Linker.nativeLinker();

@@ -44,7 +44,12 @@ final class ActionHistory {
     }
 
     void record(String loop, String pod, String container, String action, String trigger, String result) {
-        ActionRecord r = new ActionRecord(clock.millis(), loop, pod, container, action, trigger, result);
+        record(loop, pod, container, action, trigger, result, null);
+    }
+
+    void record(String loop, String pod, String container, String action, String trigger, String result,
+                NodeStatus.ActedOn actedOn) {
+        ActionRecord r = new ActionRecord(clock.millis(), loop, pod, container, action, trigger, result, actedOn);
         synchronized (this) {
             actions.addLast(r);
             trim();

@@ -7,6 +7,15 @@ package io.memwarden.loops;
  * @param pod       namespace/name
  * @param container null when it concerned the whole pod (eviction)
  * @param result    "ok", "dry-run", "reclaimed N bytes", "failed: ...", "skipped: ..."
+ * @param actedOn   the pressure guard's actions: which threshold acted (memwarden's own or the kubelet's) and where
+ *                  the other side stood; null for the other loops
  */
 public record ActionRecord(long atMillis, String loop, String pod, String container, String action, String trigger,
-                           String result) {}
+                           String result, NodeStatus.ActedOn actedOn) {
+
+    /** An action that is not the pressure guard's. */
+    public ActionRecord(long atMillis, String loop, String pod, String container, String action, String trigger,
+                        String result) {
+        this(atMillis, loop, pod, container, action, trigger, result, null);
+    }
+}

@@ -5,6 +5,7 @@ import static io.memwarden.model.CgroupFiles.MEMORY_HIGH;
 import io.memwarden.cgroup.CgroupReclaim;
 import io.memwarden.cgroup.CgroupWriteException;
 import io.memwarden.cgroup.CgroupWriter;
+import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.control.RangeOffloader;
 import io.memwarden.kernel.Libc;
@@ -16,6 +17,7 @@ import io.memwarden.policy.V1Ceiling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -137,12 +139,12 @@ final class Actuator {
      * Takes the pod off the node through the {@link Evictor}; its failure is the result (outcome FAILED). Dry-run:
      * ACCEPTED, "dry-run" (the guard then waits as for an accepted eviction).
      */
-    Evictor.Result evict(String podKey, String message, List<ContainerStatus> containers) {
+    Evictor.Result evict(String podKey, String message, long podGraceSeconds, List<ContainerStatus> containers) {
         if (dryRun) {
             return new Evictor.Result(PressureGuard.Outcome.ACCEPTED, "dry-run");
         }
         try {
-            Evictor.Result r = evictor.evict(podKey, message, containers);
+            Evictor.Result r = evictor.evict(podKey, message, podGraceSeconds, containers);
             return r != null ? r : new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: the evictor said nothing");
         } catch (RuntimeException ex) {
             return new Evictor.Result(PressureGuard.Outcome.FAILED, "failed: " + ex.getMessage());
@@ -163,15 +165,53 @@ final class Actuator {
 
     /** The standalone eviction ({@link Evictor#SIGKILL}): SIGKILL every process of the pod's cgroups through pidfds. */
     static String killWithPidfd(String podKey, String message, List<ContainerStatus> containers) {
-        int killed = 0;
         StringBuilder errors = new StringBuilder();
+        int killed = signalAll(containers, Pidfd.SIGKILL, false, errors);
+        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
+                + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+
+    /**
+     * The standalone eviction with the kubelet's pod grace period (kubelet-semantics §4): below 2 s (a hard
+     * threshold's 1 s, or a soft grace of 0 or 1 s) SIGKILL at once, as {@link #killWithPidfd}; else SIGTERM to every
+     * process of the pod's cgroups through pidfds now, and after {@code graceSeconds} SIGKILL to the processes then in
+     * those cgroups (read again: a process that left them is not hit), from a virtual thread, so the round does not
+     * wait.
+     */
+    static String terminateWithPidfd(String podKey, String message, long graceSeconds,
+                                     List<ContainerStatus> containers) {
+        if (graceSeconds < 2) {
+            return killWithPidfd(podKey, message, containers);
+        }
+        StringBuilder errors = new StringBuilder();
+        int termed = signalAll(containers, Pidfd.SIGTERM, false, errors);
+        Thread.ofVirtual().name("memwarden-evict-" + podKey).start(() -> {
+            try {
+                Thread.sleep(Duration.ofSeconds(graceSeconds));
+            } catch (InterruptedException e) {
+                return;
+            }
+            signalAll(containers, Pidfd.SIGKILL, true, new StringBuilder());
+        });
+        return "sent SIGTERM to " + termed + " process(es) via pidfd (no Eviction API); SIGKILL to those left after"
+                + " the pod grace period of " + graceSeconds + " s" + (errors.isEmpty() ? "" : "; errors: " + errors);
+    }
+
+    /**
+     * Sends {@code signal} to every process of the containers' cgroups through pidfds.
+     *
+     * @param reread read cgroup.procs again (not the round's reading)
+     * @return how many processes it reached
+     */
+    private static int signalAll(List<ContainerStatus> containers, int signal, boolean reread, StringBuilder errors) {
+        int reached = 0;
         for (ContainerStatus s : containers) {
             if (s.usage() == null) {
                 continue;
             }
             List<Long> pids;
             try {
-                pids = s.usage().pids();
+                pids = reread ? MemoryUsage.lazy(s.cgroup(), s.usage().version()).pids() : s.usage().pids();
             } catch (UncheckedIOException e) {
                 errors.append(s.pod()).append('/').append(s.container()).append(": ").append(e.getMessage())
                         .append("; ");
@@ -179,15 +219,14 @@ final class Actuator {
             }
             for (long pid : pids) {
                 try {
-                    if (Pidfd.signal(pid, Pidfd.SIGKILL)) {
-                        killed++;
+                    if (Pidfd.signal(pid, signal)) {
+                        reached++;
                     }
                 } catch (IOException ex) {
                     errors.append(ex.getMessage()).append("; ");
                 }
             }
         }
-        return "killed " + killed + " process(es) with SIGKILL via pidfd (no Eviction API)"
-                + (errors.isEmpty() ? "" : "; errors: " + errors);
+        return reached;
     }
 }

@@ -4,6 +4,7 @@ import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
 import io.memwarden.control.BalloonWatch;
 import io.memwarden.control.ColdOffloader;
+import io.memwarden.control.KubeletEviction;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.kernel.Balloon;
 import io.memwarden.model.QosClass;
@@ -52,7 +53,7 @@ public final class ControlLoops implements AutoCloseable {
         this.opt = opt;
         this.clock = clock;
         this.history = new ActionHistory(clock, log);
-        this.guard = new GuardStep(opt.guardConfig(), clock);
+        this.guard = new GuardStep(opt.guardConfig(), opt.kubeletEviction(), clock);
         this.throttle = new ThrottleStep(clock);
         this.pressure = new ContainerPressure(host, log);
         this.offload = new OffloadStep(pressure, clock, log);
@@ -80,6 +81,7 @@ public final class ControlLoops implements AutoCloseable {
      */
     public synchronized void reconfigure(LoopOptions next) {
         guard.reconfigure(opt.guardConfig(), next.guardConfig());
+        guard.kubeletSettings(next.kubeletEviction());
         opt = next;
     }
 
@@ -209,6 +211,24 @@ public final class ControlLoops implements AutoCloseable {
      */
     public PressureGuard.Config guardConfig() {
         return guard.config();
+    }
+
+    /**
+     * The pressure guard's state after the last round: its level and the kubelet's MemoryPressure condition (with the
+     * transition period's hysteresis), the kubelet thresholds met; times converted with {@code loopClockToEpoch}.
+     */
+    public NodeStatus.Guard guardState(long loopClockToEpoch) {
+        KubeletEviction k = guard.kubelet();
+        KubeletEviction.Pass p = k.last();
+        long now = clock.millis();
+        List<String> met = p.met().stream().map(m -> m.name() + (m.onlyByReclaim() ? " (until its minimum reclaim "
+                + PressureGuard.human(m.minReclaimBytes()) + " is reclaimed)" : "") + (m.acting() ? ": acting"
+                : ": within its grace period (" + (now - m.sinceMillis()) / 1000 + " of "
+                + m.threshold().gracePeriod().toSeconds() + " s)")).toList();
+        return new NodeStatus.Guard(guard.level().name(), p.memoryPressure(), p.memoryPressure()
+                ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
+                p.pressureLastObservedMillis() < 0 ? null : p.pressureLastObservedMillis() + loopClockToEpoch,
+                k.settings().transitionPeriod().toSeconds(), met, k.lastAllocatableAvailable());
     }
 
     /** Bytes each container ("namespace/pod/container") had offloaded by the offload loop so far. */

@@ -10,15 +10,37 @@ import java.util.List;
  */
 @FunctionalInterface
 public interface Evictor {
-    /** SIGKILL to every process of the pod's cgroups through pidfds (no Eviction API). */
-    Evictor SIGKILL = (pod, message, containers) -> new Result(PressureGuard.Outcome.KILLED,
-            Actuator.killWithPidfd(pod, message, containers));
+    /**
+     * SIGKILL to every process of the pod's cgroups through pidfds (no Eviction API); with a pod grace period of 2 s
+     * or more, SIGTERM first and SIGKILL to the processes still there when it ends ({@link Actuator#terminateWithPidfd}).
+     */
+    Evictor SIGKILL = new Evictor() {
+        @Override
+        public Result evict(String pod, String message, List<ContainerStatus> containers) {
+            return new Result(PressureGuard.Outcome.KILLED, Actuator.killWithPidfd(pod, message, containers));
+        }
+
+        @Override
+        public Result evict(String pod, String message, long podGraceSeconds, List<ContainerStatus> containers) {
+            return new Result(PressureGuard.Outcome.KILLED, Actuator.terminateWithPidfd(pod, message,
+                    podGraceSeconds, containers));
+        }
+    };
 
     /** What an eviction did: its outcome for the guard, and its text for the action's result. */
     record Result(PressureGuard.Outcome outcome, String text) {}
 
     /** @return the outcome, and the text recorded in the action's result */
     Result evict(String podKey, String message, List<ContainerStatus> containers);
+
+    /**
+     * The eviction with the kubelet's pod grace period for it ({@link io.memwarden.control.GuardAction.Evict}: 1 s at
+     * HARD, else min(evictionMaxPodGracePeriod, terminationGracePeriodSeconds)). The agent's evictor sends it with the
+     * Eviction API call; the standalone {@link #SIGKILL} gives it as SIGTERM, wait, SIGKILL when it is 2 s or more.
+     */
+    default Result evict(String podKey, String message, long podGraceSeconds, List<ContainerStatus> containers) {
+        return evict(podKey, message, containers);
+    }
 
     /**
      * The direct kill ({@link io.memwarden.control.GuardAction.Kill}): SIGKILL to every process of the pod's cgroups

@@ -13,7 +13,10 @@ import io.memwarden.model.PodSpec;
 import io.memwarden.model.QosClass;
 import io.memwarden.policy.Criticality;
 import io.memwarden.policy.Plan;
+import io.memwarden.control.KubeletEviction;
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,11 +29,14 @@ final class GuardStep {
     static final String KILLED_DIRECTLY = "killed directly: ";
 
     private final Clock clock;
+    /** the kubelet's thresholds and their state: kept when memwarden's own thresholds change */
+    private final KubeletEviction kubelet;
     private volatile PressureGuard guard;
 
-    GuardStep(PressureGuard.Config config, Clock clock) {
+    GuardStep(PressureGuard.Config config, KubeletEviction.Settings kubeletSettings, Clock clock) {
         this.clock = clock;
-        this.guard = new PressureGuard(config, clock);
+        this.kubelet = new KubeletEviction(kubeletSettings);
+        this.guard = new PressureGuard(config, kubelet, clock);
     }
 
     /** The thresholds the guard decided on in the last round (the options' until then). */
@@ -41,8 +47,24 @@ final class GuardStep {
     /** New thresholds: the guard starts afresh (grace and cooldown timers); the same ones keep its state. */
     void reconfigure(PressureGuard.Config previous, PressureGuard.Config next) {
         if (!next.equals(previous)) {
-            guard = new PressureGuard(next, clock);
+            guard = new PressureGuard(next, kubelet, clock);
         }
+    }
+
+    /** The kubelet's eviction settings changed: thresholds still configured keep their state. */
+    void kubeletSettings(KubeletEviction.Settings next) {
+        if (!next.equals(kubelet.settings())) {
+            kubelet.settings(next);
+        }
+    }
+
+    /** The guard's level and the kubelet's last pass (for the status). */
+    PressureGuard.Level level() {
+        return guard.level();
+    }
+
+    KubeletEviction kubelet() {
+        return kubelet;
     }
 
     void run(Round round) {
@@ -52,13 +74,32 @@ final class GuardStep {
             guard.retune(cfg); // the balloon changed the capacity: same guard, thresholds on what is left
         }
         BalloonWatch.State balloon = round.options().nodeCgroup() == null ? round.balloon() : null;
-        NodeObservation no = new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(),
+        NodeObservation no = pods(round, new NodeObservation(node.capacity(), node.workingSet(), node.swapTotal(),
                 node.swapFree(), node.swapInPages(), node.psi(),
-                balloon == null ? 0 : Math.max(0, balloon.growthBytesPerSecond()));
+                balloon == null ? 0 : Math.max(0, balloon.growthBytesPerSecond())));
         // the pods' numbers only where they can change the decision (near or past a threshold)
         PressureGuard.Decision d = guard.decide(no, guard.needsPods(no) ? podObservations(round) : List.of());
         for (GuardAction a : d.actions()) {
             act(a, round, guard);
+        }
+    }
+
+    /**
+     * The kubepods cgroup's numbers for allocatableMemory.available (kubelet-semantics §4: the same as memory.available,
+     * on the pods system container): its memory limit as capacity, its working set; not observed without the cgroup,
+     * without a limit on it, or when it cannot be read.
+     */
+    private static NodeObservation pods(Round round, NodeObservation node) {
+        Path pods = round.options().podsCgroup();
+        if (pods == null || round.options().kubeletEviction().thresholds().isEmpty()) {
+            return node;
+        }
+        try {
+            MemoryUsage u = MemoryUsage.read(pods, round.host().memoryController());
+            long limit = u.limitBytes();
+            return limit < 0 ? node : node.withPods(limit, u.workingSetBytes());
+        } catch (IOException | UncheckedIOException e) {
+            return node; // not there (yet), or gone: the signal is not observed this round
         }
     }
 
@@ -99,7 +140,7 @@ final class GuardStep {
     private static void act(GuardAction a, Round round, PressureGuard guard) {
         switch (a) {
             case GuardAction.Reclaim r -> round.reclaim(LOOP, round.find(r.pod(), r.container()), r.bytes(),
-                    r.trigger());
+                    r.trigger(), r.acted());
             case GuardAction.Throttle t -> {
                 ContainerStatus s = round.find(t.pod(), t.container());
                 if (s == null) {
@@ -107,25 +148,28 @@ final class GuardStep {
                 }
                 if (s.usage().version() != CgroupVersion.V2) {
                     round.record(LOOP, t.pod(), t.container(), "throttle at " + t.highBytes(), t.trigger(),
-                            "skipped: cgroup v1 has no memory.high (lowering the hard limit would OOM-kill)");
+                            "skipped: cgroup v1 has no memory.high (lowering the hard limit would OOM-kill)", t.acted(),
+                            null);
                     return;
                 }
                 round.record(LOOP, t.pod(), t.container(), "memory.high=" + t.highBytes(), t.trigger(),
-                        round.actuator().setHigh(s, t.highBytes()));
+                        round.actuator().setHigh(s, t.highBytes()), t.acted(), null);
             }
             case GuardAction.Evict e -> {
                 List<ContainerStatus> podContainers = round.running().stream()
                         .filter(s -> s.pod().equals(e.pod())).toList();
-                Evictor.Result r = round.actuator().evict(e.pod(), e.message(), podContainers);
+                Evictor.Result r = round.actuator().evict(e.pod(), e.message(), e.podGraceSeconds(), podContainers);
                 guard.evictionOutcome(e.pod(), r.outcome(), r.text());
-                round.record(LOOP, e.pod(), null, "evict: " + e.message(), e.trigger(), r.text());
+                round.record(LOOP, e.pod(), null, "evict: " + e.message(), e.trigger(), r.text(), e.acted(),
+                        e.podGraceSeconds());
             }
             case GuardAction.Kill k -> {
                 List<ContainerStatus> podContainers = round.running().stream()
                         .filter(s -> s.pod().equals(k.pod())).toList();
                 String result = round.actuator().kill(k.pod(), k.message(), k.reason(), podContainers);
                 round.record(LOOP, k.pod(), null, DIRECT_KILL + k.message(), k.trigger() + "; " + k.reason(),
-                        result.equals("dry-run") || result.startsWith("failed") ? result : KILLED_DIRECTLY + result);
+                        result.equals("dry-run") || result.startsWith("failed") ? result : KILLED_DIRECTLY + result,
+                        k.acted(), null);
             }
         }
     }

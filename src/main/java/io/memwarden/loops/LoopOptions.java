@@ -1,6 +1,7 @@
 package io.memwarden.loops;
 
 import io.memwarden.control.ColdOffloader;
+import io.memwarden.control.KubeletEviction;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.control.RangeOffloader;
 import java.nio.file.Path;
@@ -13,10 +14,27 @@ import java.util.Set;
  * @param nodeCgroup    a cgroup that stands in for the node (capacity = its limit), or null for the host
  * @param protectedPods namespace/name of pods the guard never touches, exact or globs ({@link ProtectedPods});
  *                      critical pods never anyway
+ * @param kubeletEviction the kubelet's eviction settings the guard acts on beside its own
+ *                      ({@link KubeletEviction.Settings#NONE}: none, as without a kubelet)
+ * @param podsCgroup    the kubepods cgroup (allocatableMemory.available is observed on it), or null: not observed
  */
 public record LoopOptions(boolean guard, boolean throttle, boolean offload, boolean dryRun,
                           PressureGuard.Config guardConfig, Set<String> protectedPods, Path nodeCgroup,
-                          V1Offload v1Offload, V2Offload v2Offload) {
+                          V1Offload v1Offload, V2Offload v2Offload, KubeletEviction.Settings kubeletEviction,
+                          Path podsCgroup) {
+
+    public LoopOptions(boolean guard, boolean throttle, boolean offload, boolean dryRun,
+                       PressureGuard.Config guardConfig, Set<String> protectedPods, Path nodeCgroup,
+                       V1Offload v1Offload, V2Offload v2Offload) {
+        this(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, v1Offload, v2Offload,
+                KubeletEviction.Settings.NONE, null);
+    }
+
+    /** These options with the kubelet's eviction settings and the kubepods cgroup (null: not observed). */
+    public LoopOptions withKubelet(KubeletEviction.Settings settings, Path pods) {
+        return new LoopOptions(guard, throttle, offload, dryRun, guardConfig, protectedPods, nodeCgroup, v1Offload,
+                v2Offload, settings, pods);
+    }
 
     public LoopOptions(boolean guard, boolean throttle, boolean offload, boolean dryRun,
                        PressureGuard.Config guardConfig, Set<String> protectedPods, Path nodeCgroup) {
@@ -36,6 +54,9 @@ public record LoopOptions(boolean guard, boolean throttle, boolean offload, bool
         }
         if (v2Offload == null) {
             throw new IllegalArgumentException("v2Offload must be set (madvise or reclaim)");
+        }
+        if (kubeletEviction == null) {
+            kubeletEviction = KubeletEviction.Settings.NONE;
         }
     }
 

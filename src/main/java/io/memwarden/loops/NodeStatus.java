@@ -43,9 +43,16 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      * @param swapInPages         cumulative pages swapped in ({@code pswpin} in /proc/vmstat)
      * @param psi                 {@code /proc/pressure/memory} (or the standing-in cgroup's); null without PSI
      * @param balloon             the hypervisor's balloon when the node is a VM with a balloon driver; else null
+     * @param guard               the pressure guard's level and the MemoryPressure condition; null without the guard
      */
     public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
-                       long swapInPages, Pressure psi, Balloon balloon) {
+                       long swapInPages, Pressure psi, Balloon balloon, Guard guard) {
+
+        /** A node without the guard's state. */
+        public Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
+                    long swapInPages, Pressure psi, Balloon balloon) {
+            this(capacityBytes, availableBytes, swapTotalBytes, swapFreeBytes, swapInPages, psi, balloon, null);
+        }
 
         /** A node without a balloon. */
         public Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
@@ -128,7 +135,52 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      * @param result    free text, e.g. "ok", "dry-run", "reclaimed 4096 bytes", "failed: ...", "skipped: ..."
      */
     public record LoopAction(long atMillis, String loop, String namespace, String pod, String container, String action,
-                             String trigger, String result) {}
+                             String trigger, String result, ActedOn actedOn) {
+
+        /** An action without {@code actedOn} (not the pressure guard's). */
+        public LoopAction(long atMillis, String loop, String namespace, String pod, String container, String action,
+                          String trigger, String result) {
+            this(atMillis, loop, namespace, pod, container, action, trigger, result, null);
+        }
+    }
+
+    /**
+     * Which threshold made the pressure guard act (docs/control-loops.md "The kubelet's eviction settings").
+     *
+     * @param by              "memwarden" (its own {@code loops.guard.*}) or "kubelet" (the KubeletConfiguration's)
+     * @param threshold       e.g. "loops.guard.hardAvailable 200Mi", "evictionHard memory.available<100Mi"
+     * @param signal          memory.available or allocatableMemory.available
+     * @param availableBytes  the signal's available bytes when the guard decided
+     * @param thresholdBytes  the threshold in bytes (0 for PSI and balloon triggers)
+     * @param versus          where the other side's thresholds stood then
+     * @param line            the whole sentence, e.g. "guard acted at 180Mi memory.available (memwarden
+     *                        loops.guard.hardAvailable 200Mi), before the kubelet's hard threshold memory.available<100Mi"
+     * @param podGraceSeconds an eviction's pod grace period (1 at HARD, else min(evictionMaxPodGracePeriod,
+     *                        terminationGracePeriodSeconds)); null for other actions
+     */
+    public record ActedOn(String by, String threshold, String signal, long availableBytes, long thresholdBytes,
+                          String versus, String line, Long podGraceSeconds) {}
+
+    /**
+     * The pressure guard's state after the last round.
+     *
+     * @param level                 NONE, SOFT or HARD (memwarden's own thresholds or the kubelet's, whichever is higher)
+     * @param memoryPressure        the MemoryPressure condition as the kubelet computes it from its memory thresholds:
+     *                              true while one is met, and until none was for the transition period
+     * @param reason                KubeletHasInsufficientMemory or KubeletHasSufficientMemory
+     * @param pressureLastObservedMillis when a kubelet threshold was last met (epoch millis), null if never
+     * @param transitionPeriodSeconds evictionPressureTransitionPeriod
+     * @param thresholdsMet         the kubelet thresholds met in the last round, each "evictionHard
+     *                              memory.available<100Mi" plus whether it acts or is within its grace period
+     * @param allocatableAvailableBytes allocatableMemory.available (kubepods limit − working set); null when not
+     *                              observed
+     */
+    public record Guard(String level, boolean memoryPressure, String reason, Long pressureLastObservedMillis,
+                        long transitionPeriodSeconds, List<String> thresholdsMet, Long allocatableAvailableBytes) {
+        public Guard {
+            thresholdsMet = List.copyOf(thresholdsMet);
+        }
+    }
 
     /**
      * OOM kills parsed from the kernel log since the watch started.

@@ -3,6 +3,7 @@ package io.memwarden.loops;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.NodeStats;
 import io.memwarden.control.BalloonWatch;
+import io.memwarden.control.GuardTrigger;
 import io.memwarden.control.PressureGuard;
 import java.io.IOException;
 import java.util.List;
@@ -89,6 +90,10 @@ final class Round {
         return opt;
     }
 
+    HostFacts host() {
+        return host;
+    }
+
     /** The running containers. */
     List<ContainerStatus> running() {
         return running;
@@ -136,17 +141,31 @@ final class Round {
                 result);
     }
 
+    /** A pressure-guard action: with the threshold that acted and, for an eviction, the pod grace period given. */
+    void record(String loop, String pod, String container, String action, String trigger, String result,
+                GuardTrigger acted, Long podGraceSeconds) {
+        history.record(loop, pod, container, action, wokenBy == null ? trigger : trigger + "; woken by " + wokenBy,
+                result, acted == null ? null : new NodeStatus.ActedOn(acted.by(), acted.threshold(), acted.signal(),
+                        acted.availableBytes(), acted.thresholdBytes(), acted.versus(), acted.line(),
+                        podGraceSeconds));
+    }
+
     /**
      * Reclaims {@code bytes} of {@code s} for {@code loop} and records it; nothing for a container gone (null).
      *
      * @return the bytes reclaimed (0 in dry-run or on failure)
      */
     long reclaim(String loop, ContainerStatus s, long bytes, String trigger) {
+        return reclaim(loop, s, bytes, trigger, null);
+    }
+
+    /** {@link #reclaim(String, ContainerStatus, long, String)} for the pressure guard, with the threshold that acted. */
+    long reclaim(String loop, ContainerStatus s, long bytes, String trigger, GuardTrigger acted) {
         if (s == null) {
             return 0;
         }
         Actuator.Reclaimed r = actuator.reclaim(s, bytes);
-        record(loop, s.pod(), s.container(), "reclaim " + bytes + " bytes", trigger, r.result());
+        record(loop, s.pod(), s.container(), "reclaim " + bytes + " bytes", trigger, r.result(), acted, null);
         return r.bytes();
     }
 }

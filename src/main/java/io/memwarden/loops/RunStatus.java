@@ -84,7 +84,8 @@ public final class RunStatus {
             n = n.lessBalloon(b.balloonBytes(), host);
         }
         return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
-                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi(), balloon), containers, actions,
+                n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi(), balloon,
+                loops == null || !loops.options().guard() ? null : loops.guardState(loopClockToEpoch)), containers, actions,
                 oomKills == null ? null : oomKills.counts(), history == null ? 0 : history.dropped());
     }
 
@@ -121,6 +122,6 @@ public final class RunStatus {
     static NodeStatus.LoopAction action(ActionRecord r, long loopClockToEpoch) {
         String[] nsName = r.pod().split("/", 2);
         return new NodeStatus.LoopAction(r.atMillis() + loopClockToEpoch, r.loop(), nsName[0], nsName.length > 1 ? nsName[1] : "",
-                r.container(), r.action(), r.trigger(), r.result());
+                r.container(), r.action(), r.trigger(), r.result(), r.actedOn());
     }
 }

@@ -15,6 +15,8 @@ import java.util.function.UnaryOperator;
  * @param podResources      {@code spec.resources} (pod-level resources), {@link Resources#NONE} when absent
  * @param labels            {@code metadata.labels} (e.g. KubeVirt's {@code kubevirt.io: virt-launcher}), empty when
  *                          absent or unknown (NRI data without labels)
+ * @param terminationGracePeriodSeconds {@code spec.terminationGracePeriodSeconds}, null when absent or unknown (the
+ *                          API server defaults it to {@value #DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS})
  */
 public record PodSpec(
         String namespace,
@@ -27,7 +29,19 @@ public record PodSpec(
         Long overheadMemory,
         Resources podResources,
         List<ContainerSpec> containers,
-        Map<String, String> labels) {
+        Map<String, String> labels,
+        Long terminationGracePeriodSeconds) {
+
+    /** The API server's default {@code terminationGracePeriodSeconds}. */
+    public static final long DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
+    /** A pod whose terminationGracePeriodSeconds is not known. */
+    public PodSpec(String namespace, String name, String uid, Map<String, String> annotations, Integer priority,
+                   String priorityClassName, QosClass statusQosClass, Long overheadMemory, Resources podResources,
+                   List<ContainerSpec> containers, Map<String, String> labels) {
+        this(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass, overheadMemory,
+                podResources, containers, labels, null);
+    }
 
     /** A pod without labels. */
     public PodSpec(String namespace, String name, String uid, Map<String, String> annotations, Integer priority,
@@ -50,19 +64,19 @@ public record PodSpec(
     /** This pod with other labels. */
     public PodSpec withLabels(Map<String, String> other) {
         return new PodSpec(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass,
-                overheadMemory, podResources, containers, other);
+                overheadMemory, podResources, containers, other, terminationGracePeriodSeconds);
     }
 
     /** This pod with other annotations. */
     public PodSpec withAnnotations(Map<String, String> other) {
         return new PodSpec(namespace, name, uid, other, priority, priorityClassName, statusQosClass, overheadMemory,
-                podResources, containers, labels);
+                podResources, containers, labels, terminationGracePeriodSeconds);
     }
 
     /** This pod with other containers. */
     public PodSpec withContainers(List<ContainerSpec> other) {
         return new PodSpec(namespace, name, uid, annotations, priority, priorityClassName, statusQosClass,
-                overheadMemory, podResources, other, labels);
+                overheadMemory, podResources, other, labels, terminationGracePeriodSeconds);
     }
 
     /** This pod with one container replaced by {@code change} of it (matched by name). */
@@ -82,6 +96,12 @@ public record PodSpec(
     /** Init and sidecar containers, in spec order. */
     public List<ContainerSpec> initContainers() {
         return containers.stream().filter(c -> c.kind().isInitList()).toList();
+    }
+
+    /** {@code terminationGracePeriodSeconds}, the API server's default when unknown. */
+    public long terminationGracePeriodOrDefault() {
+        return terminationGracePeriodSeconds == null ? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS
+                : terminationGracePeriodSeconds;
     }
 
     public long overheadMemoryOrZero() {

@@ -30,7 +30,8 @@ final class ApiDefaults {
             return new Defaulted(pod, List.of());
         }
         return new Defaulted(new PodSpec(pod.namespace(), pod.name(), pod.uid(), pod.annotations(), pod.priority(),
-                pod.priorityClassName(), pod.statusQosClass(), pod.overheadMemory(), podRes, containers, pod.labels()),
+                pod.priorityClassName(), pod.statusQosClass(), pod.overheadMemory(), podRes, containers, pod.labels(),
+                pod.terminationGracePeriodSeconds()),
                 notes);
     }
 

@@ -10,8 +10,16 @@ import java.util.Set;
  *
  * @param quantity   bytes (or count for inode/pid signals), null for a percentage
  * @param percentage fraction in (0, 1] as the kubelet's float32, null for a quantity
+ * @param field      where it was configured: {@code evictionHard}, {@code evictionSoft}, {@code evictionMinimumReclaim},
+ *                   or for a clone (kubelet-semantics §4) {@code evictionHard memory.available (cloned: ...)}
  */
-public record EvictionThreshold(String signal, Long quantity, Float percentage, Duration gracePeriod, String text) {
+public record EvictionThreshold(String signal, Long quantity, Float percentage, Duration gracePeriod, String text,
+                                String field) {
+
+    /** A threshold of {@code evictionSoft} (with a grace period) or {@code evictionHard} (without). */
+    public EvictionThreshold(String signal, Long quantity, Float percentage, Duration gracePeriod, String text) {
+        this(signal, quantity, percentage, gracePeriod, text, gracePeriod == null ? "evictionHard" : "evictionSoft");
+    }
 
     public static final String MEMORY_AVAILABLE = "memory.available";
     public static final String ALLOCATABLE_MEMORY_AVAILABLE = "allocatableMemory.available";
@@ -79,6 +87,57 @@ public record EvictionThreshold(String signal, Long quantity, Float percentage, 
             return quantity;
         }
         return (long) ((double) capacity * (double) percentage.floatValue());
+    }
+
+    /**
+     * Parses an {@code evictionMinimumReclaim} value for {@code signal}: a quantity &ge; 0 or a percentage &gt; 0 and
+     * &le; 100 % (of the signal's capacity).
+     */
+    public static EvictionThreshold parseMinimumReclaim(String signal, String value) {
+        if (!SIGNALS.contains(signal)) {
+            throw new IllegalArgumentException("unsupported eviction signal \"" + signal + "\"");
+        }
+        if (value == null) {
+            throw new IllegalArgumentException("minimum reclaim of " + signal + " has no value");
+        }
+        String v = value.strip();
+        if (v.endsWith("%")) {
+            float pct;
+            try {
+                pct = Float.parseFloat(stripPercent(v)) / 100f;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("\"" + value + "\" is not a percentage");
+            }
+            if (Float.isNaN(pct) || pct <= 0 || pct > 1) {
+                throw new IllegalArgumentException("a percentage minimum reclaim must be above 0% and at most 100%,"
+                        + " got " + value);
+            }
+            return new EvictionThreshold(signal, null, pct, null, v, "evictionMinimumReclaim");
+        }
+        KubeQuantity q;
+        try {
+            q = KubeQuantity.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"" + value + "\": " + e.getMessage());
+        }
+        if (q.signum() < 0) {
+            throw new IllegalArgumentException("a minimum reclaim must not be negative, got " + value);
+        }
+        return new EvictionThreshold(signal, q.bytes(), null, null, v, "evictionMinimumReclaim");
+    }
+
+    /**
+     * This hard threshold cloned to {@code other} (a hard {@code memory.available} threshold applies to
+     * {@code allocatableMemory.available} too when {@code enforceNodeAllocatable} has {@code pods}).
+     */
+    public EvictionThreshold cloneTo(String other) {
+        return new EvictionThreshold(other, quantity, percentage, gracePeriod, text, field + " " + signal
+                + " (cloned: enforceNodeAllocatable has pods)");
+    }
+
+    /** As the kubelet writes it: {@code memory.available<100Mi}. */
+    public String describe() {
+        return signal + "<" + text;
     }
 
     public boolean isSoft() {

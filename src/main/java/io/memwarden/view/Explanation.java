@@ -22,10 +22,12 @@ import java.util.Map;
  *                      guard's thresholds are computed on; null without one
  * @param balloonGrowth the balloon's large growths among the listed actions, oldest first; null without a balloon
  *                      and without such actions
+ * @param guard         the pressure guard's level and the kubelet's MemoryPressure condition; null when the server
+ *                      runs no guard; printed only while the guard is not at NONE or MemoryPressure is true
  */
 public record Explanation(String server, long atMillis, String namespace, String pod, String qosClass,
                           int actionsTotal, int actionsListed, List<ContainerExplanation> containers,
-                          StatusDoc.Balloon balloon, List<StatusDoc.Action> balloonGrowth) {
+                          StatusDoc.Balloon balloon, List<StatusDoc.Action> balloonGrowth, StatusDoc.Guard guard) {
 
     /**
      * @param state     "running", "exited N" or "stopped"
@@ -97,7 +99,9 @@ public record Explanation(String server, long atMillis, String namespace, String
                 .sorted(Comparator.comparingLong(StatusDoc.Action::atMillis)).toList();
         return new Explanation(server, d.atMillis(), namespace, pod, ofPod.getFirst().qosClass(), d.actionsTotal(),
                 d.recentActions().size(), List.copyOf(out), d.node().balloon(),
-                d.node().balloon() == null && growth.isEmpty() ? null : growth);
+                d.node().balloon() == null && growth.isEmpty() ? null : growth,
+                d.node().guard() == null || d.node().guard().level().equals("NONE") && !d.node().guard().memoryPressure()
+                        ? null : d.node().guard());
     }
 
     private static final long PAGE = 4096;
@@ -165,6 +169,13 @@ public record Explanation(String server, long atMillis, String namespace, String
                 l.add("  " + CLOCK.format(Instant.ofEpochMilli(a.atMillis())) + "  " + a.trigger());
             }
         }
+        if (guard != null) {
+            l.add("node: pressure guard " + guard.level() + "; MemoryPressure " + (guard.memoryPressure()
+                    ? "True (KubeletHasInsufficientMemory; stays so until no kubelet threshold was met for "
+                    + guard.transitionPeriodSeconds() + " s)" : "False")
+                    + (guard.thresholdsMet().isEmpty() ? "" : "; kubelet thresholds met: "
+                    + String.join(", ", guard.thresholdsMet())));
+        }
         for (ContainerExplanation c : containers) {
             l.add("");
             l.add("container " + c.name() + (c.init() ? " (init)" : "") + "  " + c.state());
@@ -220,6 +231,11 @@ public record Explanation(String server, long atMillis, String namespace, String
                             + (a.container() == null ? " (whole pod)" : "") + "  " + a.action() + "  -> "
                             + a.result());
                     l.add("        trigger: " + a.trigger());
+                    if (a.actedOn() != null) {
+                        l.add("        which acted: " + a.actedOn().line()
+                                + (a.actedOn().podGraceSeconds() == null ? ""
+                                : "; pod grace period " + a.actedOn().podGraceSeconds() + " s"));
+                    }
                 }
             }
         }

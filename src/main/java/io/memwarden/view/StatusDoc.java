@@ -50,10 +50,40 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
      * Node memory, swap and PSI (the kubelet's view, or the cgroup standing in for the node).
      *
      * @param balloon a hypervisor's balloon when the node is a VM with one; null otherwise (or an older server)
+     * @param guard   the pressure guard's level and the MemoryPressure condition; null without the guard (or an
+     *                older server)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
-                       long swapInPages, Psi psi, Balloon balloon) {}
+                       long swapInPages, Psi psi, Balloon balloon, Guard guard) {
+
+        /** A node without the guard's state. */
+        public Node(long capacityBytes, long availableBytes, long swapTotalBytes, long swapFreeBytes,
+                    long swapInPages, Psi psi, Balloon balloon) {
+            this(capacityBytes, availableBytes, swapTotalBytes, swapFreeBytes, swapInPages, psi, balloon, null);
+        }
+    }
+
+    /**
+     * The pressure guard: its level (NONE, SOFT, HARD), the kubelet's MemoryPressure condition as memwarden computes
+     * it (with evictionPressureTransitionPeriod's hysteresis), the kubelet thresholds met in its last round.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Guard(String level, boolean memoryPressure, String reason, Long pressureLastObservedMillis,
+                        long transitionPeriodSeconds, List<String> thresholdsMet, Long allocatableAvailableBytes) {
+        public Guard {
+            thresholdsMet = thresholdsMet == null ? List.of() : List.copyOf(thresholdsMet);
+        }
+    }
+
+    /**
+     * Which threshold made the pressure guard act: {@code by} "memwarden" (its loops.guard.*) or "kubelet", the
+     * threshold in words, the signal's available bytes then, where the other side stood ({@code versus}), the whole
+     * sentence ({@code line}) and an eviction's pod grace period.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record ActedOn(String by, String threshold, String signal, long availableBytes, long thresholdBytes,
+                          String versus, String line, Long podGraceSeconds) {}
 
     /** The node's balloon: its size, the memory with it empty (physical) and what it left (effective). */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -116,10 +146,19 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
         }
     }
 
-    /** One control-loop action; {@code container} is null when it concerned the whole pod. */
+    /**
+     * One control-loop action; {@code container} is null when it concerned the whole pod; {@code actedOn} is the
+     * pressure guard's threshold that acted (null for the other loops, or an older server).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Action(long atMillis, String loop, String namespace, String pod, String container, String action,
-                         String trigger, String result) {
+                         String trigger, String result, ActedOn actedOn) {
+
+        /** An action without {@code actedOn}. */
+        public Action(long atMillis, String loop, String namespace, String pod, String container, String action,
+                      String trigger, String result) {
+            this(atMillis, loop, namespace, pod, container, action, trigger, result, null);
+        }
 
         /** Whether it concerned this container (directly, or its whole pod). */
         public boolean concerns(String ns, String podName, String containerName) {

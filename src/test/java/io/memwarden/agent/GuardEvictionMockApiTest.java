@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.cgroup.MemoryUsage;
+import io.memwarden.control.KubeletEviction;
 import io.memwarden.control.PressureGuard;
 import io.memwarden.k8s.KubeCluster;
 import io.memwarden.loops.ActionRecord;
@@ -22,6 +23,7 @@ import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
 import io.memwarden.model.PodSpec;
 import io.memwarden.model.Resources;
+import io.memwarden.policy.EvictionThreshold;
 import io.memwarden.policy.Plan;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -185,5 +187,95 @@ class GuardEvictionMockApiTest {
                 .containsExactly(base + "a/eviction", base + "b/eviction", base + "c/eviction");
         assertThat(directKillEvent).isNotNull().contains("\"type\":\"Warning\"").contains("\"name\":\"a\"")
                 .contains("overrides any PodDisruptionBudget").contains("HTTP 429").contains("SIGKILL");
+    }
+
+    /**
+     * The kubelet's eviction settings through the Eviction API: a soft threshold (grace 2 s) evicts after its grace
+     * with deleteOptions.gracePeriodSeconds = min(evictionMaxPodGracePeriod 45, terminationGracePeriodSeconds 60);
+     * then a hard threshold evicts at once with 1 s, and each action records the kubelet's threshold that acted.
+     */
+    @Test
+    void evictionsCarryTheKubeletsPodGracePeriod() throws Exception {
+        String base = "/api/v1/namespaces/shop/pods/";
+        for (String name : List.of("a", "b")) {
+            server.expect().post().withPath(base + name + "/eviction")
+                    .andReturn(201, new StatusBuilder().withStatus("Success").withCode(201).build()).always();
+        }
+        server.expect().post().withPath("/api/v1/namespaces/shop/events").andReturn(201,
+                "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"e\",\"namespace\":\"shop\"}}")
+                .always();
+        Map<String, Path> cgroups = new LinkedHashMap<>();
+        cgroups.put("a", cgroup("a", 300 * MI, -1));
+        cgroups.put("b", cgroup("b", 200 * MI, -1));
+        Path node = cgroup("node", 600 * MI, -1);
+        Files.writeString(node.resolve("memory.limit_in_bytes"), (1L << 30) + "\n"); // a 1Gi node: 424Mi available
+        ManagedWorkload w = new ManagedWorkload() {
+            @Override
+            public List<ContainerStatus> snapshot() {
+                List<ContainerStatus> out = new ArrayList<>();
+                cgroups.forEach((name, cg) -> {
+                    try {
+                        out.add(new ContainerStatus("shop/" + name, "c", false, "NoSwap", cg, Map.of(), 0, null,
+                                MemoryUsage.read(cg, CgroupVersion.V1), null));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                return out;
+            }
+
+            @Override
+            public List<ManagedPod> pods() {
+                // terminationGracePeriodSeconds 60
+                return cgroups.keySet().stream().map(n -> new ManagedPod(new PodSpec("shop", n, "", null, 0, null,
+                        null, null, null, pod(n).containers(), Map.of(), 60L), new Plan.PodPlan("shop", n,
+                        "BestEffort", false, 0, 0, Map.of(), List.of(), List.of()))).toList();
+            }
+        };
+        HostFacts host = new HostFacts(CgroupVersion.V1, false, dir, dir, null, true, false, 64L << 30, 0, List.of(),
+                List.of(), null, "test", 4096);
+        // memwarden's own thresholds at 0: only the kubelet's act
+        PressureGuard.Config own = new PressureGuard.Config(0, Duration.ofSeconds(5), 0, 101, 101, 0.1, 1000,
+                Duration.ZERO, 0.05, Duration.ofSeconds(5));
+        KubeletEviction.Settings kubelet = new KubeletEviction.Settings(List.of(
+                EvictionThreshold.parse(EvictionThreshold.MEMORY_AVAILABLE, "300Mi", null),
+                EvictionThreshold.parse(EvictionThreshold.MEMORY_AVAILABLE, "500Mi", Duration.ofSeconds(2))),
+                Map.of(), 45, Duration.ofMinutes(5));
+        try (KubeCluster cluster = new KubeCluster(client, "node-a", KubeCluster.Options.defaults()
+                .withRequestTimeout(Duration.ofSeconds(10)), Clock.SYSTEM)) {
+            ControlLoops loops = new ControlLoops(host, w, new LoopOptions(true, false, false, false, own, Set.of(),
+                    node).withKubelet(kubelet, null), () -> now, log -> { }).perContainerPsiOnV1(false)
+                    .evictWith(new ApiEvictor(cluster, () -> false));
+            for (now = 0; now <= 2_000; now += 1_000) {
+                loops.tick();
+            }
+            cgroups.remove("a"); // evicted: gone
+            Files.writeString(node.resolve("memory.usage_in_bytes"), 800 * MI + "\n"); // 224Mi: below hard 300Mi
+            now = 3_000;
+            loops.tick();
+            List<ActionRecord> evictions = loops.history().stream()
+                    .filter(r -> r.action().startsWith("evict")).toList();
+            assertThat(evictions).extracting(ActionRecord::pod).containsExactly("shop/a", "shop/b");
+            assertThat(evictions.get(0).result()).contains("gracePeriodSeconds 45");
+            assertThat(evictions.get(0).actedOn().by()).isEqualTo("kubelet");
+            assertThat(evictions.get(0).actedOn().threshold()).isEqualTo("evictionSoft memory.available<500Mi (grace 2s)");
+            assertThat(evictions.get(0).actedOn().podGraceSeconds()).isEqualTo(45);
+            assertThat(evictions.get(0).atMillis()).as("not before the soft grace period").isEqualTo(2_000);
+            assertThat(evictions.get(1).actedOn().threshold()).isEqualTo("evictionHard memory.available<300Mi");
+            assertThat(evictions.get(1).actedOn().podGraceSeconds()).isEqualTo(1);
+            assertThat(loops.guardState(0).memoryPressure()).isTrue();
+            assertThat(loops.guardState(0).level()).isEqualTo("HARD");
+        }
+        Map<String, String> bodies = new LinkedHashMap<>();
+        for (RecordedRequest r = server.takeRequest(5, TimeUnit.SECONDS); r != null;
+             r = server.takeRequest(1, TimeUnit.SECONDS)) {
+            if (r.getPath().endsWith("/eviction")) {
+                bodies.put(r.getPath(), r.getUtf8Body());
+            }
+        }
+        assertThat(bodies.keySet()).containsExactly(base + "a/eviction", base + "b/eviction");
+        assertThat(bodies.get(base + "a/eviction")).contains("\"deleteOptions\"")
+                .contains("\"gracePeriodSeconds\":45");
+        assertThat(bodies.get(base + "b/eviction")).contains("\"gracePeriodSeconds\":1");
     }
 }

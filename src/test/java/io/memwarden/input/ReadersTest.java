@@ -83,6 +83,67 @@ class ReadersTest {
     }
 
     @Test
+    void kubeletEvictionSettingsRead() throws Exception {
+        KubeletSettings k = KubeletConfigReader.parse("k.yaml", yaml("""
+                kind: KubeletConfiguration
+                evictionHard: {memory.available: 100Mi, nodefs.available: 10%}
+                evictionSoft: {memory.available: 1Gi, allocatableMemory.available: 500Mi}
+                evictionSoftGracePeriod: {memory.available: 1m30s, allocatableMemory.available: 30s}
+                evictionMinimumReclaim: {memory.available: 0.5Gi, nodefs.available: 5%}
+                evictionMaxPodGracePeriod: 60
+                evictionPressureTransitionPeriod: 30s
+                """));
+        assertThat(k.evictionMaxPodGracePeriodSeconds()).isEqualTo(60);
+        assertThat(k.evictionPressureTransitionPeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(k.minimumReclaim("memory.available").quantity()).isEqualTo(512L << 20);
+        assertThat(k.minimumReclaim("nodefs.available").percentage()).isEqualTo(0.05f);
+        assertThat(k.memoryThresholds()).extracting(t -> t.field() + " " + t.describe()).containsExactly(
+                "evictionHard memory.available<100Mi",
+                "evictionSoft memory.available<1Gi",
+                "evictionSoft allocatableMemory.available<500Mi",
+                "evictionHard memory.available (cloned: enforceNodeAllocatable has pods)"
+                        + " allocatableMemory.available<100Mi");
+        KubeletSettings d = KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionPressureTransitionPeriod: 0s\n"));
+        assertThat(d.evictionPressureTransitionPeriod()).as("0s means 5m").isEqualTo(Duration.ofMinutes(5));
+        assertThat(d.evictionMaxPodGracePeriodSeconds()).isZero();
+        assertThat(d.evictionMinimumReclaim()).isEmpty();
+    }
+
+    @Test
+    void kubeletEvictionErrorsNameTheFieldAndTheValue() {
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionSoft: {memory.available: 1Gi}\nevictionSoftGracePeriod: {nodefs.available: 1m}\n")))
+                .hasMessage("k.yaml: field evictionSoft.memory.available: \"1Gi\": a soft eviction threshold requires"
+                        + " a grace period in evictionSoftGracePeriod.memory.available (the kubelet refuses it too)");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionSoft: {memory.available: 1Gi}\nevictionSoftGracePeriod: {memory.available: -1m}\n")))
+                .hasMessage("k.yaml: field evictionSoftGracePeriod.memory.available: must not be negative: -1m");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionMinimumReclaim: {memory.available: -1Mi}\n")))
+                .hasMessage("k.yaml: field evictionMinimumReclaim.memory.available: a minimum reclaim must not be"
+                        + " negative, got -1Mi");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionMinimumReclaim: {memory.available: 0%}\n")))
+                .hasMessageContaining("evictionMinimumReclaim.memory.available").hasMessageContaining("got 0%");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionMinimumReclaim: {memory.free: 1Gi}\n")))
+                .hasMessageContaining("evictionMinimumReclaim.memory.free").hasMessageContaining("\"memory.free\"");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionMaxPodGracePeriod: -5\n")))
+                .hasMessage("k.yaml: field evictionMaxPodGracePeriod: must not be negative, got -5");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionMaxPodGracePeriod: 1m\n")))
+                .hasMessage("k.yaml: field evictionMaxPodGracePeriod: expected whole seconds (an int32), got \"1m\"");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionPressureTransitionPeriod: soon\n")))
+                .hasMessageStartingWith("k.yaml: field evictionPressureTransitionPeriod: \"soon\" is not a duration");
+        assertThatThrownBy(() -> KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\n"
+                + "evictionPressureTransitionPeriod: -1s\n")))
+                .hasMessage("k.yaml: field evictionPressureTransitionPeriod: must not be negative: -1s");
+    }
+
+    @Test
     void mergeDefaultEvictionSettings() throws Exception {
         KubeletSettings plain = KubeletConfigReader.parse("k.yaml", yaml("kind: KubeletConfiguration\nevictionHard: {nodefs.available: 5%}\n"));
         assertThat(plain.hardMemoryAvailable()).isNull();

@@ -88,8 +88,10 @@ public final class OomDiagnosis {
         }
         String cls = f.swapBehavior() == null || f.swapBehavior().isBlank() ? null : f.swapBehavior();
         long limit = f.swapLimitBytes();
+        // without a plan (oom-watch) the figures are the OOM cgroup's: a parent's when the kill was at its limit
+        String whose = f.scope() == Scope.ANCESTOR ? "that cgroup's" : "its";
         if (limit == 0 || limit < 0 && "NoSwap".equals(cls)) { // without figures, the plan's NoSwap says none
-            String why = cls != null ? "its swap class " + cls + " allows none" : "its swap limit is 0";
+            String why = cls != null ? "its swap class " + cls + " allows none" : whose + " swap limit is 0";
             return new Verdict(Kind.SWAP_NOT_ALLOWED, head + node + ": " + why + (nodeFull ? " anyway" : ""));
         }
         if (limit < 0 || f.swapUsageBytes() < 0) {
@@ -97,8 +99,10 @@ public final class OomDiagnosis {
                     + "; its swap use at the kill is unknown");
         }
         boolean unlimited = limit == Long.MAX_VALUE;
-        String allowance = unlimited ? "its swap class " + (cls == null ? "" : cls + " ") + "sets no swap limit"
-                : "its swap limit " + size(limit) + (cls == null ? "" : " (" + cls + ")");
+        String allowance = unlimited ? (cls == null ? (f.scope() == Scope.ANCESTOR ? "that cgroup set" : "its cgroup set")
+                : "its swap class " + cls + " sets")
+                + " no swap limit" : (cls == null ? whose : "its") + " swap limit " + size(limit)
+                + (cls == null ? "" : " (" + cls + ")");
         if (!unlimited && limit - f.swapUsageBytes() <= limitSlackBytes(limit)) {
             return new Verdict(Kind.SWAP_LIMIT_REACHED, head + node + ": " + allowance + " was used up");
         }

@@ -86,6 +86,22 @@ class OomDiagnosisTest {
         assertThat(noNode.sentence()).endsWith("had 54Mi left; node swap at the kill is unknown");
     }
 
+    /** Without a plan (oom-watch): the figures are the OOM cgroup's, a parent's at its limit, and say so. */
+    @Test
+    void withoutAPlanTheFiguresAreTheOomCgroups() {
+        Verdict parent = OomDiagnosis.of(new Facts(Scope.ANCESTOR, "its pod", 64 * MI, 63 * MI, 0, Long.MAX_VALUE,
+                null, -1, -1));
+        assertThat(parent.sentence()).isEqualTo("OOM-killed at the memory limit of its pod 64Mi (anon 63Mi): that"
+                + " cgroup set no swap limit; node swap at the kill is unknown");
+        Verdict own = OomDiagnosis.of(new Facts(Scope.CONTAINER, null, 64 * MI, 63 * MI, 32 * MI, 32 * MI, null, GI,
+                GI / 2));
+        assertThat(own.sentence()).isEqualTo("OOM-killed at its memory limit 64Mi (anon 63Mi) while 512Mi of node swap"
+                + " was free: its swap limit 32Mi was used up");
+        Verdict zero = OomDiagnosis.of(new Facts(Scope.ANCESTOR, "cgroup /kubepods", 64 * MI, -1, 0, 0, null, GI, GI));
+        assertThat(zero.sentence()).isEqualTo("OOM-killed at the memory limit of cgroup /kubepods 64Mi while 1Gi of"
+                + " node swap was free: that cgroup's swap limit is 0");
+    }
+
     @Test
     void sizes() {
         assertThat(OomDiagnosis.size(0)).isEqualTo("0 bytes");

@@ -191,7 +191,12 @@ public final class OomParser {
         void read(String message) {
             // older kernels print the cgroup's stats as one message with newlines in it
             for (String line : message.split("\n", 256)) {
-                readLine(line.strip());
+                line = line.strip();
+                int close = line.indexOf("] ");
+                if (line.startsWith("[") && close > 0 && close < 24) {
+                    line = line.substring(close + 2).strip(); // plain dmesg: "[  208.183031] memory: usage …"
+                }
+                readLine(line);
             }
         }
 

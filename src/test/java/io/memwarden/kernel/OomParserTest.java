@@ -183,4 +183,26 @@ class OomParserTest {
         assertThat(parse("a invoked oom-killer: gfp_mask=0x0", "Out of memory: Killed process 7 (a) score 900"))
                 .singleElement().extracting(OomEvent::memory).isEqualTo(OomEvent.Memory.UNKNOWN);
     }
+
+    /**
+     * Plain {@code dmesg} lines (a "[seconds]" prefix kept in the message) of a v2 record, as Debian 13's 6.12 kernel
+     * printed it in the vm tier's containerd e2e (noswap_hog, memory.max 64Mi, memory.swap.max 0).
+     */
+    @Test
+    void memoryFiguresOfPlainDmesgLinesFromA612Kernel() {
+        String cg = "/kubepods/burstable/pod00000000-0000-0000-0000-00000000000f/10c46487";
+        var e = parse(
+                "[  661.220000] dd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=984",
+                "[  661.221700] memory: usage 65536kB, limit 65536kB, failcnt 21",
+                "[  661.221715] swap: usage 0kB, limit 0kB, failcnt 0",
+                "[  661.221728] Memory cgroup stats for " + cg + ":",
+                "[  661.225815] anon 66744320",
+                "[  661.225820] file 0",
+                "[  661.226492] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=10c46487,mems_allowed=0,"
+                        + "oom_memcg=" + cg + ",task_memcg=" + cg + ",task=dd,pid=4148,uid=0",
+                "[  661.227299] Memory cgroup out of memory: Killed process 4148 (dd) total-vm:207128kB,"
+                        + " anon-rss:65076kB, file-rss:0kB, shmem-rss:1392kB, UID:0 pgtables:168kB oom_score_adj:984");
+        assertThat(e).singleElement().extracting(OomEvent::memory).isEqualTo(new OomEvent.Memory(64 << 20, 64 << 20,
+                0, 0, 66744320, -1, -1));
+    }
 }

@@ -292,10 +292,11 @@ final class RunCommand implements Callable<Integer> {
         ApiServer api = null;
         OomKillWatch oomWatch = null;
         try {
+            // the watch first: it reads the kernel log from its end, and a container can be OOM-killed at once
+            oomWatch = watchOomKills(in.host(), runner);
             start(runner, starting, in.logDir());
             ControlLoops control = controlLoops(in, runner);
             controlRef.set(control);
-            oomWatch = watchOomKills(in.host(), runner);
             api = listen(in, runner, control, oomWatch);
             LoopThread loopThread = in.loops().stream().anyMatch(l -> !l.equals("none"))
                     ? startLoops(control, in.psiTrigger()) : null;

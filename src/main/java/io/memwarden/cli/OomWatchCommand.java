@@ -1,5 +1,7 @@
 package io.memwarden.cli;
 
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.HostProbe;
 import io.memwarden.cgroup.NodeStats;
 import io.memwarden.control.OomDiagnosis;
 import io.memwarden.kernel.BadKmsgRecord;
@@ -14,9 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -85,8 +85,10 @@ final class OomWatchCommand implements Callable<Integer> {
                 Kmsg.PATH, "record", maxWarnings);
         if (!once) {
             // a kill as it happens: the node's swap read now is its swap at the kill (within the poll's second)
-            report.diagnose = e -> OomAttribution.kill(e, List.of(), Set.of(), Path.of("/"), NodeStats::swapNow)
-                    .diagnosis();
+            // and at a parent's limit the killed task's own cgroup (if still there) says what it could swap
+            HostFacts host = host();
+            report.diagnose = e -> OomAttribution.diagnose(e, host == null ? -1
+                    : OomAttribution.ownSwapLimit(e, host.memoryMount(), host.memoryController()), NodeStats::swapNow);
         }
         try (Kmsg k = Kmsg.open(!once)) {
             OomParser parser = new OomParser();
@@ -114,6 +116,16 @@ final class OomWatchCommand implements Callable<Integer> {
             err.println(PREFIX + Kmsg.PATH + " cannot be read: " + m
                     + (m.contains("EACCES") || m.contains("EPERM") ? " (reading " + Kmsg.PATH + " needs root)" : ""));
             return ExitCodes.FAILURE;
+        }
+    }
+
+    /** This host's memory cgroup facts, or null without a memory controller. */
+    private static HostFacts host() {
+        try {
+            HostFacts h = HostProbe.probe();
+            return h.memoryMount() == null || h.memoryController() == null ? null : h;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -55,9 +55,19 @@ public final class OomDiagnosis {
      * @param swapBehavior   the container's swap behaviour from its plan (NoSwap, LimitedSwap, ...); null when unknown
      * @param ancestor       for {@link Scope#ANCESTOR}: what the limit belongs to ("its pod", "cgroup /kubepods");
      *                       ignored otherwise
+     * @param ownSwapLimit   {@code swapLimitBytes} is the container's own (else, at a parent's limit, the parent's)
      */
     public record Facts(Scope scope, String ancestor, long limitBytes, long anonBytes, long swapUsageBytes,
-                        long swapLimitBytes, String swapBehavior, long nodeSwapTotalBytes, long nodeSwapFreeBytes) {}
+                        long swapLimitBytes, String swapBehavior, long nodeSwapTotalBytes, long nodeSwapFreeBytes,
+                        boolean ownSwapLimit) {
+
+        /** The swap limit is the OOM cgroup's: the container's own unless the kill was at a parent's limit. */
+        public Facts(Scope scope, String ancestor, long limitBytes, long anonBytes, long swapUsageBytes,
+                     long swapLimitBytes, String swapBehavior, long nodeSwapTotalBytes, long nodeSwapFreeBytes) {
+            this(scope, ancestor, limitBytes, anonBytes, swapUsageBytes, swapLimitBytes, swapBehavior,
+                    nodeSwapTotalBytes, nodeSwapFreeBytes, scope != Scope.ANCESTOR);
+        }
+    }
 
     /** The verdict: its kind and one sentence (no trailing period). */
     public record Verdict(Kind kind, String sentence) {}
@@ -89,7 +99,7 @@ public final class OomDiagnosis {
         String cls = f.swapBehavior() == null || f.swapBehavior().isBlank() ? null : f.swapBehavior();
         long limit = f.swapLimitBytes();
         // without a plan (oom-watch) the figures are the OOM cgroup's: a parent's when the kill was at its limit
-        String whose = f.scope() == Scope.ANCESTOR ? "that cgroup's" : "its";
+        String whose = f.ownSwapLimit() ? "its" : "that cgroup's";
         if (limit == 0 || limit < 0 && "NoSwap".equals(cls)) { // without figures, the plan's NoSwap says none
             String why = cls != null ? "its swap class " + cls + " allows none" : whose + " swap limit is 0";
             return new Verdict(Kind.SWAP_NOT_ALLOWED, head + node + ": " + why + (nodeFull ? " anyway" : ""));
@@ -99,7 +109,7 @@ public final class OomDiagnosis {
                     + "; its swap use at the kill is unknown");
         }
         boolean unlimited = limit == Long.MAX_VALUE;
-        String allowance = unlimited ? (cls == null ? (f.scope() == Scope.ANCESTOR ? "that cgroup set" : "its cgroup set")
+        String allowance = unlimited ? (cls == null ? (f.ownSwapLimit() ? "its cgroup set" : "that cgroup set")
                 : "its swap class " + cls + " sets")
                 + " no swap limit" : (cls == null ? whose : "its") + " swap limit " + size(limit)
                 + (cls == null ? "" : " (" + cls + ")");

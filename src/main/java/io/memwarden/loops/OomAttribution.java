@@ -1,7 +1,9 @@
 package io.memwarden.loops;
 
+import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.cgroup.NodeStats;
 import io.memwarden.control.OomDiagnosis;
+import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.OomEvent;
 import io.memwarden.model.Printable;
 import java.nio.file.Path;
@@ -137,6 +139,41 @@ public final class OomAttribution {
     }
 
     /**
+     * A kill diagnosed without a workload ({@code memwarden oom-watch}): the kernel's figures, the task cgroup's own
+     * swap limit ({@code ownSwapLimit}, -1 unknown: see {@link #ownSwapLimit}) and the node's swap read now.
+     */
+    public static OomDiagnosis.Verdict diagnose(OomEvent e, long ownSwapLimit, NodeSwap nodeSwap) {
+        long[] swap;
+        try {
+            swap = nodeSwap.read();
+        } catch (java.io.IOException | RuntimeException ex) {
+            swap = new long[] {-1, -1};
+        }
+        return OomDiagnosis.of(facts(e, null, ownSwapLimit, swap));
+    }
+
+    /**
+     * The swap limit of the killed task's cgroup as it is now (a limit does not change at a kill), when the kill was
+     * at a parent's limit and the cgroup still exists: v2 {@code memory.swap.max}, v1 memsw − memory limit. -1 when
+     * unknown, unlimited, not below {@code memoryRoot} or gone. Reads only that cgroup's memory files.
+     */
+    public static long ownSwapLimit(OomEvent e, Path memoryRoot, CgroupVersion version) {
+        if (e.systemOom() || e.victimCgroup().equals(e.containerCgroup()) || e.containerCgroup().equals("/")) {
+            return -1;
+        }
+        try {
+            Path root = memoryRoot.toAbsolutePath().normalize();
+            Path cg = root.resolve(e.containerCgroup().substring(1)).normalize();
+            if (!cg.startsWith(root) || cg.equals(root) || !java.nio.file.Files.isDirectory(cg)) {
+                return -1;
+            }
+            return MemoryUsage.read(cg, version).swapLimitBytes();
+        } catch (java.io.IOException | RuntimeException gone) {
+            return -1;
+        }
+    }
+
+    /**
      * The attribution of a watch over {@code workload}: each kill against its containers and pods at that moment, the
      * node's swap from {@code /proc/meminfo} read right then.
      */
@@ -167,10 +204,12 @@ public final class OomAttribution {
         long total = m.nodeSwapTotalBytes() >= 0 ? m.nodeSwapTotalBytes() : nodeSwap[0];
         long free = m.nodeSwapFreeBytes() >= 0 ? m.nodeSwapFreeBytes() : nodeSwap[1];
         long swapLimit = m.swapLimitBytes();
-        if (scope == OomDiagnosis.Scope.ANCESTOR && ownSwapLimit >= 0) {
-            swapLimit = swapLimit < 0 ? ownSwapLimit : Math.min(swapLimit, ownSwapLimit);
+        boolean own = scope != OomDiagnosis.Scope.ANCESTOR;
+        if (!own && ownSwapLimit >= 0 && (swapLimit < 0 || ownSwapLimit <= swapLimit)) {
+            swapLimit = ownSwapLimit;
+            own = true;
         }
         return new OomDiagnosis.Facts(scope, ancestor, m.limitBytes(), m.anonBytes(), m.swapUsageBytes(),
-                swapLimit, swapBehavior, total, free);
+                swapLimit, swapBehavior, total, free, own);
     }
 }

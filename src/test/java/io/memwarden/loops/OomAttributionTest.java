@@ -80,4 +80,34 @@ class OomAttributionTest {
                 .diagnosis().sentence()).isEqualTo("OOM-killed at the memory limit of its pod 512Mi: its swap class"
                 + " NoSwap allows none");
     }
+
+    /** oom-watch's view of a kill at a parent's limit: the task cgroup's own swap.max, read only below the root. */
+    @Test
+    void theTaskCgroupsOwnSwapLimitAtAParentsLimit(@org.junit.jupiter.api.io.TempDir Path root) throws Exception {
+        Path c1 = java.nio.file.Files.createDirectories(root.resolve("kubepods/burstable/pod1/c1"));
+        for (String[] f : new String[][] {{"memory.current", "1000"}, {"memory.max", "67108864"}, {"memory.high", "max"},
+                {"memory.swap.max", "0"}, {"memory.swap.current", "0"}, {"memory.events", "oom_kill 1\n"},
+                {"memory.stat", "anon 1000\n"}}) {
+            java.nio.file.Files.writeString(c1.resolve(f[0]), f[1]);
+        }
+        io.memwarden.model.CgroupVersion v2 = io.memwarden.model.CgroupVersion.V2;
+        OomEvent atPod = new OomEvent(7, "dd", "/kubepods/burstable/pod1/c1", "/kubepods/burstable/pod1", false,
+                "CONSTRAINT_MEMCG", 1, new OomEvent.Memory(64L << 20, 64L << 20, 0, OomEvent.Memory.UNLIMITED,
+                60L << 20, -1, -1));
+        assertThat(OomAttribution.ownSwapLimit(atPod, root, v2)).isZero();
+        assertThat(OomAttribution.diagnose(atPod, OomAttribution.ownSwapLimit(atPod, root, v2),
+                () -> new long[] {1L << 30, 1L << 30}).sentence()).isEqualTo("OOM-killed at the memory limit of its"
+                + " pod 64Mi (anon 60Mi) while 1Gi of node swap was free: its swap limit is 0");
+        // without the task cgroup's own limit, the parent's figures are said to be the parent's
+        assertThat(OomAttribution.diagnose(atPod, -1, () -> new long[] {1L << 30, 1L << 30}).sentence())
+                .isEqualTo("OOM-killed at the memory limit of its pod 64Mi (anon 60Mi) while 1Gi of node swap was"
+                        + " free and that cgroup set no swap limit: the kernel did not swap enough of it out in time");
+        // its own limit: the kernel's figures are the container's; outside the root or gone: unknown
+        assertThat(OomAttribution.ownSwapLimit(new OomEvent(7, "dd", "/kubepods/burstable/pod1/c1",
+                "/kubepods/burstable/pod1/c1", false, "", 1), root, v2)).isEqualTo(-1);
+        assertThat(OomAttribution.ownSwapLimit(new OomEvent(7, "dd", "/../../etc", "/kubepods", false, "", 1), root,
+                v2)).isEqualTo(-1);
+        assertThat(OomAttribution.ownSwapLimit(new OomEvent(7, "dd", "/kubepods/gone", "/kubepods", false, "", 1), root,
+                v2)).isEqualTo(-1);
+    }
 }

@@ -5,7 +5,6 @@ import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.Clock;
 import io.memwarden.control.WakeUp;
-import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.input.ConfigFileWatch;
 import io.memwarden.control.KubeletEviction;
@@ -213,7 +212,8 @@ public final class Agent implements AutoCloseable {
     public void startRest() throws IOException {
         if (setup.watchKernelLog()) {
             try {
-                oomWatch = OomKillWatch.start(this::oomKill, w -> LOG.warn("OOM watch: {}", w));
+                oomWatch = OomKillWatch.start(this::oomKill, w -> LOG.warn("OOM watch: {}", w),
+                        OomAttribution.over(workload, setup.memoryRoot()));
             } catch (IOException e) {
                 LOG.warn("kernel OOM kills are not watched (/dev/kmsg: {})", e.getMessage());
             }
@@ -463,19 +463,22 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private void oomKill(OomEvent e) {
-        OomAttribution.Victim ours = OomAttribution.of(e, workload.snapshot(), setup.memoryRoot()).orElse(null);
-        if (ours != null && config.kubernetes().events()) {
-            setup.cluster().podEvent(ours.namespace(), ours.name(), "Warning", "MemwardenOomKill",
-                    "container " + ours.container() + ": kernel OOM kill of pid " + e.pid() + " (" + e.process()
-                            + "), " + (e.systemOom() ? "system OOM" : "limit of cgroup " + e.victimCgroup()));
+    private void oomKill(OomAttribution.Kill k) {
+        LOG.warn("OOM kill: {}", k.describe());
+        OomReport.send(k, setup.cluster(), config.kubernetes().events(), uidOf(k.victim()));
+    }
+
+    /** The pod's uid when its spec has one (saves the event an API read), else null. */
+    private String uidOf(OomAttribution.Victim v) {
+        if (v == null) {
+            return null;
         }
-        LOG.warn("OOM kill: pid {} ({}){}, {}, constraint {}", e.pid(), e.process(),
-                ours == null ? "" : " in " + ours.describe(), e.systemOom() ? "system OOM" : "cgroup " + e.victimCgroup(),
-                e.constraint().isEmpty() ? "-" : e.constraint());
-        if (e.systemOom() && config.kubernetes().events()) {
-            setup.cluster().systemOom(e);
+        for (ManagedWorkload.ManagedPod p : workload.pods()) {
+            if (p.key().equals(v.pod())) {
+                return p.spec().uid();
+            }
         }
+        return null;
     }
 
     // ------------------------------------------------------------------ shutdown

@@ -31,6 +31,7 @@ public final class StatusMetrics implements MultiCollector {
     static final List<String> EVENTS = List.of("high", "max", "oom", "oom_kill", "failcnt");
 
     private static final String[] CONTAINER_LABELS = {"namespace", "pod", "container", "qos"};
+    private static final String[] OOM_LABELS = {"kind", "namespace", "pod", "container", "victim"};
 
     private final StatusSource source;
     private final Map<List<String>, Long> actionCounts = new TreeMap<>(
@@ -58,9 +59,11 @@ public final class StatusMetrics implements MultiCollector {
         if (status.oomKills() != null) {
             out.add(counter("memwarden_oom_kills",
                     "Kernel OOM kills seen in the kernel log since memwarden started (kind: system = global OOM,"
-                            + " cgroup = a memory cgroup's limit).",
-                    List.of(counterPoint(Labels.of("kind", "system"), status.oomKills().system()),
-                            counterPoint(Labels.of("kind", "cgroup"), status.oomKills().cgroup()))));
+                            + " cgroup = a memory cgroup's limit), by the pod, container and process (victim) killed;"
+                            + " empty namespace/pod/container: no pod on the node (victim=\"other\": over the series"
+                            + " bound). Series of pods that left are dropped.",
+                    status.oomKills().series().stream().map(s -> counterPoint(Labels.of(OOM_LABELS, new String[] {
+                            s.kind(), s.namespace(), s.pod(), s.container(), s.victim()}), s.count())).toList()));
         }
         out.add(counter("memwarden_loop_actions",
                 "Control-loop actions by loop (guard, throttle-relief, offload), action (reclaim, set_high, evict,"

@@ -51,6 +51,12 @@ public record NodeStats(long capacity, long workingSet, long swapTotal, long swa
                 meminfo.getOrDefault("SwapFree", 0L), swapIns(), psi(host));
     }
 
+    /** The node's swap now, {SwapTotal, SwapFree} of /proc/meminfo in bytes (-1 for a field it lacks). */
+    public static long[] swapNow() throws IOException {
+        Map<String, Long> m = meminfo();
+        return new long[] {m.getOrDefault("SwapTotal", -1L), m.getOrDefault("SwapFree", -1L)};
+    }
+
     /** A cgroup with a memory limit as the "node": capacity = its limit, working set = its usage − inactive file. */
     public static NodeStats ofCgroup(HostFacts host, Path cg) throws IOException {
         MemoryUsage u = MemoryUsage.read(cg, host.memoryController());

@@ -1,11 +1,16 @@
 package io.memwarden.cli;
 
+import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.HostProbe;
+import io.memwarden.cgroup.NodeStats;
+import io.memwarden.control.OomDiagnosis;
 import io.memwarden.kernel.BadKmsgRecord;
 import io.memwarden.kernel.KernelLogFile;
 import io.memwarden.kernel.Kmsg;
 import io.memwarden.kernel.KmsgEntry;
 import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.OomParser;
+import io.memwarden.loops.OomAttribution;
 import java.io.FilterWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,6 +18,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,6 +30,11 @@ import tools.jackson.databind.SequenceWriter;
                 + " SystemOOM Node event).",
                 "Without --once it follows /dev/kmsg from now on and prints each kill as it happens (JSON lines with -o"
                 + " json) until interrupted.",
+                "Each kill comes with a diagnosis from the kernel's own figures at the kill (the OOM cgroup's limit, anon"
+                + " memory, swap use and swap limit) and, when following /dev/kmsg, the node's swap read right then:"
+                + " e.g. \"OOM-killed at its memory limit 256Mi (anon 250Mi) while 1.9Gi of node swap was free: its"
+                + " swap limit is 0\" (table: an indented line under the kill; JSON: diagnosis, diagnosisKind,"
+                + " memory).",
                 "A record that is not well-formed (an out-of-range number, a garbage field, a truncated header, bytes"
                 + " that are not text, a line over 64 KiB) is skipped alone, with a warning on stderr naming its line"
                 + " (or record) number, the field and the value; every other kill is still reported.",
@@ -72,6 +83,13 @@ final class OomWatchCommand implements Callable<Integer> {
         }
         Report report = new Report(out, err, json ? (once ? Format.JSON_ARRAY : Format.JSON_LINES) : Format.TABLE,
                 Kmsg.PATH, "record", maxWarnings);
+        if (!once) {
+            // a kill as it happens: the node's swap read now is its swap at the kill (within the poll's second)
+            // and at a parent's limit the killed task's own cgroup (if still there) says what it could swap
+            HostFacts host = host();
+            report.diagnose = e -> OomAttribution.diagnose(e, host == null ? -1
+                    : OomAttribution.ownSwapLimit(e, host.memoryMount(), host.memoryController()), NodeStats::swapNow);
+        }
         try (Kmsg k = Kmsg.open(!once)) {
             OomParser parser = new OomParser();
             report.begin();
@@ -98,6 +116,16 @@ final class OomWatchCommand implements Callable<Integer> {
             err.println(PREFIX + Kmsg.PATH + " cannot be read: " + m
                     + (m.contains("EACCES") || m.contains("EPERM") ? " (reading " + Kmsg.PATH + " needs root)" : ""));
             return ExitCodes.FAILURE;
+        }
+    }
+
+    /** This host's memory cgroup facts, or null without a memory controller. */
+    private static HostFacts host() {
+        try {
+            HostFacts h = HostProbe.probe();
+            return h.memoryMount() == null || h.memoryController() == null ? null : h;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -144,6 +172,8 @@ final class OomWatchCommand implements Callable<Integer> {
         private SequenceWriter array;
         private long skipped;
         private long kills;
+        /** The diagnosis of a kill: from the kernel's figures alone unless set (node swap unknown). */
+        Function<OomEvent, OomDiagnosis.Verdict> diagnose = e -> OomAttribution.Kill.unattributed(e).diagnosis();
 
         Report(PrintWriter out, PrintWriter err, Format format, String source, String unit, int maxWarnings) {
             this.out = out;
@@ -171,10 +201,14 @@ final class OomWatchCommand implements Callable<Integer> {
         @Override
         public void kill(long number, OomEvent e) {
             kills++;
+            OomDiagnosis.Verdict v = diagnose.apply(e);
             switch (format) {
-                case TABLE -> row(out, e);
-                case JSON_ARRAY -> array.write(view(e));
-                case JSON_LINES -> out.println(JSON_LINE.writeValueAsString(view(e)));
+                case TABLE -> {
+                    row(out, e);
+                    out.println("  " + BadKmsgRecord.printableText(v.sentence()));
+                }
+                case JSON_ARRAY -> array.write(view(e, v));
+                case JSON_LINES -> out.println(JSON_LINE.writeValueAsString(view(e, v)));
             }
             if (format != Format.JSON_ARRAY) {
                 out.flush();
@@ -219,7 +253,12 @@ final class OomWatchCommand implements Callable<Integer> {
 
     private static final tools.jackson.databind.ObjectMapper JSON_LINE = tools.jackson.databind.json.JsonMapper.builder().build();
 
+    /** A kill as JSON, diagnosed from the kernel's figures alone (as {@code --from} and {@code --once} do). */
     static Map<String, Object> view(OomEvent e) {
+        return view(e, OomAttribution.Kill.unattributed(e).diagnosis());
+    }
+
+    static Map<String, Object> view(OomEvent e, OomDiagnosis.Verdict v) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", e.pid());
         m.put("process", e.process());
@@ -229,6 +268,18 @@ final class OomWatchCommand implements Callable<Integer> {
         m.put("constraint", e.constraint());
         m.put("timestampMicros", e.timestampMicros());
         m.put("podUid", e.podUid());
+        OomEvent.Memory mem = e.memory();
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("usageBytes", mem.usageBytes());
+        figures.put("limitBytes", mem.limitBytes());
+        figures.put("swapUsageBytes", mem.swapUsageBytes());
+        figures.put("swapLimitBytes", mem.swapLimitBytes());
+        figures.put("anonBytes", mem.anonBytes());
+        figures.put("nodeSwapTotalBytes", mem.nodeSwapTotalBytes());
+        figures.put("nodeSwapFreeBytes", mem.nodeSwapFreeBytes());
+        m.put("memory", figures);
+        m.put("diagnosisKind", v.kind().name());
+        m.put("diagnosis", v.sentence());
         return m;
     }
 

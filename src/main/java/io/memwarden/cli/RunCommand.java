@@ -13,7 +13,6 @@ import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.input.PodManifestReader;
 import io.memwarden.input.YamlDocs;
 import io.memwarden.kernel.Kmsg;
-import io.memwarden.model.OomEvent;
 import io.memwarden.kernel.PsiTrigger;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
@@ -301,10 +300,11 @@ final class RunCommand implements Callable<Integer> {
         ApiServer api = null;
         OomKillWatch oomWatch = null;
         try {
+            // the watch first: it reads the kernel log from its end, and a container can be OOM-killed at once
+            oomWatch = watchOomKills(in.host(), runner);
             start(runner, starting, in.logDir());
             ControlLoops control = controlLoops(in, runner);
             controlRef.set(control);
-            oomWatch = watchOomKills(in.host(), runner);
             api = listen(in, runner, control, oomWatch);
             LoopThread loopThread = in.loops().stream().anyMatch(l -> !l.equals("none"))
                     ? startLoops(control, in.psiTrigger()) : null;
@@ -375,19 +375,12 @@ final class RunCommand implements Callable<Integer> {
      */
     private OomKillWatch watchOomKills(HostFacts host, StandaloneRunner runner) {
         try {
-            return OomKillWatch.start(e -> oomKill(e, host, runner), w -> say("OOM watch: " + w));
+            return OomKillWatch.start(k -> say("OOM kill: " + k.describe()), w -> say("OOM watch: " + w),
+                    OomAttribution.over(runner.workload(), host.memoryMount()));
         } catch (IOException e) {
             err.println(PREFIX + "note: kernel OOM kills are not watched (" + Kmsg.PATH + ": " + e.getMessage() + ")");
             return null;
         }
-    }
-
-    private void oomKill(OomEvent e, HostFacts host, StandaloneRunner runner) {
-        String where = e.systemOom() ? "system OOM (" + e.systemOomMessage() + ")" : "cgroup " + e.victimCgroup();
-        String ours = OomAttribution.of(e, runner.snapshot(), host.memoryMount())
-                .map(v -> " in " + v.describe()).orElse("");
-        say("OOM kill: pid " + e.pid() + " (" + e.process() + ")" + ours + ", " + where + ", constraint "
-                + (e.constraint().isEmpty() ? "-" : e.constraint()));
     }
 
     /** {@code --listen}: the API over the run's status; null when off. */

@@ -171,8 +171,8 @@ public record KmsgRecord(int priority, long sequence, long timestampMicros, Stri
                 message);
     }
 
-    private static final long NOT_A_NUMBER = -1;
-    private static final long OUT_OF_RANGE = -2;
+    static final long NOT_A_NUMBER = -1;
+    static final long OUT_OF_RANGE = -2;
 
     /** ASCII digits only (no sign, no blanks, no other scripts' digits), at most {@code max}; else -1 or -2. */
     static long number(String s, long max) {

@@ -187,6 +187,17 @@ public record NodeStatus(long atMillis, Node node, List<Container> containers, L
      *
      * @param system global OOMs (the victim cgroup is "/"; the kubelet's SystemOOM)
      * @param cgroup kills at a memory cgroup's limit (CONSTRAINT_MEMCG)
+     * @param series the same kills by kind, pod, container and victim process, bounded ({@link OomKillSeries})
      */
-    public record OomKills(long system, long cgroup) {}
+    public record OomKills(long system, long cgroup, List<OomKillSeries.Series> series) {
+        public OomKills {
+            series = List.copyOf(series);
+        }
+
+        /** Counts attributed to no pod: one unattributed series per kind. */
+        public OomKills(long system, long cgroup) {
+            this(system, cgroup, List.of(new OomKillSeries.Series("cgroup", "", "", "", "", cgroup),
+                    new OomKillSeries.Series("system", "", "", "", "", system)));
+        }
+    }
 }

@@ -13,10 +13,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.Set;
 
 /**
  * Counts kernel OOM kills from {@code /dev/kmsg} (read from now on, parsed as the kubelet does by {@link OomParser}):
- * system (global) OOMs and cgroup (memcg) OOMs, for {@code memwarden_oom_kills_total}. A platform daemon thread
+ * system (global) OOMs and cgroup (memcg) OOMs, and by pod, container and victim process in a bounded
+ * {@link OomKillSeries}, for {@code memwarden_oom_kills_total}. Each kill goes through the watch's attribution
+ * ({@link OomAttribution#kill}: the managed container, the "OOM while swap was free" diagnosis) before it is counted
+ * and handed to the listener. A platform daemon thread
  * reads the log (a poll(2) through FFM would pin a virtual thread's carrier); {@link #close()} stops it within a
  * second.
  *
@@ -36,33 +41,40 @@ public final class OomKillWatch implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean stop;
     private Thread thread;
-    private final Consumer<OomEvent> listener;
+    private final Consumer<OomAttribution.Kill> listener;
     private final Consumer<String> warnings;
+    private final Function<OomEvent, OomAttribution.Kill> attribution;
+    private final OomKillSeries series;
 
     OomKillWatch() {
         this(e -> { });
     }
 
-    OomKillWatch(Consumer<OomEvent> listener) {
-        this(listener, w -> { });
+    OomKillWatch(Consumer<OomAttribution.Kill> listener) {
+        this(listener, w -> { }, OomAttribution.Kill::unattributed, new OomKillSeries());
     }
 
-    OomKillWatch(Consumer<OomEvent> listener, Consumer<String> warnings) {
+    OomKillWatch(Consumer<OomAttribution.Kill> listener, Consumer<String> warnings,
+                 Function<OomEvent, OomAttribution.Kill> attribution, OomKillSeries series) {
         this.listener = listener;
         this.warnings = warnings;
+        this.attribution = attribution;
+        this.series = series;
     }
 
-    /** Opens {@code /dev/kmsg} (needs root) at its end and starts counting. */
+    /** Opens {@code /dev/kmsg} (needs root) at its end and starts counting; no kill is attributed. */
     public static OomKillWatch start() throws IOException {
-        return start(e -> { }, w -> { });
+        return start(e -> { }, w -> { }, OomAttribution.Kill::unattributed);
     }
 
     /**
-     * As {@link #start()}, also handing every kill to {@code listener} and every warning (a skipped record, a failed
-     * read) to {@code warnings}, both on the watch's thread.
+     * As {@link #start()}, attributing every kill with {@code attribution} (e.g. {@link OomAttribution#kill} over a
+     * workload), handing it to {@code listener} and every warning (a skipped record, a failed read) to
+     * {@code warnings}, all on the watch's thread.
      */
-    public static OomKillWatch start(Consumer<OomEvent> listener, Consumer<String> warnings) throws IOException {
-        return start(() -> Kmsg.open(true), listener, warnings, RETRY);
+    public static OomKillWatch start(Consumer<OomAttribution.Kill> listener, Consumer<String> warnings,
+                                     Function<OomEvent, OomAttribution.Kill> attribution) throws IOException {
+        return start(() -> Kmsg.open(true), listener, warnings, attribution, RETRY);
     }
 
     /** The log comes from {@code opener}, called on the watch's thread (again after a failed read). */
@@ -70,9 +82,9 @@ public final class OomKillWatch implements AutoCloseable {
         KmsgSource open() throws IOException;
     }
 
-    static OomKillWatch start(Opener opener, Consumer<OomEvent> listener, Consumer<String> warnings, Duration retry)
-            throws IOException {
-        OomKillWatch w = new OomKillWatch(listener, warnings);
+    static OomKillWatch start(Opener opener, Consumer<OomAttribution.Kill> listener, Consumer<String> warnings,
+                              Function<OomEvent, OomAttribution.Kill> attribution, Duration retry) throws IOException {
+        OomKillWatch w = new OomKillWatch(listener, warnings, attribution, new OomKillSeries());
         CompletableFuture<Void> opened = new CompletableFuture<>();
         w.thread = Thread.ofPlatform().daemon().name("memwarden-oom-watch").start(() -> w.follow(opener, opened, retry));
         try {
@@ -175,16 +187,28 @@ public final class OomKillWatch implements AutoCloseable {
 
     void accept(OomEvent e) {
         (e.systemOom() ? system : cgroup).incrementAndGet();
+        OomAttribution.Kill k;
         try {
-            listener.accept(e);
+            k = attribution.apply(e);
+        } catch (RuntimeException ex) {
+            k = OomAttribution.Kill.unattributed(e); // a workload that failed to answer: counted all the same
+        }
+        series.record(e.systemOom(), k.victim(), e.process(), k.podsOnNode());
+        try {
+            listener.accept(k);
         } catch (RuntimeException ignored) {
             // a listener's failure must not stop the counting
         }
     }
 
-    /** The kills seen so far. */
+    /** The kills seen so far, with every series kept. */
     public NodeStatus.OomKills counts() {
-        return new NodeStatus.OomKills(system.get(), cgroup.get());
+        return counts(null);
+    }
+
+    /** The kills seen so far; the series of pods not in {@code podsOnNode} (when given) are dropped first. */
+    public NodeStatus.OomKills counts(Set<String> podsOnNode) {
+        return new NodeStatus.OomKills(system.get(), cgroup.get(), series.series(podsOnNode));
     }
 
     /** Records skipped as not well-formed so far. */

@@ -12,8 +12,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The status of a managed workload ({@code memwarden run}'s processes, the agent's containers), read per scrape or
@@ -86,7 +88,15 @@ public final class RunStatus {
         return new NodeStatus(now, new NodeStatus.Node(n.capacity(), n.memoryAvailable(),
                 n.swapTotal(), n.swapFree(), n.swapInPages(), n.psi(), balloon,
                 loops == null || !loops.options().guard() ? null : loops.guardState(loopClockToEpoch)), containers, actions,
-                oomKills == null ? null : oomKills.counts(), history == null ? 0 : history.dropped());
+                oomKills == null ? null : oomKills.counts(podsOnNode(plans.keySet(), containers)),
+                history == null ? 0 : history.dropped());
+    }
+
+    /** The pods on the node: the managed ones and those of the containers seen ("namespace/name"). */
+    static Set<String> podsOnNode(Set<String> managed, List<NodeStatus.Container> containers) {
+        Set<String> pods = new HashSet<>(managed);
+        containers.forEach(c -> pods.add(c.namespace() + "/" + c.pod()));
+        return pods;
     }
 
     /** The offload loop's numbers for the container {@code NS/POD/NAME}; null when it has none. */

@@ -77,8 +77,13 @@ class StatusMetricsTest {
         assertThat(t).contains("memwarden_loop_actions_total{action=\"reclaim\",loop=\"guard\",result=\"ok\"} 1.0\n");
         assertThat(t).contains("memwarden_status_errors_total 0.0\n");
         assertThat(t).contains("# TYPE memwarden_oom_kills_total counter\n");
-        assertThat(t).contains("memwarden_oom_kills_total{kind=\"system\"} 1.0\n");
-        assertThat(t).contains("memwarden_oom_kills_total{kind=\"cgroup\"} 2.0\n");
+        assertThat(t).contains("memwarden_oom_kills_total{container=\"\",kind=\"system\",namespace=\"\",pod=\"\","
+                + "victim=\"\"} 1.0\n");
+        assertThat(t).contains("memwarden_oom_kills_total{container=\"\",kind=\"cgroup\",namespace=\"\",pod=\"\","
+                + "victim=\"\"} 1.0\n");
+        assertThat(t).contains("memwarden_oom_kills_total{container=\"app\",kind=\"cgroup\",namespace=\"shop\","
+                + "pod=\"web-0\",victim=\"perl\"} 1.0\n");
+        assertThat(lines(t, "memwarden_oom_kills_total{")).hasSize(3);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.memwarden.api;
 
 import io.memwarden.model.Pressure;
 import io.memwarden.loops.NodeStatus;
+import io.memwarden.loops.OomKillSeries;
 import io.memwarden.policy.Plan;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,9 @@ final class Statuses {
 
     static NodeStatus status(List<NodeStatus.LoopAction> actions) {
         return new NodeStatus(1_700_000_000_000L, node(), List.of(v2Container(), v1Container(), goneContainer()),
-                actions, new NodeStatus.OomKills(1, 2));
+                actions, new NodeStatus.OomKills(1, 2, List.of(
+                        new OomKillSeries.Series("cgroup", "", "", "", "", 1),
+                        new OomKillSeries.Series("cgroup", "shop", "web-0", "app", "perl", 1),
+                        new OomKillSeries.Series("system", "", "", "", "", 1))));
     }
 }

@@ -122,7 +122,8 @@ class OomWatchCommandTest {
         Path g = file("kern2.log", concat(Files.readAllBytes(f), tail));
         PlanCommandTest.Run r = run("oom-watch", "--from", g.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out().lines().skip(1).map(l -> l.split(" +")[1]).toList()).containsExactly("7", "8");
+        assertThat(r.out().lines().skip(1).filter(l -> !l.startsWith(" ")).map(l -> l.split(" +")[1]).toList())
+                .containsExactly("7", "8");
         String p = "memwarden oom-watch: warning: " + g + " line ";
         assertThat(r.err().lines().toList()).containsExactly(
                 p + "3 skipped: flags \"x\": not one of -, c, +",
@@ -143,7 +144,7 @@ class OomWatchCommandTest {
         Path f = file("kern.log", b + KILL_B);
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString(), "--max-warnings", "3");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).hasLineCount(3);
+        assertThat(r.out()).hasLineCount(1 + 2 * 2); // the header, each kill and its diagnosis
         assertThat(r.err().lines().toList()).hasSize(4).last().isEqualTo("memwarden oom-watch: warning: " + f
                 + ": 30 lines skipped in all (the first 3 listed; --max-warnings N lists more)");
         assertThat(run("oom-watch", "--from", f.toString(), "--max-warnings", "-1").code()).isEqualTo(2);
@@ -154,7 +155,7 @@ class OomWatchCommandTest {
         Path f = file("kern.log", KILL_A + "4,9,900,-;c invoked oom-killer: gfp_mask=0x0"); // cut, no final newline
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString());
         assertThat(r.code()).isZero();
-        assertThat(r.out()).hasLineCount(2);
+        assertThat(r.out()).hasLineCount(1 + 2);
         assertThat(r.err()).isEqualTo("memwarden oom-watch: warning: " + f + " ends inside the OOM record begun at line 3"
                 + " (no \"Killed process\" or \"oom-kill:\" line yet): not reported\n");
     }
@@ -165,7 +166,7 @@ class OomWatchCommandTest {
         Path f = file("kern.log", KILL_A + huge + KILL_B);
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString());
         assertThat(r.code()).isZero();
-        assertThat(r.out()).hasLineCount(3);
+        assertThat(r.out()).hasLineCount(1 + 2 * 2);
         assertThat(r.err()).isEqualTo("memwarden oom-watch: warning: " + f + " line 3 skipped: line \"6,3,300,-;"
                 + "z".repeat(54) + "…\": longer than 65536 bytes (200010 bytes)\n");
     }
@@ -178,7 +179,7 @@ class OomWatchCommandTest {
         Path f = file("kern.log", KILL_A + hostile + KILL_B);
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString());
         assertThat(r.code()).isZero();
-        assertThat(r.out()).hasLineCount(3);
+        assertThat(r.out()).hasLineCount(1 + 2 * 2);
     }
 
     @Test
@@ -207,6 +208,32 @@ class OomWatchCommandTest {
         Path f = file("kern.log", "4,1,1,-;x invoked oom-killer:\n3,2,2,-;Killed process 9 (ev\\x1b[2Jil) total-vm:1kB\n");
         PlanCommandTest.Run r = run("oom-watch", "--from", f.toString());
         assertThat(r.out()).contains("ev\\x1b[2Jil").doesNotContain("\u001b");
+    }
+
+    /** A v2 kill at a container's limit with swap.max 0, from a saved log: figures and diagnosis in both outputs. */
+    @Test
+    void eachKillIsDiagnosedFromTheKernelsFigures() throws IOException {
+        String cg = "/kubepods/burstable/pod1f0e2c5a-5b7e-4c43-9d3a-0123456789ab/c1";
+        Path f = file("kern.log", "4,1,100,-;java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0\n"
+                + "6,2,101,-;memory: usage 262144kB, limit 262144kB, failcnt 9\n"
+                + "6,3,102,-;swap: usage 0kB, limit 0kB, failcnt 0\n"
+                + "6,4,103,-;Memory cgroup stats for " + cg + ":\n"
+                + "6,5,104,-;anon 262144000\n"
+                + "6,6,105,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg="
+                + cg + ",task_memcg=" + cg + ",task=java,pid=9,uid=0\n");
+        PlanCommandTest.Run table = run("oom-watch", "--from", f.toString());
+        assertThat(table.code()).as(table.err()).isZero();
+        assertThat(table.out().lines().toList()).hasSize(3).last().isEqualTo("  OOM-killed at its memory limit 256Mi"
+                + " (anon 250Mi): its swap limit is 0");
+        PlanCommandTest.Run json = run("oom-watch", "--from", f.toString(), "-o", "json");
+        JsonNode k = JsonMapper.builder().build().readTree(json.out()).get(0);
+        assertThat(k.get("diagnosisKind").asString()).isEqualTo("SWAP_NOT_ALLOWED");
+        assertThat(k.get("diagnosis").asString()).isEqualTo("OOM-killed at its memory limit 256Mi (anon 250Mi): its"
+                + " swap limit is 0");
+        assertThat(k.get("memory").get("limitBytes").asLong()).isEqualTo(256L << 20);
+        assertThat(k.get("memory").get("swapLimitBytes").asLong()).isZero();
+        assertThat(k.get("memory").get("anonBytes").asLong()).isEqualTo(262144000L);
+        assertThat(k.get("memory").get("nodeSwapFreeBytes").asLong()).as("not in a memcg OOM's record").isEqualTo(-1);
     }
 
     static byte[] concat(byte[] a, byte[] b) {

@@ -125,4 +125,84 @@ class OomParserTest {
         assertThat(KmsgRecord.parse("plain line; with semicolon").message()).isEqualTo("plain line; with semicolon");
         assertThat(OomParser.join("kubepods//burstable/../x")).isEqualTo("/kubepods/x");
     }
+
+    /** The figures a v1 memcg OOM prints (this host's 6.18 kernel, memory + memsw): usage, limits, total_rss. */
+    @Test
+    void memoryFiguresOfAV1MemcgOom() {
+        var e = parse(
+                "<4>[19699.478200] perl invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                "<6>[19699.478468] memory: usage 32768kB, limit 32768kB, failcnt 0",
+                "<6>[19699.478473] memory+swap: usage 40960kB, limit 40960kB, failcnt 0",
+                "<6>[19699.478474] kmem: usage 148kB, limit 9007199254740988kB, failcnt 0",
+                "<6>[19699.478475] Memory cgroup stats for /memwarden-test-1/oom:",
+                "<6>[19699.478516] cache 0",
+                "<6>[19699.478517] rss 33402880",
+                "<6>[19699.478518] swap 8388608",
+                "<6>[19699.478527] total_rss 33402881",
+                "<6>[19699.478536] Tasks state (memory values in pages):",
+                "<6>[19699.478537] rss 1",
+                "<6>[19699.478544] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                        + "oom_memcg=/memwarden-test-1/oom,task_memcg=/memwarden-test-1/oom,task=perl,pid=9144,uid=0");
+        assertThat(e).singleElement().extracting(OomEvent::memory).isEqualTo(new OomEvent.Memory(32 << 20, 32 << 20,
+                8 << 20, 8 << 20, 33402881, -1, -1));
+    }
+
+    /** v2: {@code swap:} instead of memsw, {@code anon} in the stats; "max" printed as PAGE_COUNTER_MAX in kB. */
+    @Test
+    void memoryFiguresOfAV2MemcgOomWithStatsInOneMessage() {
+        var e = parse(
+                "4,1,100,-;hog invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                "6,2,101,-;memory: usage 262144kB, limit 262144kB, failcnt 12",
+                "6,3,102,-;swap: usage 0kB, limit 9007199254740988kB, failcnt 0",
+                "6,4,103,-;Memory cgroup stats for /kubepods/burstable/podx/c1:",
+                "6,5,104,-;anon 262000000\\x0afile 4096\\x0akernel 1000",
+                "6,6,105,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                        + "oom_memcg=/kubepods/burstable/podx/c1,task_memcg=/kubepods/burstable/podx/c1,task=hog,pid=7,"
+                        + "uid=0");
+        assertThat(e).singleElement().extracting(OomEvent::memory).isEqualTo(new OomEvent.Memory(256 << 20,
+                256 << 20, 0, OomEvent.Memory.UNLIMITED, 262000000, -1, -1));
+    }
+
+    /** A global OOM prints the node's swap; garbage figures stay unknown and change nothing else. */
+    @Test
+    void nodeSwapOfAGlobalOomAndBadFiguresLeftUnknown() {
+        var e = parse(
+                "4,1,100,-;java invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0",
+                "6,2,101,-;memory: usage 12x4kB, limit -5kB, failcnt 0",
+                "6,3,102,-;Free swap  = 1024kB",
+                "6,4,103,-;Total swap = 2097152kB",
+                "6,5,200,-;oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+                        + "task_memcg=/x,task=java,pid=4242,uid=1000",
+                "3,6,300,-;Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB");
+        assertThat(e).singleElement().satisfies(o -> {
+            assertThat(o.systemOom()).isTrue();
+            assertThat(o.pid()).isEqualTo(4242);
+            assertThat(o.memory()).isEqualTo(new OomEvent.Memory(-1, -1, -1, -1, -1, 2L << 30, 1L << 20));
+        });
+        // a record without figures
+        assertThat(parse("a invoked oom-killer: gfp_mask=0x0", "Out of memory: Killed process 7 (a) score 900"))
+                .singleElement().extracting(OomEvent::memory).isEqualTo(OomEvent.Memory.UNKNOWN);
+    }
+
+    /**
+     * Plain {@code dmesg} lines (a "[seconds]" prefix kept in the message) of a v2 record, as Debian 13's 6.12 kernel
+     * printed it in the vm tier's containerd e2e (noswap_hog, memory.max 64Mi, memory.swap.max 0).
+     */
+    @Test
+    void memoryFiguresOfPlainDmesgLinesFromA612Kernel() {
+        String cg = "/kubepods/burstable/pod00000000-0000-0000-0000-00000000000f/10c46487";
+        var e = parse(
+                "[  661.220000] dd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=984",
+                "[  661.221700] memory: usage 65536kB, limit 65536kB, failcnt 21",
+                "[  661.221715] swap: usage 0kB, limit 0kB, failcnt 0",
+                "[  661.221728] Memory cgroup stats for " + cg + ":",
+                "[  661.225815] anon 66744320",
+                "[  661.225820] file 0",
+                "[  661.226492] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=10c46487,mems_allowed=0,"
+                        + "oom_memcg=" + cg + ",task_memcg=" + cg + ",task=dd,pid=4148,uid=0",
+                "[  661.227299] Memory cgroup out of memory: Killed process 4148 (dd) total-vm:207128kB,"
+                        + " anon-rss:65076kB, file-rss:0kB, shmem-rss:1392kB, UID:0 pgtables:168kB oom_score_adj:984");
+        assertThat(e).singleElement().extracting(OomEvent::memory).isEqualTo(new OomEvent.Memory(64 << 20, 64 << 20,
+                0, 0, 66744320, -1, -1));
+    }
 }

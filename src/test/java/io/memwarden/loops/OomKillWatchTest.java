@@ -111,15 +111,15 @@ class OomKillWatchTest {
                 throw new Libc.ErrnoException("open(/dev/kmsg)", 24); // the first re-open fails too
             }
             return new Script(steps, done);
-        }, e -> {
-            pids.add(e.pid());
+        }, k -> {
+            pids.add(k.event().pid());
             throw new IllegalStateException("a listener that fails");
-        }, warnings::add, Duration.ofMillis(1));
+        }, warnings::add, OomAttribution.Kill::unattributed, Duration.ofMillis(1));
         try {
             assertThat(done.await(60, TimeUnit.SECONDS)).as("the script was played to its end").isTrue();
             assertThat(w.running()).isTrue();
             assertThat(pids).containsExactly(10L, 11L, 12L, 13L);
-            assertThat(w.counts()).isEqualTo(new NodeStatus.OomKills(2, 2));
+            assertThat(w.counts()).isEqualTo(new NodeStatus.OomKills(2, 2)); // unattributed: no workload
             assertThat(w.skipped()).isEqualTo(123);
             assertThat(w.failures()).isEqualTo(2);
             assertThat(opens).hasValue(3);

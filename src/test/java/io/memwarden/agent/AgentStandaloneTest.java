@@ -114,8 +114,9 @@ class AgentStandaloneTest {
         agent.start();
         assertThat(agent.plugin()).isNull();
 
-        AgentTest.await("the plan in the container's cgroup", () -> value(app, "memory.max").equals(Long.toString(GI)));
-        assertThat(read(app, "memory.swap.max")).isEqualTo("0");
+        // the writer writes memory.max before memory.swap.max: wait for the whole plan, not its first file
+        AgentTest.await("the plan in the container's cgroup", () -> value(app, "memory.max").equals(Long.toString(GI))
+                && value(app, "memory.swap.max").equals("0"));
         assertThat(Map.of("memory.max", read(pause, "memory.max"), "memory.swap.max", read(pause, "memory.swap.max")))
                 .isEqualTo(pauseBefore);
         AgentTest.await("the failure event", () -> cluster.podEvents.stream()

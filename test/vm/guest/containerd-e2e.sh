@@ -560,6 +560,35 @@ else
 fi
 if [ "$oom_ok" = 1 ]; then check oom_score_adj PASS "$oom_detail"; else check oom_score_adj FAIL "$oom_detail"; fi
 
+# Memory-backed mounts of a container that may swap are mounted noswap (KEP-2400; kubelet-semantics §1): memwarden
+# replaces each tmpfs mount of the OCI spec (runc's /dev here) through the NRI mount adjustment when the kernel
+# supports noswap (6.12 does); a NoSwap container's mounts are left as they are. Read in the container's own mount
+# namespace: /proc/PID/mountinfo, field 5 the mount point, after " - " the type, the source and the super options.
+tmpfs_opts() { # tmpfs_opts PID MOUNTPOINT: the super options of that tmpfs mount, or "none"
+  awk -v mp="$2" '$5 == mp { for (i = 6; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "tmpfs") print $(i + 3); exit } }' \
+    "/proc/$1/mountinfo" | grep . || echo none
+}
+ns_ok=1 ns_detail=""
+for key in e2e/limited:ls e2e/guaranteed:g; do
+  cg=${oom_cg[$key]:-}
+  if [ -z "$cg" ]; then ns_ok=0; ns_detail+="$key: no container; "; continue; fi
+  pid=$(head -n 1 "$cg/cgroup.procs")
+  opts=$(tmpfs_opts "$pid" /dev)
+  ns_detail+="$key /dev tmpfs options $opts; "
+  has=no; case ",$opts," in *,noswap,*) has=yes ;; esac
+  # each must have a tmpfs /dev; the LimitedSwap container's carries noswap, the NoSwap (Guaranteed) one's does not
+  if [ "$opts" = none ]; then ns_ok=0
+  elif [ "$key" = e2e/limited:ls ] && [ "$has" != yes ]; then ns_ok=0
+  elif [ "$key" = e2e/guaranteed:g ] && [ "$has" != no ]; then ns_ok=0
+  fi
+done
+reported=$(grep -c "CreateContainer e2e/limited:ls: bind mount /dev/shm from host tmpfs" "$LOGS/memwarden.log") || true
+ns_detail+="memwarden reported the LimitedSwap container's /dev/shm bind of a host tmpfs $reported time(s)"
+# containerd binds the sandbox's /dev/shm (a host tmpfs, not noswap) into each container: NRI cannot change it,
+# memwarden must say so rather than leave it silent
+[ "${reported:-0}" -ge 1 ] || ns_ok=0
+if [ "$ns_ok" = 1 ]; then check noswap_tmpfs PASS "$ns_detail"; else check noswap_tmpfs FAIL "$ns_detail"; fi
+
 note "memwarden's decisions: $(grep -E 'CreateContainer e2e' "$LOGS/memwarden.log" | sed 's/.*CreateContainer/CreateContainer/' | tr '\n' ';' | head -c 1500)"
 
 # ==== phase 2: memwarden agent with the (mock) Kubernetes API =======================================

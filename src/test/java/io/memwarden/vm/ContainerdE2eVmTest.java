@@ -49,6 +49,8 @@ class ContainerdE2eVmTest {
             "limitedswap_swap_max", // LimitedSwap container: numeric memory.swap.max = plan = the kubelet's formula
             "plan_limitedswap", // the LimitedSwap container's cgroup files = memwarden plan
             "oom_score_adj",    // Burstable/Guaranteed/BestEffort processes: oom_score_adj = plan (NRI v0.7+)
+            "noswap_tmpfs",     // the LimitedSwap container's tmpfs /dev mounted noswap (NRI mount adjustment),
+                                //   the NoSwap one's not; its /dev/shm bind of a host tmpfs reported
             "agent_metrics",    // /metrics: the container's memory.high, NRI latency, loop actions
             "agent_lifecycle",  // CRI stop + remove of a pod reach the agent (StopContainer, StateChange)
             "agent_shutdown",   // SIGTERM: the agent stops, the raised memory.high stays

@@ -81,8 +81,9 @@ class StandaloneKernelTest {
             CgroupWriter check = new CgroupWriter(h.memoryController(), h.pageSize());
             try {
                 agent.start();
+                // the round writes each cgroup as it goes and publishes its containers to the workload at its end
                 AgentTest.await("the plan in the real cgroups", () -> matches(check, app, webPlan)
-                        && matches(check, side, dbPlan));
+                        && matches(check, side, dbPlan) && agent.workload().snapshot().size() == 2);
                 assertThat(agent.workload().snapshot()).hasSize(2).anySatisfy(s -> {
                     assertThat(s.cgroup()).isEqualTo(app);
                     assertThat(s.usage().pids()).contains(sleeper.pid());

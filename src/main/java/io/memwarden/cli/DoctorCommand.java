@@ -6,6 +6,7 @@ import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
 import io.memwarden.k8s.ApiPresence;
 import io.memwarden.kernel.NodeFeatures;
+import io.memwarden.kernel.TmpfsNoswap;
 import io.memwarden.model.CgroupFiles;
 import io.memwarden.nri.RuntimeNriProbe;
 import io.memwarden.policy.KubeletSettings;
@@ -102,6 +103,8 @@ final class DoctorCommand implements Callable<Integer> {
         NodeFeatures k = NodeFeatures.read(root);
         RuntimeNriProbe.Result n = RuntimeNriProbe.probe(root, nriSocket);
         ApiPresence a = ApiPresence.read(root, env);
+        // read-only: the kernel-version rule, never TmpfsNoswap.detect's test mount
+        TmpfsNoswap.Support noswap = TmpfsNoswap.byRelease(h.kernelVersion(), "kernel-version rule, no test mount");
         DoctorFacts.Kubelet kubelet = null;
         if (kubeletConfig != null) {
             try {
@@ -115,6 +118,7 @@ final class DoctorCommand implements Callable<Integer> {
                 relative(root, h.memoryMount()), h.swapAccounting(), h.hasCgroupFile(CgroupFiles.MEMORY_RECLAIM),
                 h.psi(), h.memTotal(), h.swapTotal(), k.swapFree(), h.swapDevices(), h.zramDevices(),
                 h.zswapEnabled(), k.mglru(), k.kmsgReadable(), k.dmesgRestrict(), k.ksmRun(), k.balloonDriver(),
+                noswap.supported(), noswap.detection(),
                 new DoctorFacts.Nri(n.socket(), DoctorFacts.SocketState.valueOf(n.state().name()), n.detail(),
                         n.config(), DoctorFacts.NriSetting.valueOf(n.setting().name()), n.configVersion()),
                 new DoctorFacts.Kube(a.inClusterEnv(), a.serviceAccount(), a.kubeconfig()), kubelet);
@@ -150,6 +154,7 @@ final class DoctorCommand implements Callable<Integer> {
         node.put("kmsgReadable", f.kmsgReadable());
         node.put("ksmRun", f.ksmRun());
         node.put("balloon", f.balloonDriver());
+        node.put("tmpfsNoswap", f.tmpfsNoswap());
         Map<String, Object> nri = new LinkedHashMap<>();
         nri.put("socket", f.nri().socket());
         nri.put("socketState", f.nri().socketState().name().toLowerCase(java.util.Locale.ROOT));

@@ -1,12 +1,11 @@
 package io.memwarden.view;
 
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.KernelRelease;
 import io.memwarden.model.SwapBehavior;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code memwarden doctor}'s judgement (pure): per capability memwarden has, whether it works on the node described by
@@ -45,8 +44,6 @@ public final class Doctor {
             return capabilities.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
         }
     }
-
-    private static final Pattern RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
 
     public static Report evaluate(DoctorFacts f) {
         List<Capability> out = new ArrayList<>();
@@ -251,16 +248,13 @@ public final class Doctor {
     }
 
     private static Capability tmpfsNoswap(DoctorFacts f) {
-        boolean at = !kernelOlder(f.kernelRelease(), 6, 4) && f.kernelRelease() != null
-                && RELEASE.matcher(f.kernelRelease()).find();
-        String how = " (kernel-version rule, no test mount)";
-        if (at) {
-            return new Capability("tmpfs-noswap", Status.READY, "kernel " + f.kernelRelease() + " ≥ 6.4: tmpfs"
-                    + " mounts of containers that may not swap get noswap" + how, null);
+        if (f.tmpfsNoswap()) {
+            return new Capability("tmpfs-noswap", Status.READY, "tmpfs mounts of containers that may not swap get"
+                    + " noswap: " + f.tmpfsNoswapDetection(), null);
         }
         return new Capability("tmpfs-noswap", f.swapTotal() > 0 ? Status.DEGRADED : Status.NOT_APPLICABLE,
-                "kernel " + f.kernelRelease() + " < 6.4: tmpfs has no noswap, memory-backed volumes can swap"
-                        + " (reported, not prevented)" + how, "upgrade the kernel to 6.4 or later");
+                "tmpfs has no noswap, memory-backed volumes can swap (reported, not prevented): "
+                        + f.tmpfsNoswapDetection(), "upgrade the kernel to 6.4 or later");
     }
 
     private static Capability nri(DoctorFacts f) {
@@ -332,15 +326,8 @@ public final class Doctor {
         return new Capability("kubelet", Status.READY, says + (swapOn ? "" : " (no swap on the node)"), null);
     }
 
-    /** Whether {@code release} ("6.1.0-40-cloud-amd64") is older than major.minor; false when unreadable. */
-    static boolean kernelOlder(String release, int major, int minor) {
-        Matcher m = RELEASE.matcher(release == null ? "" : release);
-        if (!m.find()) {
-            return false;
-        }
-        int a = Integer.parseInt(m.group(1));
-        int b = Integer.parseInt(m.group(2));
-        return a < major || a == major && b < minor;
+    private static boolean kernelOlder(String release, int major, int minor) {
+        return KernelRelease.older(release, major, minor);
     }
 
     /** The report for people: one line per capability, its fix below it, human units. */

@@ -28,6 +28,8 @@ import java.util.List;
  * @param dmesgRestrict      /proc/sys/kernel/dmesg_restrict is 1
  * @param ksmRun             /sys/kernel/mm/ksm/run (0 off, 1 on, 2 unmerge), null: no KSM
  * @param balloonDriver      "virtio_balloon", "vmw_balloon" or null (none)
+ * @param tmpfsNoswap        tmpfs takes {@code noswap} (kernel.TmpfsNoswap's read-only rule: kernel ≥ 6.4)
+ * @param tmpfsNoswapDetection how that was found
  * @param nri                the NRI socket and the runtime's config
  * @param kube               what says how to reach the Kubernetes API (presence only)
  * @param kubelet            the kubelet's swap settings from --kubelet-config, or null when none was given
@@ -52,6 +54,8 @@ public record DoctorFacts(
         boolean dmesgRestrict,
         Integer ksmRun,
         String balloonDriver,
+        boolean tmpfsNoswap,
+        String tmpfsNoswapDetection,
         Nri nri,
         Kube kube,
         Kubelet kubelet) {

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * Whether NRI is reachable on this node, for {@code memwarden doctor}: the socket exists and accepts a connection
  * (connected and closed at once, nothing sent), and what containerd's config file says about its NRI plugin
  * ({@code [plugins."io.containerd.nri.v1.nri"] disable}; off by default in containerd 1.7, on since 2.0:
- * nri-protocol.md §1.3). Reads only.
+ * nri-protocol.md §2). Reads only.
  */
 public final class RuntimeNriProbe {
     private RuntimeNriProbe() {}

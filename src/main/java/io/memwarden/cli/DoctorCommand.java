@@ -92,6 +92,12 @@ final class DoctorCommand implements Callable<Integer> {
     }
 
     private static String oneLine(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return "no such file " + n.getFile();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return m.replace('\n', ' ');
     }

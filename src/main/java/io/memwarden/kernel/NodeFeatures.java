@@ -12,7 +12,7 @@ import java.util.List;
  *
  * @param swapFree      Σ (size − used) of the areas in /proc/swaps, bytes
  * @param mglru         /sys/kernel/mm/lru_gen/enabled ("0x0007"), null without MGLRU
- * @param kmsgReadable  /dev/kmsg passes access(R_OK) for this process
+ * @param kmsgReadable  /dev/kmsg passes access(R_OK) and, with dmesg_restrict=1, this process has CAP_SYSLOG
  * @param dmesgRestrict /proc/sys/kernel/dmesg_restrict is 1
  * @param ksmRun        /sys/kernel/mm/ksm/run, null without KSM
  * @param balloonDriver "virtio_balloon", "vmw_balloon", or null
@@ -32,7 +32,6 @@ public record NodeFeatures(long swapFree, String mglru, boolean kmsgReadable, bo
         }
         String mglru = firstLine(root.resolve("sys/kernel/mm/lru_gen/enabled"));
         Path kmsg = root.resolve(Kmsg.PATH.substring(1));
-        boolean kmsgReadable = Files.exists(kmsg) && Files.isReadable(kmsg);
         boolean restrict = "1".equals(firstLine(root.resolve("proc/sys/kernel/dmesg_restrict")));
         Integer ksm = null;
         String run = firstLine(root.resolve("sys/kernel/mm/ksm/run"));
@@ -41,13 +40,34 @@ public record NodeFeatures(long swapFree, String mglru, boolean kmsgReadable, bo
         }
         Balloon.Reading b = Balloon.read(Balloon.Paths.under(root), 4096);
         int uid;
+        Boolean capSyslog = null;
         try {
-            uid = Host.effectiveUid(Files.readString(root.resolve("proc/self/status")));
+            String status = Files.readString(root.resolve("proc/self/status"));
+            capSyslog = capSyslog(status);
+            uid = Host.effectiveUid(status);
         } catch (IOException e) {
             uid = -1;
         }
+        // access(2) passes for everyone on /dev/kmsg (0644); with dmesg_restrict=1 the kernel's open also wants
+        // CAP_SYSLOG (unknown CapEff: root is taken to have it)
+        boolean kmsgReadable = Files.exists(kmsg) && Files.isReadable(kmsg)
+                && (!restrict || (capSyslog != null ? capSyslog : uid == 0));
         return new NodeFeatures(free, mglru, kmsgReadable, restrict, ksm, b.present() ? b.driver().toString() : null,
                 uid);
+    }
+
+    /** CAP_SYSLOG (bit 34) in the CapEff line of /proc/self/status, or null without one. */
+    static Boolean capSyslog(String status) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith("CapEff:")) {
+                try {
+                    return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 34)) != 0;
+                } catch (NumberFormatException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     private static String firstLine(Path p) throws IOException {

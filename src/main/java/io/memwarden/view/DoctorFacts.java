@@ -24,7 +24,7 @@ import java.util.List;
  * @param zramDevices        zram block devices (zram0...)
  * @param zswapEnabled       zswap's enabled parameter, null: not built
  * @param mglru              /sys/kernel/mm/lru_gen/enabled ("0x0007"), null: no MGLRU
- * @param kmsgReadable       /dev/kmsg can be opened for reading by this user (access(2), not opened)
+ * @param kmsgReadable       /dev/kmsg can be read by this process (access(2) and CAP_SYSLOG when dmesg_restrict; not opened)
  * @param dmesgRestrict      /proc/sys/kernel/dmesg_restrict is 1
  * @param ksmRun             /sys/kernel/mm/ksm/run (0 off, 1 on, 2 unmerge), null: no KSM
  * @param balloonDriver      "virtio_balloon", "vmw_balloon" or null (none)

@@ -229,6 +229,22 @@ class DoctorCommandTest {
         }
     }
 
+    /** /dev/kmsg is 0644, but with dmesg_restrict=1 only CAP_SYSLOG reads it (as `nobody` on the build machine). */
+    @Test
+    void kmsgNeedsCapSyslogUnderDmesgRestrict() throws IOException {
+        try (NodeFixture n = new NodeFixture(tmp).kernel("6.12.48").v2(true, true).noSwap().psi().kmsg()
+                .unprivileged()) {
+            JsonNode doc = json(doctor("-o", "json"));
+            assertThat(doc.get("node").get("uid").asInt()).isEqualTo(1000);
+            assertThat(doc.get("node").get("kmsgReadable").asBoolean()).isFalse();
+            assertThat(status(doc, "oom-watch")).isEqualTo("unavailable");
+            assertThat(doctor().out()).contains("/dev/kmsg is missing or not readable by uid 1000"
+                    + " (kernel.dmesg_restrict=1: CAP_SYSLOG needed)");
+        }
+        Files.writeString(tmp.resolve("proc/sys/kernel/dmesg_restrict"), "0\n");
+        assertThat(json(doctor("-o", "json")).get("node").get("kmsgReadable").asBoolean()).isTrue();
+    }
+
     @Test
     void noMemoryControllerIsUnusable() throws IOException {
         try (NodeFixture n = new NodeFixture(tmp).kernel("6.12.48").noMemoryController().noSwap()) {
@@ -264,7 +280,8 @@ class DoctorCommandTest {
     void unreadableRootIsOneLineAndExitOne() {
         Run r = doctor(); // tmp is empty: no /proc/self/mountinfo
         assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
-        assertThat(r.err().strip()).startsWith("memwarden doctor: cannot read the node below ROOT")
+        assertThat(r.err().strip()).isEqualTo("memwarden doctor: cannot read the node below ROOT: no such file"
+                        + " ROOT/proc/self/mountinfo")
                 .doesNotContain("\n").doesNotContain("Exception");
     }
 

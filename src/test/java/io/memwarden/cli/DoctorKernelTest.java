@@ -19,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code memwarden doctor -o json} on this machine's kernel: what it reports agrees with facts read here
- * independently (cgroup version from /proc/self/cgroup, swap from /proc/swaps, the kernel release, PSI, KSM), and the
+ * independently (cgroup version from /proc/self/cgroup, swap from /proc/swaps, the kernel release, PSI, KSM, whether
+ * /dev/kmsg opens), and the
  * pass changed nothing that lasts (mounts outside /tmp, swaps, KSM, the top memory cgroups but memwarden-* test ones,
  * which concurrent test runs create). Doctor never runs TmpfsNoswap's test mount: it reports tmpfs noswap by kernel
  * release.
@@ -64,6 +65,13 @@ class DoctorKernelTest {
                 .isEqualTo(Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip());
         assertThat(node.get("psi").asBoolean()).isEqualTo(Files.isReadable(Path.of("/proc/pressure/memory")));
         assertThat(node.get("ksmRun").isNull()).isEqualTo(!Files.exists(Path.of("/sys/kernel/mm/ksm/run")));
+        boolean opens;
+        try (var in = Files.newByteChannel(Path.of("/dev/kmsg"))) {
+            opens = true; // opened for reading and closed: nothing read
+        } catch (IOException | SecurityException e) {
+            opens = false;
+        }
+        assertThat(node.get("kmsgReadable").asBoolean()).as("/dev/kmsg opens for reading").isEqualTo(opens);
         assertThat(doc.get("overall").asString()).isEqualTo(code == 0 ? "ready" : code == 3 ? "degraded" : "unusable");
 
         assertThat(state()).as("doctor changed the node").isEqualTo(before);

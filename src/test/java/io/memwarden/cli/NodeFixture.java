@@ -17,7 +17,7 @@ final class NodeFixture implements AutoCloseable {
 
     NodeFixture(Path root) throws IOException {
         this.root = root;
-        file("proc/self/status", "Name:\tjava\nUid:\t0\t0\t0\t0\n");
+        file("proc/self/status", "Name:\tjava\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n");
         file("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda1\n");
         memory(8L << 30);
         file("proc/vmstat", "nr_free_pages 100\n");
@@ -101,6 +101,12 @@ final class NodeFixture implements AutoCloseable {
     NodeFixture psi() throws IOException {
         return file("proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
                 + "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    }
+
+    /** A process of uid 1000 without capabilities, on a kernel with dmesg_restrict=1. */
+    NodeFixture unprivileged() throws IOException {
+        file("proc/sys/kernel/dmesg_restrict", "1\n");
+        return file("proc/self/status", "Name:\tjava\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n");
     }
 
     NodeFixture kmsg() throws IOException {

@@ -303,6 +303,24 @@ check_memwarden_demo() { # memwarden's own demo on cgroup v2: plan -> validated 
   fi
 }
 
+check_memwarden_doctor() { # memwarden doctor -o json in the guest: cgroup v2, swap (the guest has some) reported ready
+  local jar=$project/target/memwarden.jar out st
+  [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
+  out=$("$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+        -jar "$jar" doctor -o json 2>"$SCRATCH/doctor.err"); st=$?
+  sed 's/^/# doctor: /' <<<"$out" >&2
+  sed 's/^/# doctor stderr: /' "$SCRATCH/doctor.err" >&2
+  local v swap overall
+  v=$(grep -o '"cgroupVersion": [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+  swap=$(grep -A1 '"name": "swap"' <<<"$out" | grep -o '"status": "[a-z-]*"' | cut -d'"' -f4)
+  overall=$(grep -o '"overall": "[a-z]*"' <<<"$out" | cut -d'"' -f4)
+  if { [ "$st" = 0 ] || [ "$st" = 3 ]; } && [ "$v" = 2 ] && [ "$swap" = ready ]; then
+    pass "exit $st, overall $overall, cgroupVersion $v, swap $swap: $(grep -A2 '"name": "swap"' <<<"$out" | grep -o '"detail": .*' | head -1)"
+  else
+    fail "exit $st, overall ${overall:-?}, cgroupVersion ${v:-?} (want 2), swap ${swap:-?} (want ready)"
+  fi
+}
+
 check_memwarden_throttle_relief() { # memwarden's throttle relief keeps a container at memory.high allocating
   local jar=$project/target/memwarden.jar out st none mw
   [ -f "$jar" ] || { fail "no $jar (build it first: bin/memwarden --version)"; return; }
@@ -536,7 +554,7 @@ check_memwarden_balloon() { # the host shrinks the guest by half through its bal
 }
 
 ALL_CHECKS=(controllers oom_at_max swap_max_zero swap_max_cap high_throttles reclaim_to_swap min_protects
-            psi_trigger oom_group memwarden_balloon memwarden_node_swap_cap memwarden_demo memwarden_throttle_relief memwarden_offload
+            psi_trigger oom_group memwarden_balloon memwarden_node_swap_cap memwarden_demo memwarden_doctor memwarden_throttle_relief memwarden_offload
             memwarden_pressure_guard memwarden_bench_density)
 
 # ---- runner ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.memwarden.agent;
 
 import io.memwarden.cgroup.HostFacts;
 import io.memwarden.model.CgroupVersion;
+import io.memwarden.model.KernelRelease;
 import io.memwarden.policy.Plan;
 import io.memwarden.policy.KubeletSettings;
 import java.util.ArrayList;
@@ -98,15 +99,6 @@ public final class StartupChecks {
     }
 
     static boolean kernelOlder(String version, int major, int minor) {
-        if (version == null) {
-            return false;
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(version);
-        if (!m.find()) {
-            return false;
-        }
-        int ma = Integer.parseInt(m.group(1));
-        int mi = Integer.parseInt(m.group(2));
-        return ma < major || ma == major && mi < minor;
+        return KernelRelease.older(version, major, minor);
     }
 }

@@ -50,6 +50,12 @@ public record HostFacts(
         return new NodeFacts(memTotal, swapTotal, memoryController, swapAccounting, pageSize, null, kernelVersion);
     }
 
+    /** Whether a cgroup interface file (e.g. memory.reclaim) exists in this process's memory cgroup or the mount's. */
+    public boolean hasCgroupFile(String name) {
+        return ownMemoryCgroup != null && java.nio.file.Files.exists(ownMemoryCgroup.resolve(name))
+                || memoryMount != null && java.nio.file.Files.exists(memoryMount.resolve(name));
+    }
+
     /** One line per fact, for {@code --node auto} and the demo. */
     public String describe() {
         return "memory controller: " + (memoryController == null ? "none" : "cgroup v" + memoryController.number()

@@ -18,7 +18,7 @@ public final class Main implements Runnable {
      * a command line that names one of them gets only that one (a daemon starts ~0.3 s sooner); anything else gets
      * them all. AotTrainCommand is hidden.
      */
-    static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, DensityCommand.class, RunCommand.class, DemoCommand.class,
+    static final List<Class<?>> SUBCOMMANDS = List.of(DoctorCommand.class, PlanCommand.class, DensityCommand.class, RunCommand.class, DemoCommand.class,
             SwapCommand.class, KsmCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
             NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
 

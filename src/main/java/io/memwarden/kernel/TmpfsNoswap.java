@@ -3,9 +3,8 @@ package io.memwarden.kernel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.memwarden.model.KernelRelease;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Whether this kernel mounts tmpfs with {@code noswap} (Linux 6.4+), found as the kubelet finds it
@@ -13,7 +12,6 @@ import java.util.regex.Pattern;
  * unmounted at once; without root, the kernel release ≥ 6.4.
  */
 public final class TmpfsNoswap {
-    private static final Pattern RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
 
     private TmpfsNoswap() {}
 
@@ -43,9 +41,7 @@ public final class TmpfsNoswap {
             root = false;
         }
         if (!root) {
-            boolean at = releaseAtLeast(release, 6, 4);
-            return new Support(at, "kernel " + release + (at ? " ≥ 6.4" : " < 6.4")
-                    + " (tmpfs noswap; not root, so no test mount)");
+            return byRelease(release, "not root, so no test mount");
         }
         Path dir = null;
         boolean mounted = false;
@@ -82,14 +78,17 @@ public final class TmpfsNoswap {
         }
     }
 
+    /**
+     * The read-only answer, the kernel-version rule (noswap arrived in 6.4): what {@link #detect} says without root,
+     * and what {@code memwarden doctor} says (it never mounts).
+     */
+    public static Support byRelease(String release, String why) {
+        boolean at = releaseAtLeast(release, 6, 4);
+        return new Support(at, "kernel " + release + (at ? " ≥ 6.4" : " < 6.4") + " (tmpfs noswap; " + why + ")");
+    }
+
     /** Whether {@code release} ("6.12.48+deb13-cloud-amd64") is at least major.minor. */
     public static boolean releaseAtLeast(String release, int major, int minor) {
-        Matcher m = RELEASE.matcher(release == null ? "" : release);
-        if (!m.find()) {
-            return false;
-        }
-        int a = Integer.parseInt(m.group(1));
-        int b = Integer.parseInt(m.group(2));
-        return a > major || a == major && b >= minor;
+        return KernelRelease.atLeast(release, major, minor);
     }
 }

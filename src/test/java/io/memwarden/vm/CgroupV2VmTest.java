@@ -43,6 +43,7 @@ class CgroupV2VmTest {
             "memwarden_node_swap_cap", // the loops write swap.nodeCap on a kubepods cgroup: a pod under it never
                                        // swaps past it; tmpfs noswap detected positive on 6.12
             "memwarden_demo",   // memwarden demo on v2: no-swap container 0 swap, bronze swaps more than silver
+            "memwarden_doctor",          // memwarden doctor -o json: cgroup v2, swap ready (the guest has swap)
             "memwarden_throttle_relief", // bench throttle: stalled at memory.high without relief, finishes with it
             "memwarden_offload",         // bench offload, 60 s: none < 20 % of the cold set out, memory.reclaim >= 50 %;
                                          // 40 s of cold ranges >= 90 % (97-100 % seen); <= 1 MiB of the hot set out

@@ -249,7 +249,7 @@ public final class Doctor {
 
     private static Capability tmpfsNoswap(DoctorFacts f) {
         if (f.tmpfsNoswap()) {
-            return new Capability("tmpfs-noswap", Status.READY, "tmpfs mounts of containers that may not swap get"
+            return new Capability("tmpfs-noswap", Status.READY, "tmpfs mounts of containers that may swap are mounted"
                     + " noswap: " + f.tmpfsNoswapDetection(), null);
         }
         return new Capability("tmpfs-noswap", f.swapTotal() > 0 ? Status.DEGRADED : Status.NOT_APPLICABLE,

@@ -16,6 +16,10 @@ import io.memwarden.model.PodSpec;
 import io.memwarden.policy.KubeletSettings;
 import io.memwarden.policy.PlanWarnings;
 import io.memwarden.policy.WardenConfig;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,6 +93,12 @@ class PlanWarningWatchMockApiTest {
         assertThat(log).singleElement().asString().startsWith("warning: 2 container(s) may swap");
         assertThat(watch.counts()).containsEntry(PlanWarnings.Kind.SWAP_UNAVAILABLE, 1)
                 .containsEntry(PlanWarnings.Kind.SWAP_TOO_SMALL, 0);
+        PrometheusRegistry registry = new PrometheusRegistry();
+        new AgentMetrics().registerWarnings(registry, watch::counts);
+        assertThat(scrape(registry)).contains("memwarden_warnings{kind=\"swap_unavailable\"} 1.0",
+                "memwarden_warnings{kind=\"swap_too_small\"} 0.0",
+                "memwarden_warnings{kind=\"memory_min_overcommitted\"} 0.0",
+                "memwarden_warnings{kind=\"guaranteed_unprotected\"} 0.0");
 
         // the same pods and swap: nothing said again
         assertThat(watch.check(node, KubeletSettings.DEFAULTS, cfg, pods, 0, true)).isEmpty();
@@ -97,11 +107,18 @@ class PlanWarningWatchMockApiTest {
         // swap on: the warning is gone
         assertThat(watch.check(node, KubeletSettings.DEFAULTS, cfg, pods, 4 * GI, true)).isEmpty();
         assertThat(watch.counts()).containsEntry(PlanWarnings.Kind.SWAP_UNAVAILABLE, 0);
+        assertThat(scrape(registry)).contains("memwarden_warnings{kind=\"swap_unavailable\"} 0.0");
 
         // swap off again: said again (the correlator counts the repeat on the same event)
         assertThat(watch.check(node, KubeletSettings.DEFAULTS, cfg, pods, 0, true)).hasSize(1);
         assertThat(nodeEvents()).singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(2));
         assertThat(log).hasSize(2);
+    }
+
+    static String scrape(PrometheusRegistry r) throws java.io.IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new PrometheusTextFormatWriter(false).write(out, r.scrape());
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     @Test

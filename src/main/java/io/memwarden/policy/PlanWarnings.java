@@ -118,7 +118,8 @@ public final class PlanWarnings {
         return out;
     }
 
-    private record Swapper(String id, long allowance, long limit) {}
+    /** @param fromNri its swap allowance comes from nri memory-qos (a class or annotation), not the swap behaviour */
+    private record Swapper(String id, long allowance, long limit, boolean fromNri) {}
 
     private static void swap(NodeFacts node, List<Planner.PodOutcome> outcomes, List<Warning> out) {
         List<Swapper> swappers = new ArrayList<>();
@@ -129,7 +130,9 @@ public final class PlanWarnings {
             for (ContainerPlan cp : o.plan().containers()) {
                 long a = swapAllowance(node.cgroupVersion(), cp);
                 if (a != 0) {
-                    swappers.add(new Swapper(id(o.plan(), cp), a, containerLimit(o.pod(), cp.name())));
+                    boolean nri = cp.reasons().stream().anyMatch(r -> r.startsWith(MEMORY_SWAP_MAX + "=")
+                            && r.contains("nri memory-qos"));
+                    swappers.add(new Swapper(id(o.plan(), cp), a, containerLimit(o.pod(), cp.name()), nri));
                 }
             }
         }
@@ -146,7 +149,12 @@ public final class PlanWarnings {
                 wanted = Math.addExact(wanted, s.limit());
             }
         }
-        String noSwapFix = " or set the swap behaviour to NoSwap (memwarden config swap.behavior: NoSwap)";
+        boolean anyNri = swappers.stream().anyMatch(Swapper::fromNri);
+        boolean anyBehaviour = swappers.stream().anyMatch(s -> !s.fromNri());
+        String noSwapFix = " or plan them without swap ("
+                + (anyBehaviour ? "swap behaviour NoSwap: memwarden config swap.behavior: NoSwap" : "")
+                + (anyBehaviour && anyNri ? "; " : "")
+                + (anyNri ? "memory.swap.max 0 in their nri memory-qos class or annotation" : "") + ")";
         if (!node.swapOn()) {
             out.add(new Warning(Kind.SWAP_UNAVAILABLE, swappers.size() + " container(s) may swap but the node has no"
                     + " swap on: " + list(swappers) + "; each is OOM-killed at its memory limit instead of swapping;"

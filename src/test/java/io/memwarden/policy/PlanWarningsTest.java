@@ -40,7 +40,7 @@ class PlanWarningsTest {
                 + " (unlimited), default/demo/c1-normal (unlimited);")
                 .doesNotContain("c2-noswap")
                 .contains("memwarden swap file create --size=191Mi /var/swapfile") // 2 × 100M limits, rounded up
-                .contains("swap.behavior: NoSwap");
+                .contains("or plan them without swap (memory.swap.max 0 in their nri memory-qos class or annotation)");
     }
 
     @Test

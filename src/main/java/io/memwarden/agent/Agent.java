@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -101,6 +102,9 @@ public final class Agent implements AutoCloseable {
     private final ManagedWorkload workload;
     private final ControlLoops loops;
     private final AgentMetrics metrics;
+    private final PlanWarningWatch warnings;
+    /** The node's swap total now; the swap the agent started with unless {@link #swapTotalFrom} says otherwise */
+    private volatile LongSupplier swapTotal;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile AgentConfig config;
     private volatile boolean offloadPossible;
@@ -136,6 +140,8 @@ public final class Agent implements AutoCloseable {
         }
         this.workload = new NriWorkload(managed, setup.memoryRoot(), setup.host().memoryController());
         this.metrics = new AgentMetrics();
+        this.warnings = new PlanWarningWatch(setup.cluster(), line -> LOG.warn("{}", line));
+        this.swapTotal = setup.node()::swapCapacity;
         this.loops = new ControlLoops(setup.host(), workload, loopOptions(config), setup.clock(),
                 line -> LOG.info("{}", line));
         applyLoopSettings(config);
@@ -235,6 +241,7 @@ public final class Agent implements AutoCloseable {
                     new RunStatus(setup.host(), workload, loops, null, oomWatch)::status, true,
                     config.agent().statusFromNetwork());
             metrics.register(api.registry(), loops, setup.cluster(), workload);
+            metrics.registerWarnings(api.registry(), warnings::counts);
             if (ksm != null) {
                 ksm.register(api.registry());
             }
@@ -282,6 +289,7 @@ public final class Agent implements AutoCloseable {
             // never the end of the loops' thread: the loops keep running, the next round tries again
             LOG.warn("planning again the containers whose pod spec arrived late: {}", e.toString());
         }
+        checkWarnings(c);
         if (c.loops().guard().enabled() || c.loops().throttle() || c.loops().offload().enabled() && offloadPossible) {
             long t0 = System.nanoTime();
             try {
@@ -291,6 +299,24 @@ public final class Agent implements AutoCloseable {
                 metrics.loopTick(System.nanoTime() - t0, true);
                 throw e; // the loop thread logs it and goes on
             }
+        }
+    }
+
+    /**
+     * Where the node's swap total is read each round, so swapon/swapoff re-evaluate the warnings before surprises
+     * (the daemon on this host: /proc/meminfo); by default the swap of the node facts the agent started with.
+     */
+    public void swapTotalFrom(LongSupplier s) {
+        this.swapTotal = s;
+    }
+
+    /** The warnings before surprises, re-evaluated when the pods or the swap changed (PlanWarningWatch). */
+    private void checkWarnings(AgentConfig c) {
+        try {
+            warnings.check(setup.node(), setup.kubelet(), c.policy(), workload.pods().stream()
+                    .map(ManagedWorkload.ManagedPod::spec).toList(), swapTotal.getAsLong(), c.kubernetes().events());
+        } catch (RuntimeException e) {
+            LOG.warn("warnings before surprises: {}", e.toString());
         }
     }
 

@@ -8,6 +8,7 @@ import io.memwarden.kernel.ZramStats;
 import io.memwarden.loops.ContainerStatus;
 import io.memwarden.loops.ControlLoops;
 import io.memwarden.loops.ManagedWorkload;
+import io.memwarden.policy.PlanWarnings;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -19,6 +20,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.Map;
 
 /**
@@ -62,6 +64,23 @@ final class AgentMetrics {
         r.register(reloads);
         r.register(mounts);
         r.register(new Scraped(loops));
+    }
+
+    /** {@code memwarden_warnings{kind}}: the standing warnings before surprises by kind (PlanWarningWatch). */
+    void registerWarnings(PrometheusRegistry r,
+                          Supplier<Map<PlanWarnings.Kind, Integer>> counts) {
+        r.register(new MultiCollector() {
+            @Override
+            public MetricSnapshots collect() {
+                GaugeSnapshot.Builder g = GaugeSnapshot.builder().name("memwarden_warnings")
+                        .help("Warnings before surprises standing now, by kind: swap_unavailable (containers may swap"
+                                + " on a node without swap), swap_too_small, memory_min_overcommitted,"
+                                + " guaranteed_unprotected (docs/operations.md).");
+                counts.get().forEach((k, n) -> g.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                        .labels(Labels.of("kind", k.label())).value(n).build()));
+                return new MetricSnapshots(g.build());
+            }
+        });
     }
 
     void nriRequest(String method, long nanos, boolean failed) {

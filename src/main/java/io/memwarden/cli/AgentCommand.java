@@ -10,6 +10,7 @@ import io.memwarden.agent.StartupChecks;
 import io.memwarden.api.ApiLimits;
 import io.memwarden.api.ListenAddress;
 import io.memwarden.cgroup.HostFacts;
+import io.memwarden.cgroup.NodeStats;
 import io.memwarden.model.Clock;
 import io.memwarden.input.InputException;
 import io.memwarden.input.KubeletConfigReader;
@@ -145,6 +146,18 @@ final class AgentCommand implements Callable<Integer> {
                 pluginOptions, sources.specs(), sources.cluster(), in.listen(), Files.isReadable(Path.of("/dev/kmsg")),
                 Clock.SYSTEM, standalone ? new Agent.Standalone(sources.byUid(), null) : null),
                 checks.offloadPossible());
+        if (node == null || node.equals("auto")) {
+            // the node's swap as it is now, each round: swapon/swapoff re-evaluate the warnings before surprises
+            long started = in.node().swapCapacity();
+            agent.swapTotalFrom(() -> {
+                try {
+                    long t = NodeStats.swapNow()[0];
+                    return t < 0 ? started : t;
+                } catch (IOException e) {
+                    return started;
+                }
+            });
+        }
         if (agent.plugin() != null) {
             agent.plugin().memoryBackedVolumes(NoswapSupport.detect(in.node().swapCapacity(), err, "memwarden agent: "));
         }

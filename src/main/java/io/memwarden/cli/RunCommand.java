@@ -25,6 +25,7 @@ import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.KubeQuantity;
 import io.memwarden.model.NodeFacts;
 import io.memwarden.policy.Plan;
+import io.memwarden.policy.PlanWarnings;
 import io.memwarden.policy.Planner;
 import io.memwarden.control.WakeUp;
 import io.memwarden.runner.Leftovers;
@@ -268,6 +269,11 @@ final class RunCommand implements Callable<Integer> {
             throw new Refused(ExitCodes.FAILURE,
                     "nothing started (fix the errors above; `memwarden plan` shows the full plan)");
         }
+        // warnings before surprises (policy.PlanWarnings): said before any container starts, one line each
+        for (PlanWarnings.Warning w : planner.warnings(manifests.pods().stream().map(planner::planPod).toList())) {
+            err.println(PREFIX + "warning: " + w.message());
+        }
+        err.flush();
         return plan;
     }
 

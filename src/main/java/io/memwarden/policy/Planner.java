@@ -73,6 +73,11 @@ public final class Planner {
         }
     }
 
+    /** Warnings before surprises for these planned pods on this node ({@link PlanWarnings}). */
+    public List<PlanWarnings.Warning> warnings(List<PodOutcome> outcomes) {
+        return PlanWarnings.of(node, kubelet, outcomes);
+    }
+
     /** Plans every pod; {@code usage} (namespace/name → working set bytes) adds the eviction ranking when non-null. */
     public Plan plan(List<PodSpec> pods, Map<String, Long> usage, List<PlanError> inputErrors) {
         return plan(pods, usage, inputErrors, null);
@@ -130,6 +135,9 @@ public final class Planner {
         }
         if (vms != null) {
             warnings.addAll(vmCapacityWarnings(vms, outcomes));
+        }
+        for (PlanWarnings.Warning w : PlanWarnings.of(node, kubelet, outcomes)) {
+            warnings.add(w.message());
         }
         if (node.cgroupVersion() == CgroupVersion.V1) {
             warnings.add("cgroup v1: kubelet 1.35+ refuses cgroup v1 hosts unless failCgroupV1=false; memory QoS,"

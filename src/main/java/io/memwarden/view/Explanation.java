@@ -36,11 +36,13 @@ public record Explanation(String server, long atMillis, String namespace, String
      * @param live      the cgroup's numbers now; null once it is gone
      * @param decisions loop actions concerning this container or its whole pod, oldest first
      * @param offload   the offload loop's numbers (bytes moved out, working-set estimate); null when it never acted
+     * @param oomCause  one sentence connecting its OOM kills (or the guard's eviction) to their cause
+     *                  ({@link OomCause}); null when nothing killed it
      */
     public record ContainerExplanation(String name, boolean init, String state, String qosClass, String swapBehavior,
                                        Integer oomScoreAdj, Map<String, CgroupValue> cgroup, List<String> reasons,
                                        StatusDoc.Memory live, List<StatusDoc.Action> decisions,
-                                       StatusDoc.Offload offload) {}
+                                       StatusDoc.Offload offload, String oomCause) {}
 
     /**
      * @param live    the value read from the cgroup in the file's own form (bytes or "max"); null when the status
@@ -93,7 +95,8 @@ public record Explanation(String server, long atMillis, String namespace, String
             }
             out.add(new ContainerExplanation(c.container(), c.init(), TopFrame.state(c), c.qosClass(),
                     c.swapBehavior(), p == null ? null : p.oomScoreAdj(), cgroup,
-                    p == null ? List.of() : p.reasons(), c.memory(), decisions, c.offload()));
+                    p == null ? List.of() : p.reasons(), c.memory(), decisions, c.offload(),
+                    OomCause.of(c, decisions, d.node(), d.oomKills())));
         }
         List<StatusDoc.Action> growth = d.recentActions().stream().filter(a -> a.loop().equals("balloon"))
                 .sorted(Comparator.comparingLong(StatusDoc.Action::atMillis)).toList();
@@ -181,6 +184,9 @@ public record Explanation(String server, long atMillis, String namespace, String
             l.add("container " + c.name() + (c.init() ? " (init)" : "") + "  " + c.state());
             l.add("  class:          " + c.qosClass() + " (QoS)");
             l.add("  swap behaviour: " + c.swapBehavior());
+            if (c.oomCause() != null) {
+                l.add("  killed:         " + c.oomCause());
+            }
             if (c.oomScoreAdj() != null) {
                 l.add("  oom_score_adj:  " + c.oomScoreAdj());
             }

@@ -167,7 +167,31 @@ public record StatusDoc(long atMillis, Node node, List<Container> containers, in
         }
     }
 
-    /** Kernel OOM kills since the server started watching. */
+    /**
+     * Kernel OOM kills since the server started watching.
+     *
+     * @param series the kills by kind ("cgroup", "system"), pod, container and victim process (bounded by the server;
+     *               empty from an older server)
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record OomKills(long system, long cgroup) {}
+    public record OomKills(long system, long cgroup, List<OomSeries> series) {
+        public OomKills {
+            series = series == null ? List.of() : List.copyOf(series);
+        }
+
+        public OomKills(long system, long cgroup) {
+            this(system, cgroup, List.of());
+        }
+
+        /** Kills of this kind attributed to this container ({@code container} null: the whole pod). */
+        public long count(String kind, String namespace, String pod, String container) {
+            return series.stream().filter(s -> kind.equals(s.kind()) && namespace.equals(s.namespace())
+                    && pod.equals(s.pod()) && (container == null || container.equals(s.container())))
+                    .mapToLong(OomSeries::count).sum();
+        }
+    }
+
+    /** One series of kills: its kind, pod, container, victim process and count. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record OomSeries(String kind, String namespace, String pod, String container, String victim, long count) {}
 }

@@ -2,9 +2,9 @@ package io.memwarden.runner;
 
 import io.memwarden.cgroup.MemoryUsage;
 import io.memwarden.loops.ContainerStatus;
+import io.memwarden.model.HumanBytes;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** Renders runner snapshots as a table: container, swap behaviour, limits, RSS, swap, events, state. */
@@ -63,18 +63,8 @@ public final class RunView {
         return parts.isEmpty() ? "-" : String.join(",", parts);
     }
 
-    /** Bytes in binary units ("80.0Mi"); -1 is "max". */
+    /** Bytes for people ({@link HumanBytes}); -1 is "max". */
     public static String size(long bytes) {
-        if (bytes < 0) {
-            return "max";
-        }
-        String[] units = {"", "Ki", "Mi", "Gi", "Ti"};
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? Long.toString(bytes) : String.format(Locale.ROOT, "%.1f%s", v, units[u]);
+        return bytes < 0 ? "max" : HumanBytes.of(bytes);
     }
 }

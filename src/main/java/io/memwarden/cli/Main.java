@@ -20,7 +20,7 @@ public final class Main implements Runnable {
      */
     static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, DensityCommand.class, RunCommand.class, DemoCommand.class,
             SwapCommand.class, KsmCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
-            NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
+            NriCommand.class, AgentCommand.class, CompletionCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
 
     /** Subcommands that run as daemons and read a {@code --pods} manifest at start. */
     private static final java.util.Set<String> DAEMONS = java.util.Set.of("nri", "agent");

@@ -69,6 +69,9 @@ public final class Main implements Runnable {
         for (Class<?> c : named.isEmpty() ? SUBCOMMANDS : named) {
             cl.addSubcommand(c);
         }
+        // help in colour only on a terminal and without NO_COLOR (OutputTarget), the rule of every memwarden output
+        cl.setColorScheme(CommandLine.Help.defaultColorScheme(OutputTarget.detect().colour()
+                ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
         if (out != null) {
             cl.setOut(out);
         }

@@ -11,6 +11,9 @@ import picocli.CommandLine.Spec;
  * from the whole command line (every subcommand, option and enum value), so it never goes out of date.
  */
 @Command(name = "completion", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden completion bash > /etc/bash_completion.d/memwarden",
+                "  source <(memwarden completion zsh)"},
         description = {"Prints a shell completion script for memwarden, generated from its command line: subcommands,"
                 + " options and their fixed values. One script serves bash and zsh (zsh loads it through"
                 + " bashcompinit). Install it as docs/operations.md shows, e.g. for bash:",

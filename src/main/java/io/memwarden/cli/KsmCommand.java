@@ -28,6 +28,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** {@code memwarden ksm}: KSM's profit and settings, and the KSM tuner by hand (docs/vm-nodes.md). Wiring only. */
 @Command(name = "ksm", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden ksm status -o json",
+                "  memwarden ksm tune --once --dry-run"},
         description = {"Kernel samepage merging on this node: what it saves and costs, and the KSM tuner.",
                 "",
                 "Exit codes: 0 done; 1 runtime failure (no KSM, not root, a kernel write failed); 2 usage error."},

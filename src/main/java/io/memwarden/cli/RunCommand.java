@@ -51,8 +51,11 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
-        footer = {"  memwarden run -f examples/demo/pod.yaml --config examples/demo/memwarden.yaml --kubelet-config examples/demo/kubelet-config.yaml",
-                "  memwarden run -f examples/demo/pod.yaml --duration 60s --listen 127.0.0.1:9767",
+        footer = {"  memwarden run -f examples/demo/pod.yaml \\",
+                "      --config examples/demo/memwarden.yaml \\",
+                "      --kubelet-config examples/demo/kubelet-config.yaml",
+                "  memwarden run -f examples/demo/pod.yaml --duration 60s \\",
+                "      --listen 127.0.0.1:9767",
                 "  memwarden run -f examples/demo/pod.yaml --dry-run"},
         description = {"Run the pods of a workload file on this host under memwarden: plan them against the detected"
                 + " node, create their cgroups under a parent memwarden owns (below its own cgroup), apply the plan,"

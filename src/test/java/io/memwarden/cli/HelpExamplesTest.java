@@ -31,8 +31,11 @@ class HelpExamplesTest {
             if (spec.usageMessage().hidden() || e.getKey().equals("help")) {
                 continue;
             }
-            List<String> lines = Arrays.stream(spec.usageMessage().footer()).toList();
+            List<String> lines = examples(spec.usageMessage().footer());
             assertThat(spec.usageMessage().footerHeading()).as(e.getKey()).contains("Examples:");
+            // short enough that picocli's 80 columns never wrap one (a wrapped example cannot be pasted)
+            assertThat(spec.usageMessage().footer()).as(e.getKey()).allSatisfy(l -> assertThat(l.length())
+                    .as(l).isLessThanOrEqualTo(78));
             assertThat(lines).as("examples of %s", e.getKey()).hasSizeBetween(1, 3);
             for (String line : lines) {
                 Matcher m = INVOCATION.matcher(line);
@@ -52,6 +55,22 @@ class HelpExamplesTest {
             }
         }
         assertThat(examples).isGreaterThanOrEqualTo(13);
+    }
+
+    /** The footer's examples, a line ending in {@code \\} joined with the next (a shell line continuation). */
+    static List<String> examples(String[] footer) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        for (String l : footer) {
+            if (l.endsWith("\\")) {
+                cur.append(l, 0, l.length() - 1).append(' ');
+            } else {
+                out.add(cur.append(l).toString().replaceAll("\\s+", " ").strip());
+                cur.setLength(0);
+            }
+        }
+        assertThat(cur).as("a continuation line ends the footer").isEmpty();
+        return out;
     }
 
     @Test

@@ -39,6 +39,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden agent --config /etc/memwarden/config.yaml \\",
+                "      --kubelet-config /var/lib/kubelet/config.yaml",
+                "  memwarden agent --standalone --dry-run --listen 127.0.0.1:9767"},
         description = {"Run memwarden's node agent: an NRI plugin of containerd or CRI-O that gives every container the"
                 + " memory cgroup values of memwarden's policy, the control loops (pressure guard, throttle relief,"
                 + " cold-memory offload) over those containers, the kernel OOM watch, the Kubernetes side (pod specs,"

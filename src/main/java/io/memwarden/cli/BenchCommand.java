@@ -27,6 +27,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden bench pressure --out target/bench",
+                "  memwarden bench density --node-size 1Gi --node-swap 1Gi \\",
+                "      --policies none,limitedswap,memwarden"},
         description = "Real-kernel scenarios with real processes, each against baselines; writes JSON and PNG charts.",
         subcommands = {BenchCommand.Pressure.class, BenchCommand.Throttle.class, BenchCommand.Offload.class,
                 BenchCommand.Density.class})

@@ -40,6 +40,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden demo",
+                "  memwarden demo --swap-size 512Mi --timeout 90s"},
         description = {"The swap demo: one pod, three containers with a 100M limit each holding ~80 MiB, in three"
                 + " swap classes — bronze (c0-lowprio), silver (c1-normal) and no swap (c2-noswap) — run for real in"
                 + " cgroups on this host, then a verdict from their VmRSS/VmSwap. Creates a temporary swap file when"

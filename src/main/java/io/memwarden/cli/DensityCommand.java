@@ -22,6 +22,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "density", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden density --nodes examples/density-nodes.yaml \\",
+                "      -f examples/density-workloads.yaml --usage examples/density-usage.yaml \\",
+                "      --kubelet-config examples/kubelet-config.yaml",
+                "  memwarden density --nodes examples/density-nodes.yaml \\",
+                "      -f examples/density-workloads.yaml --vm-overcommit 150 -o json"},
         description = {"Pack a cluster's workloads onto its nodes as the kube-scheduler's filters would, under the"
                 + " scenarios requested, right-sized (with --usage) and vm-overcommit (with VMs), and show the pods"
                 + " placed and unplaced (with the scheduler's reason), each node's memory headroom and the gain.",

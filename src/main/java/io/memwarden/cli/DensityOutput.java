@@ -1,6 +1,7 @@
 package io.memwarden.cli;
 
 import io.memwarden.density.DensityReport;
+import io.memwarden.model.HumanBytes;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +33,9 @@ final class DensityOutput {
             List<String[]> nodes = new ArrayList<>();
             nodes.add(new String[] {"NODE", "ALLOCATABLE", "REQUESTED", "PODS", "HEADROOM"});
             for (DensityReport.NodeUse n : s.nodes()) {
-                nodes.add(new String[] {n.name(), Long.toString(n.allocatableMemoryBytes()),
-                        Long.toString(n.requestedMemoryBytes()), Integer.toString(n.pods()),
-                        Long.toString(n.headroomBytes())});
+                nodes.add(new String[] {n.name(), HumanBytes.of(n.allocatableMemoryBytes()),
+                        HumanBytes.of(n.requestedMemoryBytes()), Integer.toString(n.pods()),
+                        HumanBytes.of(n.headroomBytes())});
             }
             rows(nodes, out);
             if (!s.unplaced().isEmpty()) {
@@ -53,6 +54,8 @@ final class DensityOutput {
                 out.println("  " + w);
             }
         }
+        out.println();
+        out.println("(sizes in binary units, exact unless they have a decimal point; exact bytes: -o json or -o yaml)");
     }
 
     /** Left-aligned columns, the last one unpadded. */

@@ -36,7 +36,10 @@ import picocli.CommandLine.Spec;
                 + " fix when it will not work.",
                 "Exit: 0 ready, 3 degraded (some capability will not work), 4 unusable (no cgroup memory controller),"
                 + " 1 doctor itself failed, 2 usage."},
-        footer = {"", "Examples:", "  memwarden doctor", "  memwarden doctor -o json --kubelet-config /var/lib/kubelet/config.yaml"})
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden doctor",
+                "  memwarden doctor -o json --kubelet-config /var/lib/kubelet/config.yaml",
+                "  memwarden doctor --nri-socket /run/containerd/nri/nri.sock"})
 final class DoctorCommand implements Callable<Integer> {
     enum Format { text, json }
 

@@ -10,6 +10,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden explain shop/web",
+                "  memwarden explain shop/web/app -o json",
+                "  memwarden explain demo/swap-demo --server http://10.0.0.5:9767"},
         description = {"Why a managed pod's containers have the memory values they have, asked of a running memwarden"
                 + " (GET /status): for each container (or the one named) its QoS class, swap behaviour and"
                 + " oom_score_adj, the planned cgroup files next to the values read from its cgroup now, the plan's"

@@ -10,6 +10,7 @@ import io.memwarden.kernel.Ksm;
 import io.memwarden.kernel.KsmCounters;
 import io.memwarden.loops.KsmLoop;
 import io.memwarden.model.Clock;
+import io.memwarden.model.HumanBytes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -28,6 +29,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** {@code memwarden ksm}: KSM's profit and settings, and the KSM tuner by hand (docs/vm-nodes.md). Wiring only. */
 @Command(name = "ksm", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden ksm status -o json",
+                "  memwarden ksm tune --once --dry-run"},
         description = {"Kernel samepage merging on this node: what it saves and costs, and the KSM tuner.",
                 "",
                 "Exit codes: 0 done; 1 runtime failure (no KSM, not root, a kernel write failed); 2 usage error."},
@@ -105,7 +109,9 @@ final class KsmCommand implements Runnable {
                 case yaml -> out.print(PlanOutput.YAML.writeValueAsString(doc));
                 case table -> doc.forEach((k, v) -> {
                     if (!k.equals("files")) {
-                        out.printf("%-16s %s%n", k, v == null ? "-" : v);
+                        // byte counts for people (HumanBytes); -o json and -o yaml keep the bytes
+                        out.printf("%-16s %s%n", k, v == null ? "-"
+                                : k.endsWith("Bytes") && v instanceof Long b ? HumanBytes.of(b) : v);
                     }
                 });
             }

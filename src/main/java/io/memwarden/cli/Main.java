@@ -20,7 +20,7 @@ public final class Main implements Runnable {
      */
     static final List<Class<?>> SUBCOMMANDS = List.of(DoctorCommand.class, PlanCommand.class, DensityCommand.class, RunCommand.class, DemoCommand.class,
             SwapCommand.class, KsmCommand.class, OomWatchCommand.class, BenchCommand.class, TopCommand.class, ExplainCommand.class,
-            NriCommand.class, AgentCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
+            NriCommand.class, AgentCommand.class, CompletionCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class);
 
     /** Subcommands that run as daemons and read a {@code --pods} manifest at start. */
     private static final java.util.Set<String> DAEMONS = java.util.Set.of("nri", "agent");
@@ -69,6 +69,9 @@ public final class Main implements Runnable {
         for (Class<?> c : named.isEmpty() ? SUBCOMMANDS : named) {
             cl.addSubcommand(c);
         }
+        // help in colour only on a terminal and without NO_COLOR (OutputTarget), the rule of every memwarden output
+        cl.setColorScheme(CommandLine.Help.defaultColorScheme(OutputTarget.detect().colour()
+                ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
         if (out != null) {
             cl.setOut(out);
         }

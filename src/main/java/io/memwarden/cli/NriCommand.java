@@ -33,6 +33,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "nri", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden nri --socket /var/run/nri/nri.sock \\",
+                "      --config /etc/memwarden/config.yaml --kube",
+                "  memwarden nri --pods examples/pods.yaml \\",
+                "      --kubelet-config examples/kubelet-config.yaml"},
         description = {"Run memwarden as an NRI plugin of containerd or CRI-O: register with the runtime, and give"
                 + " every container the memory cgroup values memwarden's policy computes for it (as NRI adjustments"
                 + " and updates). Reconnects with backoff when the runtime restarts. Logs go to stderr.",

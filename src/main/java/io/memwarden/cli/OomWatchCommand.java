@@ -25,6 +25,9 @@ import picocli.CommandLine.Spec;
 import tools.jackson.databind.SequenceWriter;
 
 @Command(name = "oom-watch", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden oom-watch",
+                "  memwarden oom-watch --from /var/log/kern.log --once -o json"},
         description = {"Report kernel OOM kills from the kernel log, parsed exactly as the kubelet does (old and new"
                 + " kernel line formats, memcg vs global OOM). A victim cgroup of \"/\" is a system OOM (the kubelet's"
                 + " SystemOOM Node event).",

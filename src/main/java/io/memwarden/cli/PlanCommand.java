@@ -31,6 +31,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "plan", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden plan --node examples/node.yaml \\",
+                "      --kubelet-config examples/kubelet-config.yaml \\",
+                "      --config examples/memwarden.yaml -f examples/pods.yaml -o table",
+                "  memwarden plan --node examples/node.yaml -f examples/vms.yaml \\",
+                "      --kubevirt-config examples/kubevirt.yaml -o json",
+                "  memwarden plan --node auto -f examples/pods.yaml \\",
+                "      --usage examples/usage.yaml"},
         description = {"Compute every container's memory cgroup values for the given pods on the given node, with"
                 + " the reasons for each value.",
                 "",

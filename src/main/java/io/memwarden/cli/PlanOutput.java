@@ -1,6 +1,7 @@
 package io.memwarden.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.memwarden.model.HumanBytes;
 import io.memwarden.policy.KubeVirtResources;
 import io.memwarden.policy.Plan;
 import java.io.PrintWriter;
@@ -52,8 +53,9 @@ final class PlanOutput {
 
     private static void table(Plan plan, PrintWriter out) {
         Plan.NodePlan n = plan.node();
-        out.printf("NODE  memory %d  swap %d  cgroup v%d  allocatable %d  swapBehavior %s%n", n.memoryCapacityBytes(),
-                n.swapCapacityBytes(), n.cgroupVersion(), n.allocatableMemoryBytes(), n.swapBehavior());
+        out.printf("NODE  memory %s  swap %s  cgroup v%d  allocatable %s  swapBehavior %s%n",
+                HumanBytes.of(n.memoryCapacityBytes()), HumanBytes.of(n.swapCapacityBytes()), n.cgroupVersion(),
+                HumanBytes.of(n.allocatableMemoryBytes()), n.swapBehavior());
         for (String e : n.errors()) {
             out.println("  error: " + e);
         }
@@ -80,9 +82,9 @@ final class PlanOutput {
             for (KubeVirtResources.VirtualMachinePlan v : plan.virtualMachines()) {
                 Long lim = v.computeContainer().limitBytes();
                 vm.add(new String[] {v.namespace() + "/" + v.name(), v.architecture(), v.qosClass(),
-                        Long.toString(v.guestMemoryBytes()), Long.toString(v.overheadBytes()),
-                        Long.toString(v.computeContainer().requestBytes()), lim == null ? "-" : Long.toString(lim),
-                        v.overhead().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                        HumanBytes.of(v.guestMemoryBytes()), HumanBytes.of(v.overheadBytes()),
+                        HumanBytes.of(v.computeContainer().requestBytes()), lim == null ? "-" : HumanBytes.of(lim),
+                        v.overhead().entrySet().stream().map(e -> e.getKey() + "=" + HumanBytes.of(e.getValue()))
                                 .collect(Collectors.joining(" "))});
             }
             printRows(vm, out);
@@ -106,7 +108,8 @@ final class PlanOutput {
             }
         }
         out.println();
-        out.println("(reasons for every value: -o json or -o yaml)");
+        out.println("(sizes in binary units, exact unless they have a decimal point; exact bytes and the reasons for"
+                + " every value: -o json or -o yaml)");
     }
 
     /** Left-aligned columns, the last one unpadded. */
@@ -130,6 +133,7 @@ final class PlanOutput {
         if (files.isEmpty()) {
             return "-";
         }
-        return files.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+        return files.entrySet().stream().map(e -> e.getKey() + "=" + HumanBytes.cgroupValue(e.getKey(), e.getValue()))
+                .collect(Collectors.joining(" "));
     }
 }

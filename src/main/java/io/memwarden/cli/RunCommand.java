@@ -38,7 +38,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -52,9 +51,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden run -f examples/demo/pod.yaml \\",
+                "      --config examples/demo/memwarden.yaml \\",
+                "      --kubelet-config examples/demo/kubelet-config.yaml",
+                "  memwarden run -f examples/demo/pod.yaml --duration 60s \\",
+                "      --listen 127.0.0.1:9767",
+                "  memwarden run -f examples/demo/pod.yaml --dry-run"},
         description = {"Run the pods of a workload file on this host under memwarden: plan them against the detected"
                 + " node, create their cgroups under a parent memwarden owns (below its own cgroup), apply the plan,"
-                + " start each container's command in its cgroup, and show a live table. When the containers end, on"
+                + " start each container's command in its cgroup, and show a live table (on a terminal; otherwise the table"
+                + " once, then one line per change). When the containers end, on"
                 + " --duration, or on SIGTERM/SIGINT (Ctrl-C), stop every process and remove every cgroup it created."
                 + " At start, the cgroups and processes a run killed with SIGKILL left below the same cgroup are"
                 + " reclaimed. docs/runner.md.",
@@ -89,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
     String duration;
 
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s",
-            description = "Refresh period of the table (default ${DEFAULT-VALUE}).")
+            description = "Refresh period of the table (or how often changes are looked for) (default ${DEFAULT-VALUE}).")
     String interval;
 
     @Option(names = "--logs", paramLabel = "DIR", description = "Directory for container logs (default: a temp dir).")
@@ -413,9 +420,12 @@ final class RunCommand implements Callable<Integer> {
                 e -> err.println(PREFIX + "control loops: " + e.getMessage()));
     }
 
-    /** The live table, refreshed every --interval until the containers end, --duration passes or a signal comes. */
+    /**
+     * The live table on a terminal, refreshed every --interval, else one line per change ({@link RunDisplay}), until
+     * the containers end, --duration passes or a signal comes.
+     */
     private void showUntilDone(StandaloneRunner runner, StopSignals signals, Inputs in) throws InterruptedException {
-        boolean tty = System.console() != null && spec.commandLine().getOut() != null;
+        RunDisplay display = new RunDisplay(out, OutputTarget.detect().terminal(), LocalTime::now);
         long end = in.limit() == null ? Long.MAX_VALUE : System.nanoTime() + in.limit().toNanos();
         while (!runner.finished() && System.nanoTime() < end && signals.received() == null) {
             long until = System.nanoTime() + Math.min(in.every().toNanos(), Math.max(1, end - System.nanoTime()));
@@ -423,13 +433,7 @@ final class RunCommand implements Callable<Integer> {
                     && !signals.awaitStop(Math.clamp((until - System.nanoTime()) / 1_000_000, 1, 50))) {
                 // the table's refresh period, ended early by the containers' end or a stop signal
             }
-            List<ContainerStatus> s = runner.snapshot();
-            if (tty) {
-                out.print("\033[H\033[2J");
-            }
-            out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  (Ctrl-C stops and cleans up)");
-            out.print(RunView.table(s));
-            out.flush();
+            display.show(runner.snapshot());
         }
     }
 

@@ -24,6 +24,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code memwarden swap}: swap files, zram and zswap status, as KEP-2400's "do it yourself" steps. Wiring only. */
 @Command(name = "swap", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden swap status",
+                "  memwarden swap file create /var/tmp/memwarden.swap --size 1Gi",
+                "  memwarden swap zram setup --size 2Gi"},
         description = {"Swap devices on this node: show them, create and remove swap files, set up and reset zram.",
                 "Changing swap needs root. zswap is shown, never changed.",
                 "",

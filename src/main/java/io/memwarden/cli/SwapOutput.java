@@ -4,6 +4,7 @@ import io.memwarden.kernel.SwapArea;
 import io.memwarden.kernel.ZramDevice;
 import io.memwarden.kernel.ZramStats;
 import io.memwarden.kernel.Zswap;
+import io.memwarden.model.HumanBytes;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -101,7 +102,7 @@ final class SwapOutput {
             out.println(sb);
         }
         out.println();
-        out.println("(sizes rounded to one decimal; exact bytes with -o json or -o yaml)");
+        out.println("(sizes in binary units, exact unless they have a decimal point; exact bytes: -o json or -o yaml)");
     }
 
     private static void rows(List<String[]> rows, PrintWriter out) {
@@ -124,28 +125,8 @@ final class SwapOutput {
         return r == null ? "-" : String.format(Locale.ROOT, "%.2f", r);
     }
 
-    private static final String[] UNITS = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-
-    /**
-     * Bytes in binary units: exact when that takes at most five digits ({@code 64Mi}, {@code 65532Ki}), else
-     * rounded to one decimal in the largest unit ({@code 16.0Gi} for 16777212Ki).
-     */
+    /** Bytes for people: {@link HumanBytes}. */
     static String human(long bytes) {
-        if (bytes < 1024) {
-            return Long.toString(bytes);
-        }
-        for (int u = UNITS.length - 1; u > 0; u--) {
-            long unit = 1L << (10 * u);
-            if (bytes % unit == 0 && bytes / unit < 100_000) {
-                return bytes / unit + UNITS[u];
-            }
-        }
-        int u = 0;
-        long unit = 1;
-        while (u < UNITS.length - 1 && bytes / unit >= 1024) {
-            unit <<= 10;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f%s", (double) bytes / unit, UNITS[u]);
+        return HumanBytes.of(bytes);
     }
 }

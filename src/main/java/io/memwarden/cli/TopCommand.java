@@ -27,6 +27,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "top", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  memwarden top",
+                "  memwarden top --once --sort swap -n shop",
+                "  memwarden top --usage -n shop > usage.yaml"},
         description = {"A live view of a running memwarden (`memwarden run --listen`, `memwarden agent`): node memory,"
                 + " memory.available, swap, PSI and OOM kills, then one row per managed container with its QoS class,"
                 + " swap behaviour, limit, memory.high, usage, working set, swap, memory.high throttle count and the"
@@ -198,7 +202,8 @@ final class TopCommand implements Callable<Integer> {
             }
             if (error != null) {
                 lines.add(fit("server: " + error + " (retrying every " + interval + ")", cols,
-                        AttributedStyle.DEFAULT.foreground(AttributedStyle.RED).bold()));
+                        OutputTarget.detect().colour() ? AttributedStyle.DEFAULT.foreground(AttributedStyle.RED).bold()
+                                : AttributedStyle.DEFAULT.bold()));
             }
             lines.add(fit(f.columns(), cols, AttributedStyle.DEFAULT.inverse()));
             int room = Math.max(1, rows - lines.size() - 1);

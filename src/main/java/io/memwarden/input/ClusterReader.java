@@ -141,7 +141,9 @@ public final class ClusterReader {
                 }
             } else {
                 throw new InputException(where + ": kind \"" + kind + "\" is not supported (expected "
-                        + String.join(", ", kinds.stream().sorted().toList()) + " or a List of them)");
+                        + String.join(", ", kinds.stream().sorted().toList()) + " or a List of them)"
+                        + (what.equals("Node") && WORKLOAD_KINDS.contains(kind)
+                        ? "; this is a " + kind + ": pass workloads with -f" : MisplacedDocument.hint(doc, "--nodes")));
             }
         }
         return out;

@@ -271,9 +271,10 @@ public final class PodManifestReader {
                     }
                 }
                 case "" -> throw new InputException(where + ": field kind is missing (expected Pod, List, PodList,"
-                        + " VirtualMachineInstance or VirtualMachine)");
+                        + " VirtualMachineInstance or VirtualMachine)" + MisplacedDocument.hint(doc, "--node"));
                 default -> throw new InputException(where + ": kind \"" + kind
-                        + "\" is not supported (expected Pod, List, PodList, VirtualMachineInstance or VirtualMachine)");
+                        + "\" is not supported (expected Pod, List, PodList, VirtualMachineInstance or VirtualMachine)"
+                        + MisplacedDocument.hint(doc, "--node"));
             }
             for (JsonNode item : items) {
                 String itemKind = item.path("kind").asString("");

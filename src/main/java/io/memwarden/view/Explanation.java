@@ -1,6 +1,7 @@
 package io.memwarden.view;
 
 import io.memwarden.model.CgroupFiles;
+import io.memwarden.model.HumanBytes;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -195,8 +196,8 @@ public record Explanation(String server, long atMillis, String namespace, String
             } else {
                 l.add("  planned cgroup files:");
                 List<String[]> rows = new ArrayList<>();
-                c.cgroup().forEach((file, v) -> rows.add(new String[] {"    " + file, v.planned() + human(v.planned()),
-                        v.live() == null ? "" : "live " + v.live() + human(v.live())
+                c.cgroup().forEach((file, v) -> rows.add(new String[] {"    " + file, v.planned() + human(file, v.planned()),
+                        v.live() == null ? "" : "live " + v.live() + human(file, v.live())
                                 + (Boolean.FALSE.equals(v.matches()) ? "  DIFFERS" : "")}));
                 l.addAll(strip(TopFrame.align(rows)));
             }
@@ -248,8 +249,9 @@ public record Explanation(String server, long atMillis, String namespace, String
         return l;
     }
 
-    private static String human(String v) {
-        Long b = bytes(v);
+    /** " (1152Mi)" after a byte file's exact value of 1 KiB or more; nothing for other files and words. */
+    private static String human(String file, String v) {
+        Long b = HumanBytes.BYTE_FILES.contains(file) ? bytes(v) : null;
         return b == null || b < 1024 ? "" : " (" + Bytes.human(b) + ")";
     }
 

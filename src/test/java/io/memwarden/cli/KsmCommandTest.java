@@ -53,6 +53,15 @@ class KsmCommandTest {
     }
 
     @Test
+    void statusTableShowsBytesInBinaryUnits() throws Exception {
+        Path n = copy();
+        PlanCommandTest.Run r = run("ksm", "status", "--procfs", n + "/proc", "--sysfs", n + "/sys");
+        assertThat(r.code()).isZero();
+        // 33024768 bytes = 31.4949Mi, not a whole multiple of a unit in four digits: rounded, with a decimal point
+        assertThat(r.out()).containsPattern("(?m)^profitBytes +31\\.49Mi$").contains("rmapItems        8212");
+    }
+
+    @Test
     void tuneOncePrintsTheFiveFieldsAndWrites() throws Exception {
         Path n = copy();
         // under pressure (MemAvailable ≤ 20%): take over the running KSM and boost 400 → 700

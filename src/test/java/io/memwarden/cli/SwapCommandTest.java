@@ -79,7 +79,7 @@ class SwapCommandTest {
         Path swap = dir.toRealPath().resolve("swapfile");
         PlanCommandTest.Run c = run("swap", "file", "create", swap.toString(), "--size", "64Mi", "--priority", "10");
         assertThat(c.code()).as(c.err()).isZero();
-        assertThat(c.out()).isEqualTo("swap file " + swap + " created and on: 65532Ki (67104768 bytes) usable,"
+        assertThat(c.out()).isEqualTo("swap file " + swap + " created and on: 64.0Mi (67104768 bytes) usable,"
                 + " priority 10\n");
         assertThat(k.tools()).containsExactly("fallocate", "mkswap", "swapon");
         PlanCommandTest.Run again = run("swap", "file", "create", swap.toString(), "--size", "64Mi");

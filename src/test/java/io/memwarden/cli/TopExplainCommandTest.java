@@ -84,10 +84,10 @@ class TopExplainCommandTest {
                 .contains("loop actions: 4");
         List<String> rows = rows(r.out());
         assertThat(rows).hasSize(8);
-        // sorted by usage: db 3Gi, render 1.5Gi, app 900Mi, ...; the gone init container last
+        // sorted by usage: db 3Gi, render 1536Mi, app 900Mi, ...; the gone init container last
         assertThat(rows.get(0)).startsWith("shop/postgres").contains("db").contains("Guaranteed").contains("NoSwap")
-                .contains("4Gi").contains("3Gi").contains("2.5Gi");
-        assertThat(rows.get(1)).contains("1.6Gi").contains("1.5Gi").contains("1.2Gi");
+                .contains("4Gi").contains("3Gi").contains("2560Mi");
+        assertThat(rows.get(1)).contains("1.6Gi").contains("1536Mi").contains("1229Mi");
         assertThat(rows.get(1)).contains("render");
         assertThat(rows.get(2)).contains(" app ").contains("LimitedSwap").contains("1Gi").contains("900Mi")
                 .contains("40Mi/128Mi").contains(" 12 ")
@@ -243,7 +243,7 @@ class TopExplainCommandTest {
                 .contains("oom_score_adj:  969");
         // planned next to live: memory.max as planned; memory.high lowered by the guard, so it differs
         assertThat(out).containsPattern("memory\\.max +1073741824 \\(1Gi\\) +live 1073741824 \\(1Gi\\)\n")
-                .containsPattern("memory\\.high +1020051456 \\(973Mi\\) +live 943718400 \\(900Mi\\)  DIFFERS")
+                .containsPattern("memory\\.high +1020051456 \\(972.8Mi\\) +live 943718400 \\(900Mi\\)  DIFFERS")
                 .contains("memory.oom.group");
         for (String reason : plan.pods().stream().filter(p -> p.name().equals("web")).findFirst().orElseThrow()
                 .containers().getFirst().reasons()) {

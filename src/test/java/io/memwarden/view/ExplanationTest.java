@@ -65,7 +65,7 @@ class ExplanationTest {
         assertThat(x.balloonGrowth()).singleElement().satisfies(a -> assertThat(a.loop()).isEqualTo("balloon"));
         assertThat(x.text()).contains("node: a VM; virtio_balloon holds 1Gi of 2Gi, capacity 1Gi (the pressure"
                 + " guard's thresholds follow it); growing 1Mi/s; free page reporting on (not pressure)")
-                .contains("  the pods here request 1.5Gi, 512Mi above that capacity: the scheduler placed them on an"
+                .contains("  the pods here request 1536Mi, 512Mi above that capacity: the scheduler placed them on an"
                         + " allocatable the balloon does not change")
                 .contains("  14:13:20.000  the hypervisor's balloon grew by 1073741824 bytes");
         Explanation none = Explanation.of(StatusDoc.parse(TopFrameTest.DOC), "http://h:1", "a", "p", null);

@@ -112,7 +112,7 @@ class DoctorCommandTest {
             }
             assertThat(status(doc, "balloon")).isEqualTo("ready");
             assertThat(status(doc, "nri")).isEqualTo("ready");
-            assertThat(text.out()).contains("2Gi total, 1.5Gi free").contains("memory.reclaim (MGLRU 0x0007)");
+            assertThat(text.out()).contains("2Gi total, 1536Mi free").contains("memory.reclaim (MGLRU 0x0007)");
         }
     }
 

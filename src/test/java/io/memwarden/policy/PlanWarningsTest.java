@@ -101,6 +101,22 @@ class PlanWarningsTest {
     }
 
     @Test
+    void sizesNearTheInt64LimitSaturateInsteadOfOverflowing() {
+        // found by HostileAnnotationsPropertiesTest in CI: two pods' memory.min near Long.MAX_VALUE overflowed the
+        // sum (Math.addExact) and took the whole plan down with it; the sum saturates, the warning still stands
+        PodSpec a = pod("a").container("db", res("1", "1", "7Ei", "7Ei")).build();
+        PodSpec b = pod("b").container("db", res("1", "1", "7Ei", "7Ei")).build();
+        List<PlanWarnings.Warning> w = warnings(v2Node(8 * GI, 0), TIERED, WardenConfig.DEFAULTS, a, b);
+        assertThat(kinds(w)).contains(PlanWarnings.Kind.MEMORY_MIN_OVERCOMMITTED);
+        WardenConfig unlimited = new WardenConfig(null, new WardenConfig.SwapConfig(SwapBehavior.UNLIMITED_SWAP,
+                null, null), WardenConfig.AnnotationPolicy.DEFAULTS);
+        PodSpec c = pod("c").container("app", mem("256Mi", "7Ei")).build();
+        PodSpec d = pod("d").container("app", mem("256Mi", "7Ei")).build();
+        assertThat(kinds(warnings(v2Node(16 * GI, 0), KubeletSettings.DEFAULTS, unlimited, c, d)))
+                .containsExactly(PlanWarnings.Kind.SWAP_UNAVAILABLE);
+    }
+
+    @Test
     void memoryMinBelowNinetyPercentIsQuietAndV1HasNone() {
         PodSpec big = pod("big").container("db", res("1", "1", "4Gi", "4Gi")).build();
         PodSpec mid = pod("mid").container("app", res("1", "1", "2Gi", "2Gi")).build(); // 6/7 = 85.7 %

@@ -143,10 +143,10 @@ public final class PlanWarnings {
         long wanted = 0; // a size that covers them: bounded allowances + the unbounded ones' memory limits
         for (Swapper s : swappers) {
             if (s.allowance() > 0) {
-                bounded = sum(bounded, s.allowance());
-                wanted = sum(wanted, s.allowance());
+                bounded = Sizes.add(bounded, s.allowance());
+                wanted = Sizes.add(wanted, s.allowance());
             } else if (s.limit() > 0) {
-                wanted = sum(wanted, s.limit());
+                wanted = Sizes.add(wanted, s.limit());
             }
         }
         boolean anyNri = swappers.stream().anyMatch(Swapper::fromNri);
@@ -192,7 +192,7 @@ public final class PlanWarnings {
                 long b = v == null ? 0 : parse(v);
                 if (b > 0) {
                     mins.add(new Min(id(o.plan(), cp), b));
-                    total = sum(total, b);
+                    total = Sizes.add(total, b);
                 }
             }
         }
@@ -295,13 +295,6 @@ public final class PlanWarnings {
         return 0;
     }
 
-    /**
-     * a + b for non-negative sizes, saturating at Long.MAX_VALUE: a pod's hostile sizes (annotations up to the int64
-     * limit) must not turn the node's warnings, and with them the whole plan, into an overflow.
-     */
-    private static long sum(long a, long b) {
-        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
-    }
 
     private static String roundUpMi(long bytes) {
         long mi = Math.ceilDiv(bytes, 1L << 20); // no overflow near Long.MAX_VALUE (a hostile pod's sizes)

@@ -329,9 +329,9 @@ public final class Planner {
                 : !node.swapControllerAvailable() ? "no swap accounting" : "swap behavior NoSwap") + ")";
         long guests = 0;
         for (KubeVirtResources.VirtualMachinePlan v : vms) {
-            guests = Math.addExact(guests, Math.addExact(v.guestMemoryBytes(), v.overheadBytes()));
+            guests = Sizes.add(guests, Sizes.add(v.guestMemoryBytes(), v.overheadBytes()));
         }
-        long backing = Math.addExact(alloc, swap);
+        long backing = Sizes.add(alloc, swap);
         if (guests > backing) {
             out.add(vms.size() + " VM(s): guest memory + overhead " + guests + " exceeds allocatable " + alloc + " + "
                     + swapWhy + " = " + backing + " by " + (guests - backing) + " bytes: if the guests touch their"
@@ -341,7 +341,7 @@ public final class Planner {
         int launchers = 0;
         for (PodOutcome o : outcomes) {
             if (VirtLaunchers.isLauncher(o.pod())) {
-                requests = Math.addExact(requests, PodMemory.request(o.pod(), kubelet.podLevelResourcesGate()));
+                requests = Sizes.add(requests, PodMemory.request(o.pod(), kubelet.podLevelResourcesGate()));
                 launchers++;
             }
         }

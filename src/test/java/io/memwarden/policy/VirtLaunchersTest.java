@@ -147,6 +147,17 @@ class VirtLaunchersTest {
     }
 
     @Test
+    void vmSizesNearTheInt64LimitSaturateInsteadOfOverflowing() {
+        // two VMs of 4Ei guests: their sum overflowed Math.addExact and the exception took the node's plan down
+        NodeFacts node = v2Node(16 * GI, 4 * GI);
+        Plan p = planVms(node, swapConfig(SwapBehavior.LIMITED_SWAP), List.of(),
+                vmi("huge1", new Resources(null, null, 4L << 60, null)),
+                vmi("huge2", new Resources(null, null, 4L << 60, null)));
+        assertThat(p.node().warnings()).anyMatch(w -> w.startsWith("2 VM(s): guest memory + overhead "
+                + Long.MAX_VALUE + " exceeds allocatable"));
+    }
+
+    @Test
     void withNoSwapTheSwapDoesNotCount() {
         NodeFacts node = v2Node(16 * GI, 8 * GI);
         // 2 × (8Gi + overhead) > allocatable but < allocatable + 8Gi: only a warning when swap cannot be used

@@ -1,6 +1,6 @@
 package io.memwarden.control;
 
-import java.util.Locale;
+import io.memwarden.model.HumanBytes;
 
 /**
  * Why a container was OOM-killed while the node may have had swap: "OOM while swap was free". A pure judgement over
@@ -146,20 +146,6 @@ public final class OomDiagnosis {
 
     /** Bytes as a Kubernetes-style binary size with at most one decimal: 256Mi, 1.9Gi, 512Ki, 100 bytes. */
     public static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + (bytes == 1 ? " byte" : " bytes");
-        }
-        String[] units = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        String s = String.format(Locale.ROOT, "%.1f", Math.floor(v * 10) / 10);
-        if (s.endsWith(".0")) {
-            s = s.substring(0, s.length() - 2);
-        }
-        return s + units[u];
+        return HumanBytes.sentence(bytes);
     }
 }

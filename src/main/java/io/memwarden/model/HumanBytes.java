@@ -2,6 +2,7 @@ package io.memwarden.model;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -83,5 +84,27 @@ public final class HumanBytes {
         } catch (NumberFormatException tooLarge) {
             return value;
         }
+    }
+
+    /**
+     * Bytes for a sentence (warnings, OOM diagnoses): at most one decimal, rounded down, e.g. 256Mi, 1.9Gi, 512Ki,
+     * 100 bytes. Not for tables (use {@link #of}): it is shorter and not exact.
+     */
+    public static String sentence(long bytes) {
+        if (bytes < 1024) {
+            return bytes + (bytes == 1 ? " byte" : " bytes");
+        }
+        String[] units = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        String s = String.format(Locale.ROOT, "%.1f", Math.floor(v * 10) / 10);
+        if (s.endsWith(".0")) {
+            s = s.substring(0, s.length() - 2);
+        }
+        return s + units[u];
     }
 }

@@ -7,6 +7,7 @@ import static io.memwarden.model.CgroupFiles.V1_MEMSW_LIMIT;
 import static io.memwarden.model.CgroupFiles.V1_UNLIMITED;
 import static io.memwarden.model.CgroupFiles.V2_MAX;
 
+import io.memwarden.model.HumanBytes;
 import io.memwarden.model.CgroupVersion;
 import io.memwarden.model.ContainerKind;
 import io.memwarden.model.ContainerSpec;
@@ -303,20 +304,6 @@ public final class PlanWarnings {
 
     /** Bytes as a Kubernetes-style binary size with at most one decimal: 256Mi, 1.9Gi, 512Ki, 100 bytes. */
     static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + (bytes == 1 ? " byte" : " bytes");
-        }
-        String[] units = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        String s = String.format(Locale.ROOT, "%.1f", Math.floor(v * 10) / 10);
-        if (s.endsWith(".0")) {
-            s = s.substring(0, s.length() - 2);
-        }
-        return s + units[u];
+        return HumanBytes.sentence(bytes);
     }
 }
